@@ -1,0 +1,58 @@
+"""The attributes a case is started with; the rules hang on them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+# § 4.2, exactly as the plan writes them.
+SUBCATEGORIES: tuple[str, ...] = (
+    "IT-programvara och licenser",
+    "Verksamhetssystem",
+    "IT-hårdvara",
+    "Välfärdsteknik",
+    "IT som tjänst",
+    "IT-konsulter",
+    "Telekommunikation",
+    "Övrigt IT",
+)
+Subcategory = Literal[
+    "IT-programvara och licenser",
+    "Verksamhetssystem",
+    "IT-hårdvara",
+    "Välfärdsteknik",
+    "IT som tjänst",
+    "IT-konsulter",
+    "Telekommunikation",
+    "Övrigt IT",
+]
+ROUTES: dict[str, str] = {
+    "annonserad": "Annonserad upphandling",
+    "direktupphandling": "Direktupphandling",
+    "avrop": "Avrop från ramavtal",
+    "fornyad_konkurrensutsattning": "Förnyad konkurrensutsättning",
+    "dis": "Dynamiskt inköpssystem (DIS)",
+}
+Route = Literal["annonserad", "direktupphandling", "avrop", "fornyad_konkurrensutsattning", "dis"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CaseAttributes(BaseModel):
+    """What the beställare states when starting a case. Strict: no guessing of types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Text
+    organisation: Text
+    subcategory: Subcategory
+    route: Route
+    estimated_value_sek: Annotated[StrictInt, Field(ge=0, le=100_000_000_000)]
+    personal_data: StrictBool
+    citizen_facing: StrictBool
+    critical_service: StrictBool
+    uses_ai: StrictBool
+    cloud_service: StrictBool
+    consultants: StrictBool
+    hardware: StrictBool

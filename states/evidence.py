@@ -1,0 +1,55 @@
+"""Validation of evidence data against its kind's declared fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints,
+                      ValidationError, create_model)
+
+from states.definition import EvidenceKind, FieldSpec
+from states.errors import Invalid
+from states.validation import Problem, problems_from
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+def _field_type(spec: FieldSpec) -> Any:
+    if spec.type == "text":
+        return _Text
+    if spec.type == "bool":
+        return StrictBool
+    if spec.type == "int":
+        return Annotated[StrictInt, Field(ge=-(10**15), le=10**15)]
+    if spec.type == "date":
+        return date
+    assert spec.choices
+    return Literal[tuple(spec.choices)]
+
+
+def _model_for(kind: EvidenceKind) -> type[BaseModel]:
+    return _model_for_json(kind.model_dump_json())
+
+
+@lru_cache(maxsize=512)
+def _model_for_json(kind_json: str) -> type[BaseModel]:
+    kind = EvidenceKind.model_validate_json(kind_json)
+    fields: dict[str, Any] = {}
+    for spec in kind.fields:
+        typ = _field_type(spec)
+        fields[spec.name] = (typ, ...) if spec.required else (typ | None, None)
+    return create_model(f"Evidence_{kind.id}", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def validate_evidence_data(kind: EvidenceKind, data: Any) -> dict[str, Any]:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise Invalid("evidence_invalid", [Problem("data", "ska vara ett objekt")], kind=kind.id)
+    try:
+        parsed = _model_for(kind).model_validate(data)
+    except ValidationError as exc:
+        raise Invalid("evidence_invalid", problems_from(exc, ["data"]), kind=kind.id) from None
+    return parsed.model_dump(mode="json", exclude_none=True)

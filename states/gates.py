@@ -1,0 +1,146 @@
+"""Gates: named pure checks that say why a case may not leave a phase, and cite the rule.
+
+Each check has the shape `gate_x(case, evidence, today, spec) -> GateResult`. The process definition
+binds a check to a transition with its parameters, its Swedish message and its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from states.case import CaseSnapshot, Evidence
+from states.definition import EvidenceKind, GateSpec
+from states.validation import Problem, problems_from
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    gate: str
+    message: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"gate": self.gate, "message": self.message, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    gate: str
+    title: str
+    applies: bool
+    ok: bool
+    reasons: tuple[Reason, ...]
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"gate": self.gate, "title": self.title, "applies": self.applies, "ok": self.ok,
+                "reasons": [r.as_dict() for r in self.reasons], "source": self.source}
+
+
+def passed(spec: GateSpec) -> GateResult:
+    return GateResult(spec.id, spec.title, True, True, (), spec.source)
+
+
+def blocked(spec: GateSpec, *details: str) -> GateResult:
+    message = " ".join((spec.message, *details))
+    return GateResult(spec.id, spec.title, True, False,
+                      (Reason(spec.id, message, spec.source),), spec.source)
+
+
+def not_applicable(spec: GateSpec) -> GateResult:
+    return GateResult(spec.id, spec.title, False, True, (), spec.source)
+
+
+CheckFn = Callable[[CaseSnapshot, Evidence, date, GateSpec], GateResult]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named check and the schema of the parameters a definition may give it."""
+
+    fn: CheckFn
+    params: type[BaseModel]
+    evidence_param: str | None = None  # name of a parameter that must be a known evidence kind
+
+    def param_problems(self, params: Mapping[str, Any], path: str,
+                       kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
+        try:
+            parsed = self.params.model_validate(params)
+        except ValidationError as exc:
+            return problems_from(exc, [path])
+        if self.evidence_param:
+            kind = getattr(parsed, self.evidence_param)
+            if kind not in kinds:
+                return [Problem(f"{path}.{self.evidence_param}", f"okänt underlag ”{kind}”")]
+            fields = {f.name for f in kinds[kind].fields}
+            return [Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”")
+                    for name in getattr(parsed, "where", {}) if name not in fields]
+        return []
+
+
+class EvidenceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    where: dict[str, bool | int | str] = {}
+
+
+def gate_evidence_recorded(case: CaseSnapshot, evidence: Evidence, today: date,
+                           spec: GateSpec) -> GateResult:
+    """Passes when the latest evidence of a kind is recorded and has the required field values."""
+    params = EvidenceParams.model_validate(spec.params)
+    record = evidence.latest(params.kind)
+    if record is None:
+        return blocked(spec)
+    wrong = [name for name, want in params.where.items() if record.data.get(name) != want]
+    if wrong:
+        return blocked(spec, f"Det senast registrerade underlaget uppfyller inte: {', '.join(wrong)}.")
+    return passed(spec)
+
+
+CHECKS: dict[str, Check] = {
+    "evidence_recorded": Check(gate_evidence_recorded, EvidenceParams, evidence_param="kind"),
+}
+
+
+def evaluate(spec: GateSpec, case: CaseSnapshot, evidence: Evidence, today: date,
+             facts: Mapping[str, Any]) -> GateResult:
+    """Evaluate one gate: not applicable when its condition does not hold, else run its check."""
+    if spec.applies_when is not None and not spec.applies_when.holds(facts):
+        return not_applicable(spec)
+    return CHECKS[spec.check].fn(case, evidence, today, spec)
+
+
+class StandstillParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    days_electronic: int
+    days_other: int
+
+
+def standstill_last_day(sent_on: date, electronic: bool, params: StandstillParams) -> date:
+    """Last day of the avtalsspärr: counted from the day after sending, on the legal calendar."""
+    from states.calendar import period_end
+
+    return period_end(sent_on, params.days_electronic if electronic else params.days_other)
+
+
+def gate_standstill_ended(case: CaseSnapshot, evidence: Evidence, today: date,
+                          spec: GateSpec) -> GateResult:
+    """Passes the day after the standstill's last day [law: LOU 20 kap.]."""
+    params = StandstillParams.model_validate(spec.params)
+    record = evidence.latest(params.kind)
+    if record is None:
+        return blocked(spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
+    last_day = standstill_last_day(date.fromisoformat(record.data["sent_on"]),
+                                   bool(record.data.get("electronic")), params)
+    if today <= last_day:
+        return blocked(spec, f"Avtalsspärren löper till och med {last_day.isoformat()}.")
+    return passed(spec)
+
+
+CHECKS["standstill_ended"] = Check(gate_standstill_ended, StandstillParams, evidence_param="kind")

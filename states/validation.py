@@ -1,0 +1,86 @@
+"""Swedish wording of validation errors, with the exact path of each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+_MESSAGES: dict[str, str] = {
+    "missing": "fältet saknas",
+    "extra_forbidden": "okänt fält",
+    "string_type": "ska vara en text",
+    "string_too_short": "är för kort",
+    "string_too_long": "är för lång",
+    "string_pattern_mismatch": "har fel format",
+    "int_type": "ska vara ett heltal",
+    "int_parsing": "ska vara ett heltal",
+    "int_from_float": "ska vara ett heltal",
+    "bool_type": "ska vara true eller false",
+    "bool_parsing": "ska vara true eller false",
+    "list_type": "ska vara en lista",
+    "dict_type": "ska vara ett objekt",
+    "model_type": "ska vara ett objekt",
+    "model_attributes_type": "ska vara ett objekt",
+    "date_type": "ska vara ett datum (ÅÅÅÅ-MM-DD)",
+    "date_parsing": "ska vara ett datum (ÅÅÅÅ-MM-DD)",
+    "date_from_datetime_parsing": "ska vara ett datum (ÅÅÅÅ-MM-DD)",
+    "greater_than_equal": "är för litet",
+    "greater_than": "är för litet",
+    "less_than_equal": "är för stort",
+    "less_than": "är för stort",
+    "too_short": "har för få element",
+    "too_long": "har för många element",
+    "json_invalid": "är inte giltig JSON",
+    "json_type": "är inte giltig JSON",
+}
+
+
+def format_path(loc: Sequence[Any]) -> str:
+    """('triggers', 3, 'gates', 0, 'check') -> 'triggers[3].gates[0].check'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(roten)"
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"ska vara ett av: {expected}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        words = {
+            "greater_than_equal": "ska vara minst",
+            "greater_than": "ska vara större än",
+            "less_than_equal": "ska vara högst",
+            "less_than": "ska vara mindre än",
+        }
+        return f"{words[kind]} {bound}"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    return _MESSAGES.get(kind, "har ett ogiltigt värde")
+
+
+def problems_from(exc: ValidationError, prefix: Iterable[Any] = ()) -> list[Problem]:
+    base = list(prefix)
+    return [
+        Problem(path=format_path(base + list(e["loc"])), message=_message(e))
+        for e in exc.errors(include_url=False)
+    ]

@@ -1,0 +1,126 @@
+"""The audit log: append-only, one hash chain per case.
+
+Each event's `body` is canonical JSON (sorted keys, no spaces, UTF-8) holding the event and the
+previous event's hash; its `hash` is SHA-256 of that body. The case row keeps the head of its
+chain (last sequence number and hash), so appending needs no read of the log, and truncating the
+tail of a chain shows as a mismatch between the case and its last event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import AuditEventRow, CaseRow
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append(session: Session, case: CaseRow, *, at: datetime, action: str,
+           actor_id: int | None, payload: dict[str, Any]) -> AuditEventRow:
+    """Append one event to the case's chain and move the case's head. Caller commits."""
+    seq = case.audit_seq + 1
+    body = canonical({**payload, "case_id": case.id, "seq": seq, "at": at.isoformat(),
+                      "action": action, "prev_hash": case.audit_head})
+    row = AuditEventRow(case_id=case.id, seq=seq, at=at, action=action, actor_id=actor_id,
+                        body=body, prev_hash=case.audit_head, hash=digest(body))
+    session.add(row)
+    case.audit_seq = seq
+    case.audit_head = row.hash
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first place a chain does not verify."""
+
+    case_id: int
+    seq: int | None
+    event_id: int | None
+    problem: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "seq": self.seq, "event_id": self.event_id,
+                "problem": self.problem}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    cases: int
+    events: int
+    breaks: list[Break]
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def _check_row(row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
+    if row.seq != expected_seq:
+        return (f"händelse {expected_seq} saknas eller har flyttats "
+                f"(fann sekvensnummer {row.seq})")
+    try:
+        body = json.loads(row.body)
+    except ValueError:
+        return "händelsens innehåll är inte giltig JSON"
+    if digest(row.body) != row.hash:
+        return "händelsens innehåll stämmer inte med dess hash (ändrad)"
+    if body.get("seq") != row.seq or body.get("case_id") != row.case_id:
+        return "händelsen har flyttats (sekvensnummer eller ärende stämmer inte med innehållet)"
+    if row.prev_hash != prev or body.get("prev_hash") != prev:
+        return "kedjan är bruten: föregående hash stämmer inte (borttagen eller omkastad händelse)"
+    if body.get("action") != row.action or body.get("at") != row.at.isoformat():
+        return "händelsens kolumner stämmer inte med dess innehåll (ändrad)"
+    return None
+
+
+def verify_case(case: CaseRow, rows: Iterator[AuditEventRow]) -> tuple[int, Break | None]:
+    prev, expected, count = GENESIS, 1, 0
+    for row in rows:
+        count += 1
+        problem = _check_row(row, expected, prev)
+        if problem:
+            return count, Break(case.id, expected, row.id, problem)
+        prev, expected = row.hash, expected + 1
+    if expected - 1 != case.audit_seq or prev != case.audit_head:
+        return count, Break(case.id, expected - 1 if expected > 1 else None, None,
+                            f"ärendet anger {case.audit_seq} händelser men kedjan slutar vid "
+                            f"{expected - 1} (händelser i slutet borttagna eller ändrade)")
+    return count, None
+
+
+def verify_all(session: Session, *, case_id: int | None = None) -> VerifyReport:
+    """Verify every chain (or one case's); report the first break of each broken chain."""
+    cases_q = select(CaseRow).order_by(CaseRow.id)
+    if case_id is not None:
+        cases_q = cases_q.where(CaseRow.id == case_id)
+    breaks: list[Break] = []
+    n_cases = n_events = 0
+    for case in session.scalars(cases_q.execution_options(yield_per=500)):
+        rows = session.scalars(select(AuditEventRow).where(AuditEventRow.case_id == case.id)
+                               .order_by(AuditEventRow.seq, AuditEventRow.id))
+        count, brk = verify_case(case, iter(rows))
+        n_cases += 1
+        n_events += count
+        if brk:
+            breaks.append(brk)
+    orphans = session.scalars(select(AuditEventRow.case_id).where(
+        AuditEventRow.case_id.not_in(select(CaseRow.id))).distinct()).all()
+    breaks += [Break(cid, None, None, "händelser hör till ett ärende som inte finns")
+               for cid in orphans]
+    return VerifyReport(n_cases, n_events, breaks)

@@ -1,0 +1,124 @@
+"""Tables. Schemas for the API live elsewhere; these are only what is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import JSONDoc, UTCDateTime
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DefinitionRow(Base):
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_definitions_key_version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    checksum: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(40))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_next_due_at", "next_due_at"),
+        Index("ix_cases_state", "state"),
+        Index("ix_cases_subcategory", "subcategory"),
+        Index("ix_cases_organisation", "organisation"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    definition_key: Mapped[str] = mapped_column(String(64))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    subcategory: Mapped[str] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(40))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phase_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    phase: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_seq: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEventRow(Base):
+    """Append-only. `body` is the canonical JSON that `hash` covers; the other columns index it."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """A message to send, written in the same transaction as the event that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[list[str]] = mapped_column(JSONDoc)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
