@@ -40,8 +40,11 @@ class Evidence:
 
     def facts(self) -> dict[str, Any]:
         """`kind.field` -> value of the latest record of each kind."""
-        return {f"{kind}.{name}": value
-                for kind, rec in self._latest.items() for name, value in rec.data.items()}
+        return {
+            f"{kind}.{name}": value
+            for kind, rec in self._latest.items()
+            for name, value in rec.data.items()
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,9 @@ class Condition(BaseModel):
             raise ValueError("ett villkor ska ha exakt en av all, any, not eller fact")
         ops = [op for op in _OPERATORS if getattr(self, op) is not None]
         if self.fact is not None and len(ops) != 1:
-            raise ValueError("ett fact-villkor ska ha exakt en jämförelse: eq, in, gte, gt, lte eller lt")
+            raise ValueError(
+                "ett fact-villkor ska ha exakt en jämförelse: eq, in, gte, gt, lte eller lt"
+            )
         if self.fact is None and ops:
             raise ValueError("jämförelser hör bara till fact-villkor")
         return self

@@ -26,8 +26,14 @@ def phase_deadlines(definition: Definition, state: str, entered_on: date) -> lis
     phase = definition.phase[state]
     if phase.final or phase.deadline_days is None:
         return []
-    return [Deadline("phase", state, f"{phase.title} ska vara klar",
-                     period_end(entered_on, phase.deadline_days))]
+    return [
+        Deadline(
+            "phase",
+            state,
+            f"{phase.title} ska vara klar",
+            period_end(entered_on, phase.deadline_days),
+        )
+    ]
 
 
 def next_due_at(deadlines: list[Deadline]) -> datetime | None:

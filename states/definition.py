@@ -151,19 +151,34 @@ def _consistency_problems(d: Definition) -> list[Problem]:
         out.append(Problem("initial", f"okänd fas ”{d.initial}”"))
     for i, k in enumerate(d.evidence_kinds):
         out += _roles_problems(k.roles, f"evidence_kinds[{i}].roles", actor_roles)
-        out += [Problem(f"evidence_kinds[{i}].phases[{j}]", f"okänd fas ”{p}”")
-                for j, p in enumerate(k.phases or []) if p not in phases]
+        out += [
+            Problem(f"evidence_kinds[{i}].phases[{j}]", f"okänd fas ”{p}”")
+            for j, p in enumerate(k.phases or [])
+            if p not in phases
+        ]
         names = [f.name for f in k.fields]
-        out += [Problem(f"evidence_kinds[{i}].fields[{j}].name", f"”{n}” förekommer flera gånger")
-                for j, n in enumerate(names) if n in names[:j]]
-        out += [Problem(f"evidence_kinds[{i}].fields[{j}].choices", "ett val-fält behöver choices")
-                for j, f in enumerate(k.fields) if f.type == "choice" and not f.choices]
+        out += [
+            Problem(f"evidence_kinds[{i}].fields[{j}].name", f"”{n}” förekommer flera gånger")
+            for j, n in enumerate(names)
+            if n in names[:j]
+        ]
+        out += [
+            Problem(f"evidence_kinds[{i}].fields[{j}].choices", "ett val-fält behöver choices")
+            for j, f in enumerate(k.fields)
+            if f.type == "choice" and not f.choices
+        ]
     for i, t in enumerate(d.triggers):
         base = f"triggers[{i}]"
-        out += [Problem(f"{base}.source[{j}]", f"okänd fas ”{s}”")
-                for j, s in enumerate(t.source) if s not in phases]
-        out += [Problem(f"{base}.source[{j}]", f"”{s}” är en slutfas och kan inte lämnas")
-                for j, s in enumerate(t.source) if s in phases and d.phase[s].final]
+        out += [
+            Problem(f"{base}.source[{j}]", f"okänd fas ”{s}”")
+            for j, s in enumerate(t.source)
+            if s not in phases
+        ]
+        out += [
+            Problem(f"{base}.source[{j}]", f"”{s}” är en slutfas och kan inte lämnas")
+            for j, s in enumerate(t.source)
+            if s in phases and d.phase[s].final
+        ]
         if t.dest not in phases:
             out.append(Problem(f"{base}.dest", f"okänd fas ”{t.dest}”"))
         if not t.source:
@@ -176,8 +191,12 @@ def _consistency_problems(d: Definition) -> list[Problem]:
             gpath = f"{base}.gates[{j}]"
             check = CHECKS.get(g.check)
             if check is None:
-                out.append(Problem(f"{gpath}.check", f"okänd kontrollfunktion ”{g.check}”; "
-                                   f"kända: {', '.join(sorted(CHECKS))}"))
+                out.append(
+                    Problem(
+                        f"{gpath}.check",
+                        f"okänd kontrollfunktion ”{g.check}”; kända: {', '.join(sorted(CHECKS))}",
+                    )
+                )
             else:
                 out += check.param_problems(g.params, f"{gpath}.params", kinds)
             if g.applies_when is not None:
@@ -188,8 +207,9 @@ def _consistency_problems(d: Definition) -> list[Problem]:
 def _roles_problems(roles: list[str], path: str, known: frozenset[str]) -> list[Problem]:
     if not roles:
         return [Problem(path, "minst en roll behövs")]
-    return [Problem(f"{path}[{i}]", f"okänd roll ”{r}”") for i, r in enumerate(roles)
-            if r not in known]
+    return [
+        Problem(f"{path}[{i}]", f"okänd roll ”{r}”") for i, r in enumerate(roles) if r not in known
+    ]
 
 
 def _known_facts(d: Definition) -> set[str]:

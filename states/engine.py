@@ -50,32 +50,57 @@ def ensure_open(definition: Definition, case: CaseSnapshot) -> None:
 def offered(definition: Definition, case: CaseSnapshot, evidence: Evidence) -> list[Trigger]:
     """Triggers that leave the case's phase and apply to this case."""
     facts = case.facts(evidence)
-    return [t for t in definition.triggers_from(case.state)
-            if t.available_when is None or t.available_when.holds(facts)]
+    return [
+        t
+        for t in definition.triggers_from(case.state)
+        if t.available_when is None or t.available_when.holds(facts)
+    ]
 
 
-def evaluate_gates(trigger: Trigger, case: CaseSnapshot, evidence: Evidence,
-                   today: date) -> tuple[GateResult, ...]:
+def evaluate_gates(
+    trigger: Trigger, case: CaseSnapshot, evidence: Evidence, today: date
+) -> tuple[GateResult, ...]:
     facts = case.facts(evidence)
     return tuple(evaluate(g, case, evidence, today, facts) for g in trigger.gates)
 
 
-def decide(definition: Definition, lifecycle: Lifecycle, case: CaseSnapshot, evidence: Evidence,
-           *, trigger_id: str, actor: Actor, today: date, comment: str | None) -> Decision:
+def decide(
+    definition: Definition,
+    lifecycle: Lifecycle,
+    case: CaseSnapshot,
+    evidence: Evidence,
+    *,
+    trigger_id: str,
+    actor: Actor,
+    today: date,
+    comment: str | None,
+) -> Decision:
     """Decide a transition: refuse with every failing gate's reason, or return what changes."""
     trigger = definition.trigger.get(trigger_id)
     if trigger is None:
-        raise NotFound("unknown_trigger", trigger=trigger_id,
-                       definition=f"{definition.key} v{definition.version}")
+        raise NotFound(
+            "unknown_trigger",
+            trigger=trigger_id,
+            definition=f"{definition.key} v{definition.version}",
+        )
     if actor.role not in trigger.roles:
-        raise Forbidden("role_not_allowed", role=actor.role, allowed=_role_list(trigger.roles),
-                        what=f"göra övergången ”{trigger.title}”")
+        raise Forbidden(
+            "role_not_allowed",
+            role=actor.role,
+            allowed=_role_list(trigger.roles),
+            what=f"göra övergången ”{trigger.title}”",
+        )
     ensure_open(definition, case)
     if case.state not in trigger.source:
         raise Conflict("trigger_not_available", trigger=trigger_id, state=case.state)
-    if trigger.available_when is not None and not trigger.available_when.holds(case.facts(evidence)):
-        raise Conflict("trigger_not_offered", trigger=trigger_id,
-                       condition=f"inte {trigger.available_when.describe()}")
+    if trigger.available_when is not None and not trigger.available_when.holds(
+        case.facts(evidence)
+    ):
+        raise Conflict(
+            "trigger_not_offered",
+            trigger=trigger_id,
+            condition=f"inte {trigger.available_when.describe()}",
+        )
     if trigger.requires_comment and not (comment and comment.strip()):
         raise Invalid("comment_required", [], trigger=trigger_id)
     results = evaluate_gates(trigger, case, evidence, today)
@@ -86,25 +111,36 @@ def decide(definition: Definition, lifecycle: Lifecycle, case: CaseSnapshot, evi
     return Decision(trigger_id, case.state, moved.state, results)
 
 
-def preview(definition: Definition, case: CaseSnapshot, evidence: Evidence, *, actor: Actor,
-            today: date) -> list[TriggerPreview]:
+def preview(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence, *, actor: Actor, today: date
+) -> list[TriggerPreview]:
     """For every trigger the case offers now: may this role fire it, and what do its gates say."""
     if definition.phase[case.state].final:
         return []
-    return [TriggerPreview(t, actor.role in t.roles, evaluate_gates(t, case, evidence, today))
-            for t in offered(definition, case, evidence)]
+    return [
+        TriggerPreview(t, actor.role in t.roles, evaluate_gates(t, case, evidence, today))
+        for t in offered(definition, case, evidence)
+    ]
 
 
-def check_evidence(definition: Definition, case: CaseSnapshot, *, kind_id: str, actor: Actor,
-                   data: Any) -> dict[str, Any]:
+def check_evidence(
+    definition: Definition, case: CaseSnapshot, *, kind_id: str, actor: Actor, data: Any
+) -> dict[str, Any]:
     """Validate a piece of evidence for this case and actor; returns its normalised data."""
     kind = definition.evidence_kind.get(kind_id)
     if kind is None:
-        raise NotFound("unknown_evidence_kind", kind=kind_id,
-                       definition=f"{definition.key} v{definition.version}")
+        raise NotFound(
+            "unknown_evidence_kind",
+            kind=kind_id,
+            definition=f"{definition.key} v{definition.version}",
+        )
     if actor.role not in kind.roles:
-        raise Forbidden("role_not_allowed", role=actor.role, allowed=_role_list(kind.roles),
-                        what=f"registrera underlaget ”{kind.title}”")
+        raise Forbidden(
+            "role_not_allowed",
+            role=actor.role,
+            allowed=_role_list(kind.roles),
+            what=f"registrera underlaget ”{kind.title}”",
+        )
     ensure_open(definition, case)
     if kind.phases is not None and case.state not in kind.phases:
         raise Conflict("evidence_not_in_phase", kind=kind_id, state=case.state)

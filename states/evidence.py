@@ -6,8 +6,16 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints,
-                      ValidationError, create_model)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from states.definition import EvidenceKind, FieldSpec
 from states.errors import Invalid

@@ -38,8 +38,14 @@ class GateResult:
     source: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"gate": self.gate, "title": self.title, "applies": self.applies, "ok": self.ok,
-                "reasons": [r.as_dict() for r in self.reasons], "source": self.source}
+        return {
+            "gate": self.gate,
+            "title": self.title,
+            "applies": self.applies,
+            "ok": self.ok,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "source": self.source,
+        }
 
 
 def passed(spec: GateSpec) -> GateResult:
@@ -48,8 +54,9 @@ def passed(spec: GateSpec) -> GateResult:
 
 def blocked(spec: GateSpec, *details: str) -> GateResult:
     message = " ".join((spec.message, *details))
-    return GateResult(spec.id, spec.title, True, False,
-                      (Reason(spec.id, message, spec.source),), spec.source)
+    return GateResult(
+        spec.id, spec.title, True, False, (Reason(spec.id, message, spec.source),), spec.source
+    )
 
 
 def not_applicable(spec: GateSpec) -> GateResult:
@@ -67,8 +74,9 @@ class Check:
     params: type[BaseModel]
     evidence_param: str | None = None  # name of a parameter that must be a known evidence kind
 
-    def param_problems(self, params: Mapping[str, Any], path: str,
-                       kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
+    def param_problems(
+        self, params: Mapping[str, Any], path: str, kinds: Mapping[str, EvidenceKind]
+    ) -> list[Problem]:
         try:
             parsed = self.params.model_validate(params)
         except ValidationError as exc:
@@ -78,8 +86,11 @@ class Check:
             if kind not in kinds:
                 return [Problem(f"{path}.{self.evidence_param}", f"okänt underlag ”{kind}”")]
             fields = {f.name for f in kinds[kind].fields}
-            return [Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”")
-                    for name in getattr(parsed, "where", {}) if name not in fields]
+            return [
+                Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”")
+                for name in getattr(parsed, "where", {})
+                if name not in fields
+            ]
         return []
 
 
@@ -89,8 +100,9 @@ class EvidenceParams(BaseModel):
     where: dict[str, bool | int | str] = {}
 
 
-def gate_evidence_recorded(case: CaseSnapshot, evidence: Evidence, today: date,
-                           spec: GateSpec) -> GateResult:
+def gate_evidence_recorded(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
     """Passes when the latest evidence of a kind is recorded and has the required field values."""
     params = EvidenceParams.model_validate(spec.params)
     record = evidence.latest(params.kind)
@@ -98,7 +110,9 @@ def gate_evidence_recorded(case: CaseSnapshot, evidence: Evidence, today: date,
         return blocked(spec)
     wrong = [name for name, want in params.where.items() if record.data.get(name) != want]
     if wrong:
-        return blocked(spec, f"Det senast registrerade underlaget uppfyller inte: {', '.join(wrong)}.")
+        return blocked(
+            spec, f"Det senast registrerade underlaget uppfyller inte: {', '.join(wrong)}."
+        )
     return passed(spec)
 
 
@@ -107,8 +121,9 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def evaluate(spec: GateSpec, case: CaseSnapshot, evidence: Evidence, today: date,
-             facts: Mapping[str, Any]) -> GateResult:
+def evaluate(
+    spec: GateSpec, case: CaseSnapshot, evidence: Evidence, today: date, facts: Mapping[str, Any]
+) -> GateResult:
     """Evaluate one gate: not applicable when its condition does not hold, else run its check."""
     if spec.applies_when is not None and not spec.applies_when.holds(facts):
         return not_applicable(spec)
@@ -129,15 +144,17 @@ def standstill_last_day(sent_on: date, electronic: bool, params: StandstillParam
     return period_end(sent_on, params.days_electronic if electronic else params.days_other)
 
 
-def gate_standstill_ended(case: CaseSnapshot, evidence: Evidence, today: date,
-                          spec: GateSpec) -> GateResult:
+def gate_standstill_ended(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
     """Passes the day after the standstill's last day [law: LOU 20 kap.]."""
     params = StandstillParams.model_validate(spec.params)
     record = evidence.latest(params.kind)
     if record is None:
         return blocked(spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
-    last_day = standstill_last_day(date.fromisoformat(record.data["sent_on"]),
-                                   bool(record.data.get("electronic")), params)
+    last_day = standstill_last_day(
+        date.fromisoformat(record.data["sent_on"]), bool(record.data.get("electronic")), params
+    )
     if today <= last_day:
         return blocked(spec, f"Avtalsspärren löper till och med {last_day.isoformat()}.")
     return passed(spec)

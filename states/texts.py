@@ -4,44 +4,74 @@ from __future__ import annotations
 
 TEXTS: dict[str, tuple[str, str]] = {
     # key: (title, detail template)
-    "unknown_trigger": ("Okänd övergång", "Övergången ”{trigger}” finns inte i processdefinitionen {definition}."),
-    "trigger_not_available": ("Övergången går inte att göra nu",
-                              "Övergången ”{trigger}” kan inte göras från fasen ”{state}”."),
-    "trigger_not_offered": ("Övergången gäller inte ärendet",
-                            "Övergången ”{trigger}” gäller inte ärenden där {condition}."),
-    "role_not_allowed": ("Rollen saknar behörighet",
-                         "Rollen ”{role}” får inte {what}. Tillåtna roller: {allowed}."),
-    "transition_refused": ("Övergången stoppades av grindar",
-                           "Ärendet kan inte gå vidare med ”{trigger}”: {count} villkor är inte uppfyllda."),
-    "comment_required": ("Motivering saknas", "Övergången ”{trigger}” kräver en motivering (comment)."),
-    "unknown_evidence_kind": ("Okänt underlag",
-                              "Underlagstypen ”{kind}” finns inte i processdefinitionen {definition}."),
-    "evidence_not_in_phase": ("Underlaget kan inte registreras nu",
-                              "Underlaget ”{kind}” kan inte registreras i fasen ”{state}”."),
+    "unknown_trigger": (
+        "Okänd övergång",
+        "Övergången ”{trigger}” finns inte i processdefinitionen {definition}.",
+    ),
+    "trigger_not_available": (
+        "Övergången går inte att göra nu",
+        "Övergången ”{trigger}” kan inte göras från fasen ”{state}”.",
+    ),
+    "trigger_not_offered": (
+        "Övergången gäller inte ärendet",
+        "Övergången ”{trigger}” gäller inte ärenden där {condition}.",
+    ),
+    "role_not_allowed": (
+        "Rollen saknar behörighet",
+        "Rollen ”{role}” får inte {what}. Tillåtna roller: {allowed}.",
+    ),
+    "transition_refused": (
+        "Övergången stoppades av grindar",
+        "Ärendet kan inte gå vidare med ”{trigger}”: {count} villkor är inte uppfyllda.",
+    ),
+    "comment_required": (
+        "Motivering saknas",
+        "Övergången ”{trigger}” kräver en motivering (comment).",
+    ),
+    "unknown_evidence_kind": (
+        "Okänt underlag",
+        "Underlagstypen ”{kind}” finns inte i processdefinitionen {definition}.",
+    ),
+    "evidence_not_in_phase": (
+        "Underlaget kan inte registreras nu",
+        "Underlaget ”{kind}” kan inte registreras i fasen ”{state}”.",
+    ),
     "evidence_invalid": ("Ogiltigt underlag", "Underlaget ”{kind}” har fel i sina fält."),
     "case_closed": ("Ärendet är avslutat", "Ärendet är i slutfasen ”{state}” och kan inte ändras."),
     "case_not_found": ("Ärendet finns inte", "Det finns inget ärende med id {case_id}."),
-    "definition_not_found": ("Processdefinitionen finns inte",
-                             "Det finns ingen processdefinition {key} version {version}."),
+    "definition_not_found": (
+        "Processdefinitionen finns inte",
+        "Det finns ingen processdefinition {key} version {version}.",
+    ),
     "no_definition": ("Ingen processdefinition", "Det finns ingen inläst processdefinition {key}."),
-    "definition_changed": ("Processdefinitionen har ändrats",
-                           "Version {version} av {key} är redan inläst med annat innehåll. "
-                           "En ändrad definition ska läggas till som en ny version."),
-    "concurrent_change": ("Ärendet ändrades samtidigt",
-                          "Ärendet ändrades av någon annan under tiden. Läs det igen och försök på nytt."),
+    "definition_changed": (
+        "Processdefinitionen har ändrats",
+        "Version {version} av {key} är redan inläst med annat innehåll. "
+        "En ändrad definition ska läggas till som en ny version.",
+    ),
+    "concurrent_change": (
+        "Ärendet ändrades samtidigt",
+        "Ärendet ändrades av någon annan under tiden. Läs det igen och försök på nytt.",
+    ),
     "invalid_attributes": ("Ogiltiga uppgifter", "Uppgifterna i begäran är inte giltiga."),
-    "unauthenticated": ("Inloggning krävs",
-                        "Begäran saknar en giltig åtkomsttoken (Authorization: Bearer …)."),
+    "unauthenticated": (
+        "Inloggning krävs",
+        "Begäran saknar en giltig åtkomsttoken (Authorization: Bearer …).",
+    ),
     "forbidden_role": ("Rollen saknar behörighet", "Rollen ”{role}” får inte {what}."),
     "not_found": ("Sidan finns inte", "Det finns ingen resurs på {path}."),
     "method_not_allowed": ("Metoden stöds inte", "Metoden {method} stöds inte för {path}."),
     "malformed_json": ("Felaktig JSON", "Begärans innehåll är inte giltig JSON."),
-    "body_too_large": ("Begäran är för stor",
-                       "Begärans innehåll får vara högst {limit} byte."),
+    "body_too_large": ("Begäran är för stor", "Begärans innehåll får vara högst {limit} byte."),
     "unsupported_media_type": ("Fel innehållstyp", "Begärans innehåll ska vara application/json."),
-    "internal_error": ("Internt fel",
-                       "Ett oväntat fel inträffade. Felet är loggat med begäran-id {request_id}."),
-    "service_unavailable": ("Tjänsten är upptagen", "Databasen är upptagen. Försök igen om en stund."),
+    "internal_error": (
+        "Internt fel",
+        "Ett oväntat fel inträffade. Felet är loggat med begäran-id {request_id}.",
+    ),
+    "service_unavailable": (
+        "Tjänsten är upptagen",
+        "Databasen är upptagen. Försök igen om en stund.",
+    ),
 }
 
 

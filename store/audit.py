@@ -31,14 +31,37 @@ def digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def append(session: Session, case: CaseRow, *, at: datetime, action: str,
-           actor_id: int | None, payload: dict[str, Any]) -> AuditEventRow:
+def append(
+    session: Session,
+    case: CaseRow,
+    *,
+    at: datetime,
+    action: str,
+    actor_id: int | None,
+    payload: dict[str, Any],
+) -> AuditEventRow:
     """Append one event to the case's chain and move the case's head. Caller commits."""
     seq = case.audit_seq + 1
-    body = canonical({**payload, "case_id": case.id, "seq": seq, "at": at.isoformat(),
-                      "action": action, "prev_hash": case.audit_head})
-    row = AuditEventRow(case_id=case.id, seq=seq, at=at, action=action, actor_id=actor_id,
-                        body=body, prev_hash=case.audit_head, hash=digest(body))
+    body = canonical(
+        {
+            **payload,
+            "case_id": case.id,
+            "seq": seq,
+            "at": at.isoformat(),
+            "action": action,
+            "prev_hash": case.audit_head,
+        }
+    )
+    row = AuditEventRow(
+        case_id=case.id,
+        seq=seq,
+        at=at,
+        action=action,
+        actor_id=actor_id,
+        body=body,
+        prev_hash=case.audit_head,
+        hash=digest(body),
+    )
     session.add(row)
     case.audit_seq = seq
     case.audit_head = row.hash
@@ -55,8 +78,12 @@ class Break:
     problem: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "seq": self.seq, "event_id": self.event_id,
-                "problem": self.problem}
+        return {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "event_id": self.event_id,
+            "problem": self.problem,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,8 +99,7 @@ class VerifyReport:
 
 def _check_row(row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
     if row.seq != expected_seq:
-        return (f"händelse {expected_seq} saknas eller har flyttats "
-                f"(fann sekvensnummer {row.seq})")
+        return f"händelse {expected_seq} saknas eller har flyttats (fann sekvensnummer {row.seq})"
     try:
         body = json.loads(row.body)
     except ValueError:
@@ -98,9 +124,13 @@ def verify_case(case: CaseRow, rows: Iterator[AuditEventRow]) -> tuple[int, Brea
             return count, Break(case.id, expected, row.id, problem)
         prev, expected = row.hash, expected + 1
     if expected - 1 != case.audit_seq or prev != case.audit_head:
-        return count, Break(case.id, expected - 1 if expected > 1 else None, None,
-                            f"ärendet anger {case.audit_seq} händelser men kedjan slutar vid "
-                            f"{expected - 1} (händelser i slutet borttagna eller ändrade)")
+        return count, Break(
+            case.id,
+            expected - 1 if expected > 1 else None,
+            None,
+            f"ärendet anger {case.audit_seq} händelser men kedjan slutar vid "
+            f"{expected - 1} (händelser i slutet borttagna eller ändrade)",
+        )
     return count, None
 
 
@@ -112,15 +142,22 @@ def verify_all(session: Session, *, case_id: int | None = None) -> VerifyReport:
     breaks: list[Break] = []
     n_cases = n_events = 0
     for case in session.scalars(cases_q.execution_options(yield_per=500)):
-        rows = session.scalars(select(AuditEventRow).where(AuditEventRow.case_id == case.id)
-                               .order_by(AuditEventRow.seq, AuditEventRow.id))
+        rows = session.scalars(
+            select(AuditEventRow)
+            .where(AuditEventRow.case_id == case.id)
+            .order_by(AuditEventRow.seq, AuditEventRow.id)
+        )
         count, brk = verify_case(case, iter(rows))
         n_cases += 1
         n_events += count
         if brk:
             breaks.append(brk)
-    orphans = session.scalars(select(AuditEventRow.case_id).where(
-        AuditEventRow.case_id.not_in(select(CaseRow.id))).distinct()).all()
-    breaks += [Break(cid, None, None, "händelser hör till ett ärende som inte finns")
-               for cid in orphans]
+    orphans = session.scalars(
+        select(AuditEventRow.case_id)
+        .where(AuditEventRow.case_id.not_in(select(CaseRow.id)))
+        .distinct()
+    ).all()
+    breaks += [
+        Break(cid, None, None, "händelser hör till ett ärende som inte finns") for cid in orphans
+    ]
     return VerifyReport(n_cases, n_events, breaks)

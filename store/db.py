@@ -49,18 +49,19 @@ def _sqlite_engine(url: str, *, begin: str, synchronous: str, busy_ms: int) -> E
     return engine
 
 
-def open_database(url: str, *, sqlite_synchronous: str = "FULL", busy_ms: int = 30_000,
-                  pool_size: int = 10) -> Database:
+def open_database(
+    url: str, *, sqlite_synchronous: str = "FULL", busy_ms: int = 30_000, pool_size: int = 10
+) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous,
-                                busy_ms=busy_ms)
-        reader = _sqlite_engine(url, begin="BEGIN", synchronous=sqlite_synchronous,
-                                busy_ms=busy_ms)
+        writer = _sqlite_engine(
+            url, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous, busy_ms=busy_ms
+        )
+        reader = _sqlite_engine(url, begin="BEGIN", synchronous=sqlite_synchronous, busy_ms=busy_ms)
         return Database(url, writer, reader)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -25,8 +25,12 @@ class UnitOfWork:
         self.session = Session(engine, expire_on_commit=False, autoflush=False)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         assert self.session is not None
         try:
             self.session.rollback()  # no-op after a commit
