@@ -77,6 +77,7 @@ class Definition(_Strict):
     description: str = ""
     effective_from: date
     initial: str
+    start_roles: list[str] = ["bestallare", "upphandlare", "kategoriledare"]
     phases: list[Phase]
     evidence_kinds: list[EvidenceKind]
     triggers: list[Trigger]
@@ -147,6 +148,7 @@ def _consistency_problems(d: Definition) -> list[Problem]:
     dupes(d.phases, "phases")
     dupes(d.evidence_kinds, "evidence_kinds")
     dupes(d.triggers, "triggers")
+    out += _roles_problems(d.start_roles, "start_roles", ROLES)
     if d.initial not in phases:
         out.append(Problem("initial", f"okänd fas ”{d.initial}”"))
     for i, k in enumerate(d.evidence_kinds):

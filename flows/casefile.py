@@ -1,0 +1,71 @@
+"""Reading and writing one case: the bridge between stored rows and the pure snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from states.case import CaseSnapshot, Evidence, EvidenceRecord
+from states.clock import local_date
+from states.deadlines import Deadline, next_due_at, phase_deadlines
+from states.definition import Definition
+from states.errors import NotFound
+from store.models import CaseRow, EvidenceRow
+
+
+def load_case(session: Session, case_id: int, *, for_update: bool = False) -> CaseRow:
+    query = select(CaseRow).where(CaseRow.id == case_id)
+    if for_update and session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound("case_not_found", case_id=case_id)
+    return row
+
+
+def load_evidence(session: Session, case_id: int) -> list[EvidenceRow]:
+    return list(
+        session.scalars(
+            select(EvidenceRow).where(EvidenceRow.case_id == case_id).order_by(EvidenceRow.id)
+        )
+    )
+
+
+def snapshot(row: CaseRow) -> CaseSnapshot:
+    return CaseSnapshot(
+        id=row.id,
+        definition_key=row.definition_key,
+        definition_version=row.definition_version,
+        state=row.state,
+        attributes=row.attributes,
+        phase_entered_on=local_date(row.phase_entered_at),
+    )
+
+
+def evidence_of(rows: list[EvidenceRow]) -> Evidence:
+    return Evidence.of(
+        EvidenceRecord(r.kind, r.data, r.recorded_at, r.recorded_by_name, r.role) for r in rows
+    )
+
+
+def deadlines_of(definition: Definition, row: CaseRow) -> list[Deadline]:
+    return phase_deadlines(definition, row.state, local_date(row.phase_entered_at))
+
+
+def enter_phase(definition: Definition, row: CaseRow, state: str, at: datetime) -> dict[str, Any]:
+    """Move the stored case to `state`; returns the changed fields as before/after."""
+    before = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
+    row.state = state
+    row.phase_entered_at = at
+    row.next_due_at = next_due_at(deadlines_of(definition, row))
+    row.updated_at = at
+    row.row_version += 1
+    after = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
+    return {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

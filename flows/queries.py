@@ -1,0 +1,93 @@
+"""Read-side use cases: a case with everything a person needs to act on it, lists, audit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
+from flows.registry import Registry
+from states.clock import today
+from states.definition import Definition
+from states.engine import TriggerPreview, preview
+from states.roles import Actor
+from store import audit
+from store.models import AuditEventRow, CaseRow, EvidenceRow
+from store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CaseView:
+    row: CaseRow
+    definition: Definition
+    evidence: list[EvidenceRow]
+    next_steps: list[TriggerPreview]
+
+    @property
+    def deadlines(self) -> list[dict[str, Any]]:
+        current = today()
+        return [
+            {
+                "kind": d.kind,
+                "phase": d.phase,
+                "title": d.title,
+                "due_on": d.due_on.isoformat(),
+                "overdue": d.due_on < current,
+            }
+            for d in deadlines_of(self.definition, self.row)
+        ]
+
+
+def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int) -> CaseView:
+    row = load_case(uow.s, case_id)
+    definition, _ = registry.get(uow, row.definition_key, row.definition_version)
+    rows = load_evidence(uow.s, row.id)
+    steps = preview(definition, snapshot(row), evidence_of(rows), actor=actor, today=today())
+    return CaseView(row, definition, rows, steps)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseRow]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_cases(
+    uow: UnitOfWork,
+    *,
+    state: str | None = None,
+    subcategory: str | None = None,
+    organisation: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CasePage:
+    filters = []
+    if state is not None:
+        filters.append(CaseRow.state == state)
+    if subcategory is not None:
+        filters.append(CaseRow.subcategory == subcategory)
+    if organisation is not None:
+        filters.append(CaseRow.organisation == organisation)
+    total = uow.s.scalar(select(func.count()).select_from(CaseRow).where(*filters)) or 0
+    items = uow.s.scalars(
+        select(CaseRow).where(*filters).order_by(CaseRow.id).limit(limit).offset(offset)
+    ).all()
+    return CasePage(list(items), total, limit, offset)
+
+
+def case_audit(uow: UnitOfWork, *, case_id: int) -> list[dict[str, Any]]:
+    """The case's audit trail, each event as hashed plus its hash, oldest first."""
+    load_case(uow.s, case_id)
+    rows = uow.s.scalars(
+        select(AuditEventRow).where(AuditEventRow.case_id == case_id).order_by(AuditEventRow.seq)
+    )
+    return [{**json.loads(r.body), "hash": r.hash} for r in rows]
+
+
+def verify_audit(uow: UnitOfWork, *, case_id: int | None = None) -> audit.VerifyReport:
+    return audit.verify_all(uow.s, case_id=case_id)
