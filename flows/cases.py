@@ -6,6 +6,7 @@ of work; a refusal raises before anything is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +24,12 @@ from states.validation import problems_from
 from store import audit
 from store.models import CaseRow, EvidenceRow
 from store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RecordedEvidence:
+    row: EvidenceRow
+    title: str
 
 
 def _actor_payload(actor: Actor) -> dict[str, Any]:
@@ -89,7 +96,7 @@ def record_evidence(
     kind: str,
     data: Any,
     request_id: str | None = None,
-) -> EvidenceRow:
+) -> RecordedEvidence:
     row = load_case(uow.s, case_id, for_update=True)
     definition, _ = registry.get(uow, row.definition_key, row.definition_version)
     clean = check_evidence(definition, snapshot(row), kind_id=kind, actor=actor, data=data)
@@ -123,7 +130,7 @@ def record_evidence(
         audit_seq=event.seq,
     )
     uow.s.add(evidence)
-    return evidence
+    return RecordedEvidence(evidence, definition.evidence_kind[kind].title)
 
 
 def advance(

@@ -79,8 +79,10 @@ def _message(error: Any) -> str:
 
 
 def problems_from(exc: ValidationError, prefix: Iterable[Any] = ()) -> list[Problem]:
+    return problems_from_errors(exc.errors(include_url=False), prefix)
+
+
+def problems_from_errors(errors: Iterable[Any], prefix: Iterable[Any] = ()) -> list[Problem]:
+    """Pydantic-style error dicts (also FastAPI's) as Swedish problems with exact paths."""
     base = list(prefix)
-    return [
-        Problem(path=format_path(base + list(e["loc"])), message=_message(e))
-        for e in exc.errors(include_url=False)
-    ]
+    return [Problem(path=format_path(base + list(e["loc"])), message=_message(e)) for e in errors]

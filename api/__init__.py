@@ -1,0 +1,1 @@
+"""The HTTP edge: thin routers, Bearer authentication, RFC 9457 problem responses."""

@@ -1,0 +1,36 @@
+"""The FastAPI application. No Prefect on the request path: requests run the plain use cases."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from api import problems
+from api.middleware import RequestLimits
+from api.routes_cases import router as cases_router
+from api.routes_meta import router as meta_router
+from flows.registry import Registry
+from flows.settings import Settings, get_settings
+from store.db import Database, open_database
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    # A web process must never start a Prefect server by accident.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="upphandla",
+        summary="Arbetsflöden för kommunens IT-upphandlingar, från behov till avslut",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.db = db or open_database(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    app.state.registry = Registry()
+    problems.install(app)
+    app.include_router(meta_router)
+    app.include_router(cases_router)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    return app

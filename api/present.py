@@ -1,0 +1,70 @@
+"""Turning use-case results into response schemas."""
+
+from __future__ import annotations
+
+from api.schemas import (
+    CaseOut,
+    CaseSummary,
+    DefinitionRef,
+    EvidenceOut,
+    GateOut,
+    NextStepOut,
+)
+from flows.queries import CaseView
+from states.gates import GateResult
+from store.models import CaseRow
+
+
+def gates_out(results: tuple[GateResult, ...]) -> list[GateOut]:
+    return [GateOut.model_validate(g.as_dict()) for g in results]
+
+
+def case_summary(row: CaseRow) -> CaseSummary:
+    return CaseSummary(
+        id=row.id,
+        title=row.title,
+        organisation=row.organisation,
+        subcategory=row.subcategory,
+        route=row.route,
+        state=row.state,
+        definition=DefinitionRef(key=row.definition_key, version=row.definition_version),
+        next_due_at=row.next_due_at,
+        updated_at=row.updated_at,
+    )
+
+
+def case_out(view: CaseView) -> CaseOut:
+    row, definition = view.row, view.definition
+    kinds = definition.evidence_kind
+    return CaseOut(
+        **case_summary(row).model_dump(),
+        state_title=definition.phase[row.state].title,
+        attributes=row.attributes,
+        created_at=row.created_at,
+        evidence=[
+            EvidenceOut(
+                id=e.id,
+                kind=e.kind,
+                title=kinds[e.kind].title if e.kind in kinds else e.kind,
+                data=e.data,
+                phase=e.phase,
+                recorded_by=e.recorded_by_name,
+                role=e.role,
+                recorded_at=e.recorded_at,
+            )
+            for e in view.evidence
+        ],
+        deadlines=view.deadlines,
+        next_steps=[
+            NextStepOut(
+                trigger=s.trigger.id,
+                title=s.trigger.title,
+                to_state=s.trigger.dest,
+                role_allowed=s.role_allowed,
+                ready=s.ready,
+                requires_comment=s.trigger.requires_comment,
+                gates=gates_out(s.gate_results),
+            )
+            for s in view.next_steps
+        ],
+    )

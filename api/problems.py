@@ -1,0 +1,124 @@
+"""RFC 9457 problem details, mapped once at the edge. Titles and details are Swedish; no stack
+trace ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from states.definition import DefinitionError
+from states.errors import DomainError
+from states.texts import text
+from states.validation import problems_from_errors
+
+log = logging.getLogger("upphandla.api")
+
+PROBLEM_JSON = "application/problem+json"
+_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
+
+
+def problem(
+    status: int,
+    key: str,
+    *,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    **values: Any,
+) -> JSONResponse:
+    title, detail = text(key, **values)
+    body: dict[str, Any] = {
+        "type": f"urn:upphandla:problem:{key}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        rid = getattr(request.state, "request_id", None)
+        if rid:
+            body["request_id"] = rid
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = _STATUS[exc.kind]
+    body = {
+        "type": f"urn:upphandla:problem:{exc.key}",
+        "title": exc.title,
+        "status": status,
+        "detail": exc.detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+        **exc.extra(),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _definition(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DefinitionError)
+    errors = [p.as_dict() for p in exc.problems]
+    return problem(422, "invalid_attributes", request=request, extra={"errors": errors})
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") in ("json_invalid", "json_type") for e in errors):
+        return problem(400, "malformed_json", request=request)
+    for e in errors:  # the body is the subject of the request; name its fields directly
+        loc = tuple(e.get("loc", ()))
+        e["loc"] = loc[1:] if loc[:1] == ("body",) and len(loc) > 1 else loc
+    problems = problems_from_errors(errors)
+    return problem(
+        422, "invalid_attributes", request=request, extra={"errors": [p.as_dict() for p in problems]}
+    )
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return problem(404, "not_found", request=request, path=request.url.path)
+    if exc.status_code == 405:
+        return problem(
+            405, "method_not_allowed", request=request, method=request.method, path=request.url.path
+        )
+    if exc.status_code == 401:
+        return problem(
+            401, "unauthenticated", request=request, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return problem(exc.status_code, "internal_error", request=request, request_id="-")
+
+
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("integrity conflict on %s: %s", request.url.path, exc)
+    return problem(409, "concurrent_change", request=request)
+
+
+async def _operational(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable on %s: %s", request.url.path, exc)
+    return problem(503, "service_unavailable", request=request, headers={"Retry-After": "2"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    rid = getattr(request.state, "request_id", "-")
+    log.exception("unexpected error, request %s", rid)
+    return problem(500, "internal_error", request=request, request_id=rid)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(DefinitionError, _definition)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _operational)
+    app.add_exception_handler(Exception, _unexpected)

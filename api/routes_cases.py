@@ -1,0 +1,154 @@
+"""Cases: start, read, list, record evidence, fire transitions, read the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
+from api.present import case_out, case_summary, gates_out
+from api.schemas import AuditOut, CaseOut, CasePageOut, EvidenceIn, EvidenceOut, TransitionIn, TransitionOut
+from flows import cases, queries
+from states.attributes import CaseAttributes, Subcategory
+
+router = APIRouter(prefix="/api/cases", tags=["ärenden"])
+ERRORS = {
+    401: {"description": "Inloggning krävs"},
+    403: {"description": "Rollen saknar behörighet"},
+    404: {"description": "Finns inte"},
+    409: {"description": "Stoppad av grindar eller fel fas; `reasons` anger varför"},
+    422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut, responses=ERRORS)
+def start_case(
+    body: CaseAttributes,
+    response: Response,
+    actor: ActorDep,
+    uow: WriteUoW,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    request_id: RequestId,
+) -> CaseOut:
+    """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
+    row = cases.start_case(
+        uow,
+        registry=registry,
+        actor=actor,
+        attributes=body.model_dump(),
+        definition_key=settings.default_definition,
+        request_id=request_id,
+    )
+    uow.commit()
+    response.headers["Location"] = f"/api/cases/{row.id}"
+    return case_out(queries.get_case(uow, registry=registry, actor=actor, case_id=row.id))
+
+
+@router.get("", response_model=CasePageOut, responses=ERRORS)
+def list_cases(
+    actor: ActorDep,
+    uow: ReadUoW,
+    settings: SettingsDep,
+    state: Annotated[str | None, Query(max_length=64)] = None,
+    subcategory: Subcategory | None = None,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> CasePageOut:
+    """Lista ärenden, filtrerade på fas, underkategori eller organisation."""
+    page = queries.list_cases(
+        uow,
+        state=state,
+        subcategory=subcategory,
+        organisation=organisation,
+        limit=limit,
+        offset=offset,
+    )
+    return CasePageOut(
+        items=[case_summary(r) for r in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
+def get_case(case_id: int, actor: ActorDep, uow: ReadUoW, registry: RegistryDep) -> CaseOut:
+    """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
+    return case_out(queries.get_case(uow, registry=registry, actor=actor, case_id=case_id))
+
+
+@router.post(
+    "/{case_id}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceOut,
+    responses=ERRORS,
+)
+def record_evidence(
+    case_id: int,
+    body: EvidenceIn,
+    actor: ActorDep,
+    uow: WriteUoW,
+    registry: RegistryDep,
+    request_id: RequestId,
+) -> EvidenceOut:
+    """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
+    recorded = cases.record_evidence(
+        uow,
+        registry=registry,
+        actor=actor,
+        case_id=case_id,
+        kind=body.kind,
+        data=body.data,
+        request_id=request_id,
+    )
+    uow.commit()
+    row = recorded.row
+    return EvidenceOut(
+        id=row.id,
+        kind=row.kind,
+        title=recorded.title,
+        data=row.data,
+        phase=row.phase,
+        recorded_by=row.recorded_by_name,
+        role=row.role,
+        recorded_at=row.recorded_at,
+    )
+
+
+@router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
+def fire_transition(
+    case_id: int,
+    body: TransitionIn,
+    actor: ActorDep,
+    uow: WriteUoW,
+    registry: RegistryDep,
+    request_id: RequestId,
+) -> TransitionOut:
+    """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
+    decision = cases.advance(
+        uow,
+        registry=registry,
+        actor=actor,
+        case_id=case_id,
+        trigger=body.trigger,
+        comment=body.comment,
+        request_id=request_id,
+    )
+    uow.commit()
+    return TransitionOut(
+        case_id=case_id,
+        trigger=decision.trigger,
+        from_state=decision.from_state,
+        to_state=decision.to_state,
+        gates=gates_out(decision.gate_results),
+    )
+
+
+@router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
+def case_audit(case_id: int, actor: ActorDep, uow: ReadUoW) -> AuditOut:
+    """Ärendets granskningslogg, äldst först, med varje händelses hash."""
+    return AuditOut(case_id=case_id, events=queries.case_audit(uow, case_id=case_id))
+

@@ -1,0 +1,60 @@
+"""Health, process definitions and the audit verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import text
+
+from api.deps import ActorDep, ReadUoW
+from api.schemas import DefinitionSummary, HealthOut, VerifyOut
+from flows import queries
+from flows.registry import definition_body, list_definitions
+
+router = APIRouter()
+
+
+@router.get("/health", response_model=HealthOut, tags=["drift"])
+def health(uow: ReadUoW) -> HealthOut:
+    """Svarar så snart API:t är uppe; anger databasens läge."""
+    try:
+        uow.s.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - health reports, it does not fail
+        database = "down"
+    return HealthOut(status="ok", database=database)
+
+
+@router.get("/api/definitions", response_model=list[DefinitionSummary], tags=["processdefinitioner"])
+def definitions(actor: ActorDep, uow: ReadUoW) -> list[DefinitionSummary]:
+    """Alla inlästa versioner av processdefinitioner."""
+    return [
+        DefinitionSummary(
+            key=r.key, version=r.version, title=r.title, checksum=r.checksum, loaded_at=r.loaded_at
+        )
+        for r in list_definitions(uow)
+    ]
+
+
+@router.get("/api/definitions/{key}/{version}", tags=["processdefinitioner"])
+def definition(
+    actor: ActorDep,
+    uow: ReadUoW,
+    key: str = Path(max_length=64),
+    version: int = Path(ge=1, le=1_000_000),
+) -> dict[str, Any]:
+    """En version av en processdefinition, som den lästes in."""
+    return definition_body(uow, key, version)
+
+
+@router.get("/api/audit/verify", response_model=VerifyOut, tags=["granskning"])
+def verify(actor: ActorDep, uow: ReadUoW) -> VerifyOut:
+    """Kontrollera alla ärendens hashkedjor; anger första ändrade, borttagna eller omkastade händelse."""
+    report = queries.verify_audit(uow)
+    return VerifyOut(
+        ok=report.ok,
+        cases=report.cases,
+        events=report.events,
+        breaks=[b.as_dict() for b in report.breaks],
+    )

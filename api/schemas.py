@@ -1,0 +1,139 @@
+"""Request and response schemas of the API (separate from the stored models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceIn(_In):
+    kind: str = Field(min_length=1, max_length=64, description="Underlagstyp i processdefinitionen")
+    data: dict[str, Any] = Field(default_factory=dict, description="Underlagets fält")
+
+
+class TransitionIn(_In):
+    trigger: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class ReasonOut(BaseModel):
+    gate: str
+    message: str
+    source: str
+
+
+class GateOut(BaseModel):
+    gate: str
+    title: str
+    applies: bool
+    ok: bool
+    reasons: list[ReasonOut]
+    source: str
+
+
+class NextStepOut(BaseModel):
+    trigger: str
+    title: str
+    to_state: str
+    role_allowed: bool
+    ready: bool
+    requires_comment: bool
+    gates: list[GateOut]
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    data: dict[str, Any]
+    phase: str
+    recorded_by: str
+    role: str
+    recorded_at: datetime
+
+
+class DeadlineOut(BaseModel):
+    kind: str
+    phase: str
+    title: str
+    due_on: str
+    overdue: bool
+
+
+class DefinitionRef(BaseModel):
+    key: str
+    version: int
+
+
+class CaseSummary(BaseModel):
+    id: int
+    title: str
+    organisation: str
+    subcategory: str
+    route: str
+    state: str
+    definition: DefinitionRef
+    next_due_at: datetime | None
+    updated_at: datetime
+
+
+class CaseOut(CaseSummary):
+    state_title: str
+    attributes: dict[str, Any]
+    created_at: datetime
+    evidence: list[EvidenceOut]
+    deadlines: list[DeadlineOut]
+    next_steps: list[NextStepOut]
+
+
+class CasePageOut(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class TransitionOut(BaseModel):
+    case_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    gates: list[GateOut]
+
+
+class AuditOut(BaseModel):
+    case_id: int
+    events: list[dict[str, Any]]
+
+
+class BreakOut(BaseModel):
+    case_id: int
+    seq: int | None
+    event_id: int | None
+    problem: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    cases: int
+    events: int
+    breaks: list[BreakOut]
+
+
+class DefinitionSummary(BaseModel):
+    key: str
+    version: int
+    title: str
+    checksum: str
+    loaded_at: datetime
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
