@@ -79,7 +79,10 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         e["loc"] = loc[1:] if loc[:1] == ("body",) and len(loc) > 1 else loc
     problems = problems_from_errors(errors)
     return problem(
-        422, "invalid_attributes", request=request, extra={"errors": [p.as_dict() for p in problems]}
+        422,
+        "invalid_attributes",
+        request=request,
+        extra={"errors": [p.as_dict() for p in problems]},
     )
 
 

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
 from api.present import case_out, case_summary, gates_out
-from api.schemas import AuditOut, CaseOut, CasePageOut, EvidenceIn, EvidenceOut, TransitionIn, TransitionOut
+from api.schemas import (
+    AuditOut,
+    CaseOut,
+    CasePageOut,
+    EvidenceIn,
+    EvidenceOut,
+    TransitionIn,
+    TransitionOut,
+)
 from flows import cases, queries
 from states.attributes import CaseAttributes, Subcategory
 
@@ -151,4 +159,3 @@ def fire_transition(
 def case_audit(case_id: int, actor: ActorDep, uow: ReadUoW) -> AuditOut:
     """Ärendets granskningslogg, äldst först, med varje händelses hash."""
     return AuditOut(case_id=case_id, events=queries.case_audit(uow, case_id=case_id))
-

@@ -26,7 +26,9 @@ def health(uow: ReadUoW) -> HealthOut:
     return HealthOut(status="ok", database=database)
 
 
-@router.get("/api/definitions", response_model=list[DefinitionSummary], tags=["processdefinitioner"])
+@router.get(
+    "/api/definitions", response_model=list[DefinitionSummary], tags=["processdefinitioner"]
+)
 def definitions(actor: ActorDep, uow: ReadUoW) -> list[DefinitionSummary]:
     """Alla inlästa versioner av processdefinitioner."""
     return [

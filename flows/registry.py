@@ -89,7 +89,9 @@ def load_seed_definitions(uow: UnitOfWork, files: list[Path] | None = None) -> l
 
 
 def list_definitions(uow: UnitOfWork) -> list[DefinitionRow]:
-    return list(uow.s.scalars(select(DefinitionRow).order_by(DefinitionRow.key, DefinitionRow.version)))
+    return list(
+        uow.s.scalars(select(DefinitionRow).order_by(DefinitionRow.key, DefinitionRow.version))
+    )
 
 
 def definition_body(uow: UnitOfWork, key: str, version: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         engine = self._db.writer if self._write else self._db.reader
-        self.session = Session(engine, expire_on_commit=False, autoflush=False)
+        self.session = Session(engine, expire_on_commit=False)
         return self
 
     def __exit__(

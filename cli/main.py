@@ -1,0 +1,196 @@
+"""`upphandla`: serve, db upgrade, user add, audit verify, definition check/load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.settings import Settings, get_settings
+from states.definition import DefinitionError, parse_definition
+from states.errors import DomainError
+from store.db import Database, open_database
+
+app = typer.Typer(
+    help="Arbetsflöden för kommunens IT-upphandlingar.", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="Databasen.", no_args_is_help=True)
+user_app = typer.Typer(help="Användare och åtkomsttoken.", no_args_is_help=True)
+audit_app = typer.Typer(help="Granskningsloggen.", no_args_is_help=True)
+definition_app = typer.Typer(help="Processdefinitioner.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(definition_app, name="definition")
+
+
+def _db(settings: Settings) -> Database:
+    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def _describe(exc: DomainError) -> str:
+    details = "; ".join(f"{p['path']}: {p['message']}" for p in exc.extra().get("errors", []))
+    return f"{exc.title}: {exc.detail}" + (f" ({details})" if details else "")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Uppgradera databasen till senaste schemat (säkert att köra flera gånger)."""
+    from store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(_db(settings))
+    typer.echo("Databasen är uppgraderad.")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Option(help="Namn")],
+    email: Annotated[str, typer.Option(help="E-postadress")],
+    role: Annotated[str, typer.Option(help="Roll, t.ex. bestallare eller upphandlare")],
+    org: Annotated[str | None, typer.Option(help="Organisation")] = None,
+) -> None:
+    """Lägg till en användare. Sista raden är den nya åtkomsttoken."""
+    from flows.users import add_user
+    from store.migrate import upgrade
+    from store.uow import UnitOfWork
+
+    db = _db(get_settings())
+    upgrade(db)
+    with UnitOfWork(db) as uow:
+        try:
+            user, token = add_user(uow, name=name, email=email, role=role, organisation=org)
+        except DomainError as exc:
+            raise _fail(_describe(exc), 2) from None
+        uow.commit()
+    typer.echo(f"Användare {user.id} ({user.name}, {user.role}) är skapad. Token:")
+    typer.echo(token)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
+) -> None:
+    """Kontrollera alla hashkedjor. Avslutar med kod 1 och namnger första felet om något ändrats."""
+    from flows.queries import verify_audit
+    from store.uow import UnitOfWork
+
+    with UnitOfWork(_db(get_settings()), write=False) as uow:
+        report = verify_audit(uow)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "cases": report.cases,
+                    "events": report.events,
+                    "breaks": [b.as_dict() for b in report.breaks],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for b in report.breaks:
+            where = f"händelse {b.seq}" if b.seq is not None else "kedjans slut"
+            ident = f" (rad-id {b.event_id})" if b.event_id is not None else ""
+            typer.echo(f"ÄRENDE {b.case_id}, {where}{ident}: {b.problem}")
+        verdict = "OK" if report.ok else "FEL"
+        typer.echo(
+            f"{verdict}: {report.cases} ärenden, {report.events} händelser, "
+            f"{len(report.breaks)} brutna kedjor."
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _read_definition(file: Path) -> object:
+    from seeds.loader import SeedFileError, read_yaml
+
+    try:
+        return read_yaml(file)
+    except SeedFileError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+@definition_app.command("check")
+def definition_check(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> None:
+    """Kontrollera en processdefinition; varje fel anges med exakt fältväg."""
+    try:
+        d = parse_definition(_read_definition(file))
+    except DefinitionError as exc:
+        for p in exc.problems:
+            typer.echo(f"{file}: {p.path}: {p.message}", err=True)
+        raise _fail(
+            f"{file}: {len(exc.problems)} fel; definitionen kan inte användas.", 1
+        ) from None
+    typer.echo(
+        f"{file}: {d.key} version {d.version} är giltig ({len(d.phases)} faser, "
+        f"{len(d.triggers)} övergångar)."
+    )
+
+
+@definition_app.command("load")
+def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> None:
+    """Läs in en ny version av en processdefinition. En inläst version ändras aldrig."""
+    from flows.registry import load_definition
+    from store.migrate import upgrade
+    from store.uow import UnitOfWork
+
+    data = _read_definition(file)
+    db = _db(get_settings())
+    upgrade(db)
+    with UnitOfWork(db) as uow:
+        try:
+            d, added = load_definition(uow, data)
+        except DefinitionError as exc:
+            for p in exc.problems:
+                typer.echo(f"{file}: {p.path}: {p.message}", err=True)
+            raise _fail(f"{file}: definitionen kan inte användas.", 1) from None
+        except DomainError as exc:
+            raise _fail(_describe(exc), 1) from None
+        uow.commit()
+    typer.echo(
+        f"{d.key} version {d.version} {'är inläst' if added else 'fanns redan, oförändrad'}."
+    )
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Adress att lyssna på")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Läs in demoanvändare och demoärenden")
+    ] = False,
+) -> None:
+    """Starta motorn: migrerar databasen, läser in processdefinitionerna och startar API:t."""
+    import uvicorn
+
+    from cli.startup import prepare
+
+    settings = get_settings()
+    db = _db(settings)
+    try:
+        users = prepare(db, settings, demo=demo)
+    except DomainError as exc:
+        raise _fail(f"Kan inte starta: {_describe(exc)}", 1) from None
+    except DefinitionError as exc:
+        raise _fail(f"Kan inte starta: {exc}", 1) from None
+    if demo:
+        typer.echo("Demoanvändare (nya token vid varje start med --demo):")
+        for u in users:
+            typer.echo(f"  {u.role:<22} {u.name:<28} {u.token}")
+    from api.app import create_app
+
+    typer.echo(f"upphandla lyssnar på http://{host}:{port}  (API-dokumentation: /docs)")
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()
