@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
@@ -13,6 +14,7 @@ from states.clock import local_date
 from states.deadlines import Deadline, next_due_at, phase_deadlines
 from states.definition import Definition
 from states.errors import NotFound
+from store.casestore import StoredCase
 from store.models import CaseRow, EvidenceRow
 
 
@@ -34,7 +36,7 @@ def load_evidence(session: Session, case_id: int) -> list[EvidenceRow]:
     )
 
 
-def snapshot(row: CaseRow) -> CaseSnapshot:
+def snapshot(row: CaseRow | StoredCase) -> CaseSnapshot:
     return CaseSnapshot(
         id=row.id,
         definition_key=row.definition_key,
@@ -45,24 +47,25 @@ def snapshot(row: CaseRow) -> CaseSnapshot:
     )
 
 
-def evidence_of(rows: list[EvidenceRow]) -> Evidence:
+def evidence_of(rows: Sequence[EvidenceRow | Row[Any]]) -> Evidence:
     return Evidence.of(
         EvidenceRecord(r.kind, r.data, r.recorded_at, r.recorded_by_name, r.role) for r in rows
     )
 
 
-def deadlines_of(definition: Definition, row: CaseRow) -> list[Deadline]:
+def deadlines_of(definition: Definition, row: CaseRow | StoredCase) -> list[Deadline]:
     return phase_deadlines(definition, row.state, local_date(row.phase_entered_at))
 
 
-def enter_phase(definition: Definition, row: CaseRow, state: str, at: datetime) -> dict[str, Any]:
-    """Move the stored case to `state`; returns the changed fields as before/after."""
+def enter_phase(
+    definition: Definition, row: CaseRow | StoredCase, state: str, at: datetime
+) -> dict[str, Any]:
+    """Move the case to `state` (the caller writes it); returns changed fields as before/after."""
     before = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
     row.state = state
     row.phase_entered_at = at
     row.next_due_at = next_due_at(deadlines_of(definition, row))
     row.updated_at = at
-    row.row_version += 1
     after = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
     return {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}
 

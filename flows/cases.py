@@ -6,12 +6,13 @@ of work; a refusal raises before anything is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from flows.casefile import enter_phase, evidence_of, load_case, load_evidence, snapshot
+from flows.casefile import enter_phase, evidence_of, snapshot
 from flows.outbox import enqueue_case_message
 from flows.registry import Registry
 from states.attributes import CaseAttributes
@@ -22,13 +23,34 @@ from states.errors import Forbidden, Invalid
 from states.roles import Actor
 from states.validation import problems_from
 from store import audit
-from store.models import CaseRow, EvidenceRow
+from store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
+from store.models import CaseRow
 from store.uow import UnitOfWork
+
+
+@dataclass
+class Recorded:
+    """A piece of evidence as written."""
+
+    id: int
+    case_id: int
+    kind: str
+    data: dict[str, Any]
+    phase: str
+    recorded_by: int | None
+    recorded_by_name: str
+    role: str
+    recorded_at: datetime
+    audit_seq: int
+
+
+def _without_id(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {k: v for k, v in items if k != "id"}
 
 
 @dataclass(frozen=True)
 class RecordedEvidence:
-    row: EvidenceRow
+    row: Recorded
     title: str
 
 
@@ -97,39 +119,42 @@ def record_evidence(
     data: Any,
     request_id: str | None = None,
 ) -> RecordedEvidence:
-    row = load_case(uow.s, case_id, for_update=True)
-    definition, _ = registry.get(uow, row.definition_key, row.definition_version)
-    clean = check_evidence(definition, snapshot(row), kind_id=kind, actor=actor, data=data)
+    case = fetch_case(uow.s, case_id, for_update=True)
+    read_version = case.row_version
+    definition, _ = registry.get(uow, case.definition_key, case.definition_version)
+    clean = check_evidence(definition, snapshot(case), kind_id=kind, actor=actor, data=data)
     at = now()
-    row.updated_at = at
-    row.row_version += 1
     event = audit.append(
         uow.s,
-        row,
+        case,
         at=at,
         action="evidence_recorded",
         actor_id=actor.user_id,
         payload={
             **_actor_payload(actor),
-            "definition": {"key": row.definition_key, "version": row.definition_version},
-            "from_state": row.state,
-            "to_state": row.state,
+            "definition": {"key": case.definition_key, "version": case.definition_version},
+            "from_state": case.state,
+            "to_state": case.state,
             "evidence": {"kind": kind, "data": clean},
             "request_id": request_id,
         },
     )
-    evidence = EvidenceRow(
-        case_id=row.id,
+    case.updated_at = at
+    case.row_version = read_version + 1
+    save_case(uow.s, case, read_version=read_version)
+    evidence = Recorded(
+        id=0,
+        case_id=case.id,
         kind=kind,
         data=clean,
-        phase=row.state,
+        phase=case.state,
         recorded_by=actor.user_id,
         recorded_by_name=actor.name,
         role=actor.role,
         recorded_at=at,
         audit_seq=event.seq,
     )
-    uow.s.add(evidence)
+    evidence.id = insert_evidence(uow.s, asdict(evidence, dict_factory=_without_id))
     return RecordedEvidence(evidence, definition.evidence_kind[kind].title)
 
 
@@ -144,29 +169,30 @@ def advance(
     request_id: str | None = None,
 ) -> Decision:
     """Fire a trigger if every gate holds; otherwise raise TransitionRefused with every reason."""
-    row = load_case(uow.s, case_id, for_update=True)
-    definition, lifecycle = registry.get(uow, row.definition_key, row.definition_version)
+    case = fetch_case(uow.s, case_id, for_update=True)
+    read_version = case.row_version
+    definition, lifecycle = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
     decision = decide(
         definition,
         lifecycle,
-        snapshot(row),
-        evidence_of(load_evidence(uow.s, row.id)),
+        snapshot(case),
+        evidence_of(fetch_evidence(uow.s, case.id)),
         trigger_id=trigger,
         actor=actor,
         today=local_date(at),
         comment=comment,
     )
-    changes = enter_phase(definition, row, decision.to_state, at)
+    changes = enter_phase(definition, case, decision.to_state, at)
     event = audit.append(
         uow.s,
-        row,
+        case,
         at=at,
         action="cancelled" if trigger == "cancel" else "transition",
         actor_id=actor.user_id,
         payload={
             **_actor_payload(actor),
-            "definition": {"key": row.definition_key, "version": row.definition_version},
+            "definition": {"key": case.definition_key, "version": case.definition_version},
             "trigger": trigger,
             "comment": comment,
             "from_state": decision.from_state,
@@ -176,20 +202,25 @@ def advance(
             "request_id": request_id,
         },
     )
-    enqueue_case_message(
-        uow,
-        case=row,
-        event_seq=event.seq,
-        template="case_advanced",
-        context={
-            "trigger": trigger,
-            "from_phase": definition.phase[decision.from_state].title,
-            "to_phase": definition.phase[decision.to_state].title,
-            "actor": actor.name,
-            "comment": comment,
-        },
-        at=at,
-    )
+    case.row_version = read_version + 1
+    save_case(uow.s, case, read_version=read_version)
+    notify = definition.trigger[trigger].notify
+    if notify:
+        enqueue_case_message(
+            uow,
+            case=case,
+            recipients=notify,
+            event_seq=event.seq,
+            template="case_advanced",
+            context={
+                "trigger": trigger,
+                "from_phase": definition.phase[decision.from_state].title,
+                "to_phase": definition.phase[decision.to_state].title,
+                "actor": actor.name,
+                "comment": comment,
+            },
+            at=at,
+        )
     return decision
 
 

@@ -6,37 +6,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from store.models import CaseRow, OutboxRow, UserRow
+from store.casestore import StoredCase, emails_for, insert_outbox
 from store.uow import UnitOfWork
 
 
 def enqueue_case_message(
     uow: UnitOfWork,
     *,
-    case: CaseRow,
+    case: StoredCase,
+    recipients: list[str],
     event_seq: int,
     template: str,
     context: dict[str, Any],
     at: datetime,
-) -> OutboxRow | None:
-    """Tell the case's beställare (its creator) what happened; keyed by case and audit event."""
-    if case.created_by is None:
-        return None
-    email = uow.s.scalar(select(UserRow.email).where(UserRow.id == case.created_by))
-    if not email:
-        return None
-    row = OutboxRow(
-        dedupe_key=f"case:{case.id}:event:{event_seq}:{template}",
-        case_id=case.id,
-        template=template,
-        recipients=[email],
-        context={**context, "case_id": case.id, "case_title": case.title},
-        state="pending",
-        attempts=0,
-        next_attempt_at=at,
-        created_at=at,
+) -> bool:
+    """Queue one message about a case to the named roles and/or its creator ("creator").
+    Keyed by case, audit event and template, so the same cause never queues twice."""
+    user_ids = [case.created_by] if "creator" in recipients and case.created_by else []
+    roles = [r for r in recipients if r != "creator"]
+    emails = emails_for(uow.s, user_ids=user_ids, roles=roles)
+    if not emails:
+        return False
+    insert_outbox(
+        uow.s,
+        {
+            "dedupe_key": f"case:{case.id}:event:{event_seq}:{template}",
+            "case_id": case.id,
+            "template": template,
+            "recipients": emails,
+            "context": {**context, "case_id": case.id, "case_title": case.title},
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": at,
+        },
     )
-    uow.s.add(row)
-    return row
+    return True

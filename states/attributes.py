@@ -56,3 +56,26 @@ class CaseAttributes(BaseModel):
     cloud_service: StrictBool
     consultants: StrictBool
     hardware: StrictBool
+
+
+# The type of each attribute's value, for conditions that compare them (checked below).
+ATTRIBUTE_TYPES: dict[str, type] = {
+    "title": str,
+    "organisation": str,
+    "subcategory": str,
+    "route": str,
+    "estimated_value_sek": int,
+    **{
+        name: bool
+        for name in (
+            "personal_data",
+            "citizen_facing",
+            "critical_service",
+            "uses_ai",
+            "cloud_service",
+            "consultants",
+            "hardware",
+        )
+    },
+}
+assert set(ATTRIBUTE_TYPES) == set(CaseAttributes.model_fields)

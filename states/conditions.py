@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
-Scalar = bool | int | str
+Scalar = StrictBool | StrictInt | StrictStr
 
 _OPERATORS = ("eq", "in_", "gte", "gt", "lte", "lt")
 _COMPARE_WORDS = {"gte": "minst", "gt": "över", "lte": "högst", "lt": "under"}
@@ -23,16 +23,16 @@ _COMPARE_WORDS = {"gte": "minst", "gt": "över", "lte": "högst", "lt": "under"}
 class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    all_: list[Condition] | None = Field(default=None, alias="all")
-    any_: list[Condition] | None = Field(default=None, alias="any")
+    all_: list[Condition] | None = Field(default=None, alias="all", min_length=1)
+    any_: list[Condition] | None = Field(default=None, alias="any", min_length=1)
     not_: Condition | None = Field(default=None, alias="not")
     fact: str | None = None
     eq: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
-    gte: int | None = None
-    gt: int | None = None
-    lte: int | None = None
-    lt: int | None = None
+    gte: StrictInt | None = None
+    gt: StrictInt | None = None
+    lte: StrictInt | None = None
+    lt: StrictInt | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
@@ -61,9 +61,9 @@ class Condition(BaseModel):
             return False
         value = facts[self.fact]
         if self.eq is not None:
-            return bool(value == self.eq and type(value) is type(self.eq))
+            return _same(value, self.eq)
         if self.in_ is not None:
-            return value in self.in_
+            return any(_same(value, v) for v in self.in_)
         if not isinstance(value, int) or isinstance(value, bool):
             return False
         if self.gte is not None:
@@ -74,6 +74,17 @@ class Condition(BaseModel):
             return value <= self.lte
         assert self.lt is not None
         return value < self.lt
+
+    def compared_values(self) -> list[tuple[str, str, Any]]:
+        """(fact, operator, value) of every comparison, for type checks against the facts."""
+        if self.fact is not None:
+            return [
+                (self.fact, op.rstrip("_"), getattr(self, op))
+                for op in _OPERATORS
+                if getattr(self, op) is not None
+            ]
+        children = self.all_ or self.any_ or ([self.not_] if self.not_ else [])
+        return [v for c in children for v in c.compared_values()]
 
     def facts_used(self) -> set[str]:
         if self.fact is not None:
@@ -98,6 +109,11 @@ class Condition(BaseModel):
             if bound is not None:
                 return f"{self.fact} {word} {bound:,}".replace(",", "\u00a0")
         return ""
+
+
+def _same(value: Any, want: Scalar) -> bool:
+    """Equal and of the same type: 1 is not True, "1" is not 1."""
+    return type(value) is type(want) and value == want
 
 
 def _wrap(c: Condition) -> str:

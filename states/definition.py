@@ -68,6 +68,7 @@ class Trigger(_Strict):
     gates: list[GateSpec] = []
     available_when: Condition | None = None
     requires_comment: bool = False
+    notify: list[str] = []  # roles, or "creator" for the case's beställare, told by e-mail
 
 
 class Definition(_Strict):
@@ -171,6 +172,7 @@ def _consistency_problems(d: Definition) -> list[Problem]:
         ]
     for i, t in enumerate(d.triggers):
         base = f"triggers[{i}]"
+        out += _trigger_id_problem(t.id, f"{base}.id")
         out += [
             Problem(f"{base}.source[{j}]", f"okänd fas ”{s}”")
             for j, s in enumerate(t.source)
@@ -186,6 +188,11 @@ def _consistency_problems(d: Definition) -> list[Problem]:
         if not t.source:
             out.append(Problem(f"{base}.source", "minst en fas behövs"))
         out += _roles_problems(t.roles, f"{base}.roles", actor_roles)
+        out += [
+            Problem(f"{base}.notify[{j}]", f"okänd mottagare ”{r}”")
+            for j, r in enumerate(t.notify)
+            if r not in ROLES and r != "creator"
+        ]
         if t.available_when is not None:
             out += _fact_problems(t.available_when, f"{base}.available_when", facts)
         dupes(t.gates, f"{base}.gates")
@@ -214,14 +221,39 @@ def _roles_problems(roles: list[str], path: str, known: frozenset[str]) -> list[
     ]
 
 
-def _known_facts(d: Definition) -> set[str]:
-    from states.attributes import CaseAttributes
+_FIELD_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int}
 
-    facts = set(CaseAttributes.model_fields)
+
+def _known_facts(d: Definition) -> dict[str, type]:
+    """Every fact a condition may name, with the Python type of its value."""
+    from states.attributes import ATTRIBUTE_TYPES
+
+    facts: dict[str, type] = dict(ATTRIBUTE_TYPES)
     for k in d.evidence_kinds:
-        facts |= {f"{k.id}.{f.name}" for f in k.fields}
+        facts |= {f"{k.id}.{f.name}": _FIELD_TYPES[f.type] for f in k.fields}
     return facts
 
 
-def _fact_problems(cond: Condition, path: str, facts: set[str]) -> list[Problem]:
-    return [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - facts)]
+def _fact_problems(cond: Condition, path: str, facts: dict[str, type]) -> list[Problem]:
+    out = [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - set(facts))]
+    for fact, op, value in cond.compared_values():
+        want = facts.get(fact)
+        if want is None:
+            continue
+        values = value if op == "in" else [value]
+        if op in ("gte", "gt", "lte", "lt") and want is not int:
+            out.append(Problem(path, f"”{fact}” är inte ett tal och kan inte jämföras med {op}"))
+        elif op in ("eq", "in") and any(type(v) is not want for v in values):
+            out.append(Problem(path, f"”{fact}” jämförs med ett värde av fel typ"))
+    return out
+
+
+# Names the lifecycle machine or its model already use; a trigger may not take them.
+RESERVED_TRIGGER_IDS = frozenset({"state", "changes", "trigger", "machine"})
+RESERVED_TRIGGER_PREFIXES = ("to_", "may_", "is_")
+
+
+def _trigger_id_problem(trigger_id: str, path: str) -> list[Problem]:
+    if trigger_id in RESERVED_TRIGGER_IDS or trigger_id.startswith(RESERVED_TRIGGER_PREFIXES):
+        return [Problem(path, f"”{trigger_id}” är ett reserverat namn för en övergång")]
+    return []

@@ -99,7 +99,7 @@ def decide(
         raise Conflict(
             "trigger_not_offered",
             trigger=trigger_id,
-            condition=f"inte {trigger.available_when.describe()}",
+            condition=trigger.available_when.describe(),
         )
     if trigger.requires_comment and not (comment and comment.strip()):
         raise Invalid("comment_required", [], trigger=trigger_id)

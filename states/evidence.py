@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -21,6 +22,14 @@ from states.definition import EvidenceKind, FieldSpec
 from states.errors import Invalid
 from states.validation import Problem, problems_from
 
+
+def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str | date):
+        raise ValueError("ska vara ett datum (ÅÅÅÅ-MM-DD)")
+    return value
+
+
+_IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
@@ -32,7 +41,7 @@ def _field_type(spec: FieldSpec) -> Any:
     if spec.type == "int":
         return Annotated[StrictInt, Field(ge=-(10**15), le=10**15)]
     if spec.type == "date":
-        return date
+        return _IsoDate
     assert spec.choices
     return Literal[tuple(spec.choices)]
 

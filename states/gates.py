@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from states.case import CaseSnapshot, Evidence
 from states.definition import EvidenceKind, GateSpec
@@ -85,13 +85,18 @@ class Check:
             kind = getattr(parsed, self.evidence_param)
             if kind not in kinds:
                 return [Problem(f"{path}.{self.evidence_param}", f"okänt underlag ”{kind}”")]
-            fields = {f.name for f in kinds[kind].fields}
-            return [
-                Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”")
-                for name in getattr(parsed, "where", {})
-                if name not in fields
-            ]
+            fields = {f.name: f.type for f in kinds[kind].fields}
+            out = []
+            for name, want in getattr(parsed, "where", {}).items():
+                if name not in fields:
+                    out.append(Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”"))
+                elif type(want) is not _PY_TYPES[fields[name]]:
+                    out.append(Problem(f"{path}.where.{name}", "värdet har fel typ för fältet"))
+            return out
         return []
+
+
+_PY_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int}
 
 
 class EvidenceParams(BaseModel):
@@ -108,7 +113,11 @@ def gate_evidence_recorded(
     record = evidence.latest(params.kind)
     if record is None:
         return blocked(spec)
-    wrong = [name for name, want in params.where.items() if record.data.get(name) != want]
+    wrong = [
+        name
+        for name, want in params.where.items()
+        if not (type(record.data.get(name)) is type(want) and record.data.get(name) == want)
+    ]
     if wrong:
         return blocked(
             spec, f"Det senast registrerade underlaget uppfyller inte: {', '.join(wrong)}."
@@ -133,8 +142,8 @@ def evaluate(
 class StandstillParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str
-    days_electronic: int
-    days_other: int
+    days_electronic: int = Field(ge=1, le=365)
+    days_other: int = Field(ge=1, le=365)
 
 
 def standstill_last_day(sent_on: date, electronic: bool, params: StandstillParams) -> date:

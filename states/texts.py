@@ -14,7 +14,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "trigger_not_offered": (
         "Övergången gäller inte ärendet",
-        "Övergången ”{trigger}” gäller inte ärenden där {condition}.",
+        "Övergången ”{trigger}” gäller bara ärenden där {condition}.",
     ),
     "role_not_allowed": (
         "Rollen saknar behörighet",

@@ -62,8 +62,8 @@ def format_path(loc: Sequence[Any]) -> str:
 def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"ska vara ett av: {expected}"
+        expected = str(error.get("ctx", {}).get("expected", ""))
+        return f"ska vara ett av: {expected.replace(' or ', ' eller ')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(error.get("ctx", {}).values()), "")
         words = {

@@ -13,14 +13,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditEventRow, CaseRow
 
 GENESIS = "0" * 64
+AUDIT = AuditEventRow.__table__
 
 
 def canonical(obj: Any) -> str:
@@ -31,16 +32,31 @@ def digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+class ChainHead(Protocol):
+    """A case as the chain sees it: its id and the head of its chain, which append moves."""
+
+    id: int
+    audit_seq: int
+    audit_head: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    hash: str
+
+
 def append(
     session: Session,
-    case: CaseRow,
+    case: ChainHead,
     *,
     at: datetime,
     action: str,
     actor_id: int | None,
     payload: dict[str, Any],
-) -> AuditEventRow:
-    """Append one event to the case's chain and move the case's head. Caller commits."""
+) -> Appended:
+    """Append one event to the case's chain and move the case's head (the caller writes the
+    case in the same transaction and commits)."""
     seq = case.audit_seq + 1
     body = canonical(
         {
@@ -52,20 +68,22 @@ def append(
             "prev_hash": case.audit_head,
         }
     )
-    row = AuditEventRow(
-        case_id=case.id,
-        seq=seq,
-        at=at,
-        action=action,
-        actor_id=actor_id,
-        body=body,
-        prev_hash=case.audit_head,
-        hash=digest(body),
+    event = Appended(seq, digest(body))
+    session.execute(
+        insert(AUDIT).values(
+            case_id=case.id,
+            seq=seq,
+            at=at,
+            action=action,
+            actor_id=actor_id,
+            body=body,
+            prev_hash=case.audit_head,
+            hash=event.hash,
+        )
     )
-    session.add(row)
     case.audit_seq = seq
-    case.audit_head = row.hash
-    return row
+    case.audit_head = event.hash
+    return event
 
 
 @dataclass(frozen=True, slots=True)
