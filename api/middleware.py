@@ -13,10 +13,6 @@ from states.texts import text
 _ID_HEADER = b"x-request-id"
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class RequestLimits:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int):
         self.app = app
@@ -34,31 +30,41 @@ class RequestLimits:
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
             await self._reject(scope, send, request_id)
             return
+        # Read the body first (it is small by design) so an oversized one is refused before any
+        # part of the application sees it, with or without a Content-Length.
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        more = scope["method"] not in ("GET", "HEAD", "DELETE", "OPTIONS")
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body_bytes:
+                await self._reject(scope, send, request_id)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (_ID_HEADER, request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (_ID_HEADER, request_id.encode()),
+                ]
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_id)
-        except _TooLarge:
-            if not started:
-                await self._reject(scope, send, request_id)
+        await self.app(scope, replay, send_with_id)
 
     async def _reject(self, scope: Scope, send: Send, request_id: str) -> None:
         title, detail = text("body_too_large", limit=self.max_body_bytes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.schemas import (
     CaseOut,
     CaseSummary,
+    DeadlineOut,
     DefinitionRef,
     EvidenceOut,
     GateOut,
@@ -54,7 +55,7 @@ def case_out(view: CaseView) -> CaseOut:
             )
             for e in view.evidence
         ],
-        deadlines=view.deadlines,
+        deadlines=[DeadlineOut.model_validate(d) for d in view.deadlines],
         next_steps=[
             NextStepOut(
                 trigger=s.trigger.id,

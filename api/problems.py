@@ -26,6 +26,7 @@ _STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
 def problem(
     status: int,
     key: str,
+    /,
     *,
     request: Request | None = None,
     headers: dict[str, str] | None = None,
@@ -98,6 +99,8 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         return problem(
             401, "unauthenticated", request=request, headers={"WWW-Authenticate": "Bearer"}
         )
+    if exc.status_code == 400:
+        return problem(400, "malformed_json", request=request)
     return problem(exc.status_code, "internal_error", request=request, request_id="-")
 
 

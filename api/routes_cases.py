@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
 from api.present import case_out, case_summary, gates_out
@@ -21,7 +21,8 @@ from flows import cases, queries
 from states.attributes import CaseAttributes, Subcategory
 
 router = APIRouter(prefix="/api/cases", tags=["ärenden"])
-ERRORS = {
+CaseId = Annotated[int, Path(ge=1, le=2**53, description="Ärendets nummer")]
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Inloggning krävs"},
     403: {"description": "Rollen saknar behörighet"},
     404: {"description": "Finns inte"},
@@ -83,7 +84,7 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
-def get_case(case_id: int, actor: ActorDep, uow: ReadUoW, registry: RegistryDep) -> CaseOut:
+def get_case(case_id: CaseId, actor: ActorDep, uow: ReadUoW, registry: RegistryDep) -> CaseOut:
     """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
     return case_out(queries.get_case(uow, registry=registry, actor=actor, case_id=case_id))
 
@@ -95,7 +96,7 @@ def get_case(case_id: int, actor: ActorDep, uow: ReadUoW, registry: RegistryDep)
     responses=ERRORS,
 )
 def record_evidence(
-    case_id: int,
+    case_id: CaseId,
     body: EvidenceIn,
     actor: ActorDep,
     uow: WriteUoW,
@@ -128,7 +129,7 @@ def record_evidence(
 
 @router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
 def fire_transition(
-    case_id: int,
+    case_id: CaseId,
     body: TransitionIn,
     actor: ActorDep,
     uow: WriteUoW,
@@ -156,6 +157,6 @@ def fire_transition(
 
 
 @router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
-def case_audit(case_id: int, actor: ActorDep, uow: ReadUoW) -> AuditOut:
+def case_audit(case_id: CaseId, actor: ActorDep, uow: ReadUoW) -> AuditOut:
     """Ärendets granskningslogg, äldst först, med varje händelses hash."""
     return AuditOut(case_id=case_id, events=queries.case_audit(uow, case_id=case_id))

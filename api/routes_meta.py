@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from sqlalchemy import text
 
 from api.deps import ActorDep, ReadUoW
-from api.schemas import DefinitionSummary, HealthOut, VerifyOut
+from api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
 from flows import queries
 from flows.registry import definition_body, list_definitions
 
@@ -58,5 +58,5 @@ def verify(actor: ActorDep, uow: ReadUoW) -> VerifyOut:
         ok=report.ok,
         cases=report.cases,
         events=report.events,
-        breaks=[b.as_dict() for b in report.breaks],
+        breaks=[BreakOut.model_validate(b.as_dict()) for b in report.breaks],
     )

@@ -13,7 +13,7 @@ from states.validation import Problem
 class DomainError(Exception):
     kind = "conflict"  # one of: conflict, forbidden, not_found, invalid
 
-    def __init__(self, key: str, **values: Any):
+    def __init__(self, key: str, /, **values: Any):
         self.key = key
         self.title, self.detail = text(key, **values)
         super().__init__(self.detail)
@@ -33,7 +33,7 @@ class Forbidden(DomainError):
 class Invalid(DomainError):
     kind = "invalid"
 
-    def __init__(self, key: str, problems: list[Problem], **values: Any):
+    def __init__(self, key: str, problems: list[Problem], /, **values: Any):
         super().__init__(key, **values)
         self.problems = problems
 

@@ -24,9 +24,10 @@ class CaseModel:
 
 
 def _record_change(event: EventData) -> None:
-    model: CaseModel = event.model
-    assert event.transition is not None
-    model.changes.append((event.event.name, event.transition.source, event.transition.dest))
+    model = event.model
+    assert isinstance(model, CaseModel) and event.transition is not None
+    dest = event.transition.dest or event.transition.source
+    model.changes.append((event.event.name, event.transition.source, dest))
 
 
 class Lifecycle:

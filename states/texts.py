@@ -75,6 +75,6 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def text(key: str, **values: object) -> tuple[str, str]:
+def text(key: str, /, **values: object) -> tuple[str, str]:
     title, detail = TEXTS[key]
     return title, detail.format(**values)

@@ -13,15 +13,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditEventRow, CaseRow
 
 GENESIS = "0" * 64
-AUDIT = AuditEventRow.__table__
+AUDIT = cast(Table, AuditEventRow.__table__)
 
 
 def canonical(obj: Any) -> str:
@@ -144,10 +144,10 @@ def verify_case(case: CaseRow, rows: Iterator[AuditEventRow]) -> tuple[int, Brea
     if expected - 1 != case.audit_seq or prev != case.audit_head:
         return count, Break(
             case.id,
-            expected - 1 if expected > 1 else None,
+            expected,
             None,
-            f"ärendet anger {case.audit_seq} händelser men kedjan slutar vid "
-            f"{expected - 1} (händelser i slutet borttagna eller ändrade)",
+            f"händelse {expected} saknas: ärendet anger {case.audit_seq} händelser men kedjan "
+            f"slutar vid {expected - 1} (händelser i slutet borttagna eller ändrade)",
         )
     return count, None
 

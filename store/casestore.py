@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import CursorResult, Row, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from states.errors import Conflict, NotFound
 from store.models import CaseRow, EvidenceRow, OutboxRow, UserRow
 
-CASES = CaseRow.__table__
-EVIDENCE = EvidenceRow.__table__
-OUTBOX = OutboxRow.__table__
-USERS = UserRow.__table__
+CASES = cast(Table, CaseRow.__table__)
+EVIDENCE = cast(Table, EvidenceRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+USERS = cast(Table, UserRow.__table__)
 
 
 @dataclass
@@ -65,12 +65,14 @@ def save_case(session: Session, case: StoredCase, *, read_version: int) -> None:
         .where(CASES.c.id == case.id, CASES.c.row_version == read_version)
         .values(**values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if cast(CursorResult[Any], result).rowcount != 1:
         raise Conflict("concurrent_change")
 
 
 def insert_evidence(session: Session, values: dict[str, Any]) -> int:
-    return int(session.execute(insert(EVIDENCE).values(**values)).inserted_primary_key[0])
+    result = cast(CursorResult[Any], session.execute(insert(EVIDENCE).values(**values)))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
 
 
 def emails_for(session: Session, *, user_ids: list[int], roles: list[str]) -> list[str]:

@@ -8,8 +8,10 @@
     server.stop()                       # pg_ctl stop -m immediate, directory removed
 
 The server binaries are looked for in $UPPHANDLA_PG_BINDIR, then /usr/lib/postgresql/<ver>/bin
-(Debian, newest version first), then on PATH. initdb and postgres refuse to run as root, so
-when we are root they run as the `postgres` system user (runuser), in a directory owned by it.
+(Debian, newest version first), then on PATH. The server's directory goes to /dev/shm when that
+is roomy, else to the temporary directory ($UPPHANDLA_PG_TMPDIR overrides). initdb and postgres
+refuse to run as root, so when we are root they run as the `postgres` system user (runuser), in
+a directory owned by it.
 
 The server only trusts connections from 127.0.0.1 and its own socket directory, keeps no data
 safe (fsync off) and lives as long as the process that started it: a small watchdog process
@@ -63,9 +65,7 @@ def find_bindir() -> Path:
         raise PostgresUnavailable(
             f"UPPHANDLA_PG_BINDIR={override} does not hold {', '.join(wanted)}"
         )
-    candidates = [
-        Path(ctl).parent for ctl in glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")
-    ]
+    candidates = [Path(ctl).parent for ctl in glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")]
     candidates.sort(key=lambda d: _version_key(str(d)), reverse=True)
     on_path = shutil.which("pg_ctl")
     if on_path:
@@ -100,16 +100,27 @@ def _run_as_prefix() -> tuple[list[str], pwd.struct_passwd | None]:
 
 
 def _base_tempdir(for_other_user: bool) -> str | None:
-    """Where to make the server's directory: the usual temporary directory, unless its path is
-    too long for a unix socket or (when the server runs as another user) not reachable by it."""
-    base = tempfile.gettempdir()
-    if len(base) > 60:
-        return "/tmp"
-    if for_other_user:
-        path = Path(base).resolve()
-        for part in (path, *path.parents):
-            if not os.stat(part).st_mode & 0o001:
-                return "/tmp"
+    """Where to make the server's directory. $UPPHANDLA_PG_TMPDIR if set; else /dev/shm when it
+    is a roomy memory file system (CREATE DATABASE is many times faster there than on a slow
+    disk, fsync off or not); else the usual temporary directory. Never a path too long for a
+    unix socket or, when the server runs as another user, one that user cannot reach."""
+    chosen = os.environ.get("UPPHANDLA_PG_TMPDIR")
+    if chosen:
+        return chosen
+    candidates = []
+    with contextlib.suppress(OSError):
+        shm = os.statvfs("/dev/shm")
+        if shm.f_bavail * shm.f_frsize >= 2 * 1024**3 and os.access("/dev/shm", os.W_OK):
+            candidates.append("/dev/shm")
+    candidates += [tempfile.gettempdir(), "/tmp"]
+    for base in candidates:
+        if len(base) > 60:
+            continue
+        if for_other_user:
+            path = Path(base).resolve()
+            if not all(os.stat(part).st_mode & 0o001 for part in (path, *path.parents)):
+                continue
+        return base
     return None
 
 
@@ -125,8 +136,18 @@ def _stop_and_remove(directory: Path, bindir: Path, prefix: list[str]) -> None:
     if (data / "postmaster.pid").exists():
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                 "-t", "30", "stop"],
+                [
+                    *prefix,
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "-t",
+                    "30",
+                    "stop",
+                ],
                 cwd=directory,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -165,8 +186,17 @@ class PostgresServer:
             self._start_watchdog()
             data = directory / "data"
             self._run(
-                [str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", SUPERUSER,
-                 "--no-locale", "--encoding=UTF8", "--no-sync"],
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "--auth=trust",
+                    "-U",
+                    SUPERUSER,
+                    "--no-locale",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ],
                 what="initdb",
             )
             with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
@@ -179,6 +209,9 @@ class PostgresServer:
                     "fsync = off\n"
                     "synchronous_commit = off\n"
                     "full_page_writes = off\n"
+                    "max_wal_size = 128MB\n"
+                    "min_wal_size = 32MB\n"
+                    "checkpoint_warning = 0\n"
                     "log_min_messages = warning\n"
                 )
             self._start_postmaster(data)
@@ -193,8 +226,20 @@ class PostgresServer:
         for _attempt in range(5):
             port = _free_port()
             result = self._run(
-                [str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o",
-                 f"-p {port}", "-w", "-t", "60", "-s", "start"],
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-o",
+                    f"-p {port}",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-s",
+                    "start",
+                ],
                 what="pg_ctl start",
                 check=False,
             )
@@ -214,8 +259,15 @@ class PostgresServer:
         exit, however we exit) and then stops the server and removes its directory."""
         assert self.directory is not None and self.bindir is not None
         self._watchdog = subprocess.Popen(
-            [sys.executable, "-I", str(Path(__file__).resolve()), "--watchdog",
-             str(self.directory), str(self.bindir), *self._prefix],
+            [
+                sys.executable,
+                "-I",
+                str(Path(__file__).resolve()),
+                "--watchdog",
+                str(self.directory),
+                str(self.bindir),
+                *self._prefix,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -259,7 +311,10 @@ class PostgresServer:
             if self.port is None:
                 raise RuntimeError("the PostgreSQL server is not running")
             self._admin = psycopg.connect(
-                host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
+                host="127.0.0.1",
+                port=self.port,
+                user=SUPERUSER,
+                dbname="postgres",
                 autocommit=True,
             )
         return self._admin
@@ -275,6 +330,9 @@ class PostgresServer:
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
             statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+        if self._admin_connection().info.server_version >= 150000:
+            # Copy the files rather than log every page: faster for small databases.
+            statement = sql.SQL("{} STRATEGY FILE_COPY").format(statement)
         self.execute(statement)
         return self.url(name)
 

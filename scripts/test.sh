@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole check, from a clean Debian 12 machine (root, Python 3.11 and pip, nothing else) or a
+# developer's virtualenv:
+#   1. PostgreSQL's server binaries, if missing (apt-get): the tests start a throwaway server
+#      of their own (tests/pg.py) and run every database test on it as well as on SQLite;
+#   2. the project and its test dependencies (pip install -e '.[test]'), into the active
+#      virtualenv if there is one, else into this machine's Python;
+#   3. ruff, mypy and pytest. Arguments go to pytest:
+#        bash scripts/test.sh                  everything
+#        bash scripts/test.sh tests/unit -x    some of it
+# UPPHANDLA_TEST_BACKENDS=sqlite leaves PostgreSQL out (and does not install it).
+# Every check runs even if an earlier one fails; the exit status is non-zero if any failed.
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+wants_postgresql() {
+    [[ "${UPPHANDLA_TEST_BACKENDS:-postgresql}" == *postgresql* && -z "${UPPHANDLA_PG_BINDIR:-}" ]]
+}
+
+if wants_postgresql && ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' > /dev/null; then
+    step "Installing the PostgreSQL server (apt-get install postgresql)"
+    if [ "$(id -u)" -eq 0 ]; then
+        as_root=()
+    elif command -v sudo > /dev/null; then
+        as_root=(sudo)
+    else
+        echo "PostgreSQL is not installed, and installing it needs root or sudo." >&2
+        echo "Install it (apt-get install postgresql) or set UPPHANDLA_TEST_BACKENDS=sqlite." >&2
+        exit 1
+    fi
+    # Only the binaries are wanted: no "main" cluster, which would otherwise be created and
+    # started as a system service by the package and outlive the tests.
+    "${as_root[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+        "${as_root[@]}" tee /etc/postgresql-common/createcluster.d/no-main-cluster.conf > /dev/null
+    "${as_root[@]}" apt-get update
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends postgresql
+fi
+
+step "Installing upphandla with its test dependencies (pip install -e '.[test]')"
+if python3 -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then
+    python3 -m pip install --quiet -e '.[test]'
+else
+    # No virtualenv: this machine's own Python, as on a clean CI machine. Debian marks it as
+    # externally managed; installing into it anyway is the point here.
+    PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore \
+        python3 -m pip install --quiet -e '.[test]'
+fi
+
+failed=()
+
+step "ruff check ."
+python3 -m ruff check . || failed+=("ruff")
+
+step "mypy"
+python3 -m mypy states flows store api cli notifications || failed+=("mypy")
+
+step "pytest $*"
+python3 -m pytest "$@" || failed+=("pytest")
+
+if ((${#failed[@]})); then
+    printf '\nFailed: %s\n' "${failed[*]}" >&2
+    exit 1
+fi
+printf '\nAll checks passed.\n'
