@@ -50,12 +50,31 @@ def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
     return [
         ("bestallare", "evidence", "behovsanalys_done", TEXT),
         ("bestallare", "trigger", "complete_behovsanalys", {}),
-        ("upphandlare", "evidence", "forstudie_done", {"market_dialogue": "genomford",
-         "sourcing_model": "SaaS", "lots_considered": True, "objektledare_involved": True}),
+        (
+            "upphandlare",
+            "evidence",
+            "forstudie_done",
+            {
+                "market_dialogue": "genomford",
+                "sourcing_model": "SaaS",
+                "lots_considered": True,
+                "objektledare_involved": True,
+            },
+        ),
         ("upphandlare", "trigger", "complete_forstudie", {}),
-        ("informationssakerhet", "evidence", "ssa_approved", {"information_class": "3",
-         "nis_scope": False, "personal_data": True, "critical_for_society": True,
-         "security_level": "hog", "third_country_transfer": False}),
+        (
+            "informationssakerhet",
+            "evidence",
+            "ssa_approved",
+            {
+                "information_class": "3",
+                "nis_scope": False,
+                "personal_data": True,
+                "critical_for_society": True,
+                "security_level": "hog",
+                "third_country_transfer": False,
+            },
+        ),
         ("informationssakerhet", "trigger", "complete_ssa", {}),
         ("upphandlare", "evidence", "requirements_done", {"summary": "krav"}),
         ("sakerhet", "evidence", "crisis_review_done", {"approved": True}),
@@ -63,13 +82,22 @@ def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
         ("upphandlare", "trigger", "close_tender", {}),
         ("upphandlare", "evidence", "evaluation_done", {"winner": "Leverantören AB"}),
         ("upphandlare", "trigger", "complete_evaluation", {}),
-        ("upphandlare", "evidence", "award_decision_sent", {"sent_on": sent_on, "electronic": True}),
+        (
+            "upphandlare",
+            "evidence",
+            "award_decision_sent",
+            {"sent_on": sent_on, "electronic": True},
+        ),
         ("upphandlare", "trigger", "send_award_decision", {}),
         ("upphandlare", "trigger", "end_standstill", {}),
         ("dso", "evidence", "pub_avtal_signed", {"signed_on": sent_on, "reference": "KS 2026/1"}),
         ("upphandlare", "evidence", "accessibility_report_received", {"received_on": sent_on}),
-        ("bestallare", "evidence", "implementation_planned", {"project_lead": "P",
-         "plan_reference": "plan"}),
+        (
+            "bestallare",
+            "evidence",
+            "implementation_planned",
+            {"project_lead": "P", "plan_reference": "plan"},
+        ),
         ("delegat", "trigger", "sign_contract", {}),
         ("bestallare", "evidence", "acceptance_approved", {"all_requirements_tested": True}),
         ("bestallare", "trigger", "approve_acceptance", {}),
@@ -89,8 +117,14 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
     actors: dict[str, Actor] = {}
     with UnitOfWork(db) as uow:
         load_seed_definitions(uow)
-        for role in ("bestallare", "upphandlare", "informationssakerhet", "sakerhet", "dso",
-                     "delegat"):
+        for role in (
+            "bestallare",
+            "upphandlare",
+            "informationssakerhet",
+            "sakerhet",
+            "dso",
+            "delegat",
+        ):
             row, _ = add_user(uow, name=role, email=f"{role}@example.se", role=role)
             actors[role] = Actor(row.id, row.name, role)
         uow.commit()
@@ -99,19 +133,31 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
     in_transitions = 0.0
     for _ in range(n_cases):
         with UnitOfWork(db) as uow:
-            case_id = cases.start_case(uow, registry=registry, actor=actors["bestallare"],
-                                       attributes=ATTRIBUTES, definition_key="it-upphandling").id
+            case_id = cases.start_case(
+                uow,
+                registry=registry,
+                actor=actors["bestallare"],
+                attributes=ATTRIBUTES,
+                definition_key="it-upphandling",
+            ).id
             uow.commit()
         writes += 1
         for role, what, name, data in plan:
             started = time.perf_counter()
             with UnitOfWork(db) as uow:
                 if what == "evidence":
-                    cases.record_evidence(uow, registry=registry, actor=actors[role],
-                                          case_id=case_id, kind=name, data=data)
+                    cases.record_evidence(
+                        uow,
+                        registry=registry,
+                        actor=actors[role],
+                        case_id=case_id,
+                        kind=name,
+                        data=data,
+                    )
                 else:
-                    cases.advance(uow, registry=registry, actor=actors[role], case_id=case_id,
-                                  trigger=name)
+                    cases.advance(
+                        uow, registry=registry, actor=actors[role], case_id=case_id, trigger=name
+                    )
                 uow.commit()
             writes += 1
             if what == "trigger":
@@ -126,26 +172,46 @@ def run_raw(path: Path, n_transitions: int, synchronous: str) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT, updated_at TEXT,"
-                 " audit_seq INTEGER, audit_head TEXT, row_version INTEGER)")
-    conn.execute("CREATE TABLE audit_events (id INTEGER PRIMARY KEY, case_id INTEGER, seq INTEGER,"
-                 " at TEXT, action TEXT, body TEXT, prev_hash TEXT, hash TEXT,"
-                 " UNIQUE (case_id, seq))")
+    conn.execute(
+        "CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT, updated_at TEXT,"
+        " audit_seq INTEGER, audit_head TEXT, row_version INTEGER)"
+    )
+    conn.execute(
+        "CREATE TABLE audit_events (id INTEGER PRIMARY KEY, case_id INTEGER, seq INTEGER,"
+        " at TEXT, action TEXT, body TEXT, prev_hash TEXT, hash TEXT,"
+        " UNIQUE (case_id, seq))"
+    )
     conn.execute("INSERT INTO cases VALUES (1, 's0', '', 0, ?, 1)", ("0" * 64,))
     started = time.perf_counter()
     head, seq = "0" * 64, 0
     for i in range(n_transitions):
         seq += 1
         at = f"2026-11-25T12:00:{i % 60:02d}+00:00"
-        body = json.dumps({"case_id": 1, "seq": seq, "at": at, "action": "transition",
-                           "from_state": f"s{i}", "to_state": f"s{i + 1}", "prev_hash": head},
-                          sort_keys=True, separators=(",", ":"))
+        body = json.dumps(
+            {
+                "case_id": 1,
+                "seq": seq,
+                "at": at,
+                "action": "transition",
+                "from_state": f"s{i}",
+                "to_state": f"s{i + 1}",
+                "prev_hash": head,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
         digest = hashlib.sha256(body.encode()).hexdigest()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("UPDATE cases SET state=?, updated_at=?, audit_seq=?, audit_head=?,"
-                     " row_version=row_version+1 WHERE id=1", (f"s{i + 1}", at, seq, digest))
-        conn.execute("INSERT INTO audit_events (case_id, seq, at, action, body, prev_hash, hash)"
-                     " VALUES (1, ?, ?, 'transition', ?, ?, ?)", (seq, at, body, head, digest))
+        conn.execute(
+            "UPDATE cases SET state=?, updated_at=?, audit_seq=?, audit_head=?,"
+            " row_version=row_version+1 WHERE id=1",
+            (f"s{i + 1}", at, seq, digest),
+        )
+        conn.execute(
+            "INSERT INTO audit_events (case_id, seq, at, action, body, prev_hash, hash)"
+            " VALUES (1, ?, ?, 'transition', ?, ?, ?)",
+            (seq, at, body, head, digest),
+        )
         conn.execute("COMMIT")
         head = digest
     elapsed = time.perf_counter() - started
@@ -164,19 +230,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rss_before = _peak_rss_mib()
-        transitions, seconds, writes = run_engine(Path(tmp) / "engine.db", args.cases,
-                                                  args.synchronous)
+        transitions, seconds, writes = run_engine(
+            Path(tmp) / "engine.db", args.cases, args.synchronous
+        )
         rss_engine = _peak_rss_mib()
         raw_seconds = run_raw(Path(tmp) / "raw.db", transitions, args.synchronous)
     engine_rate = transitions / seconds
     raw_rate = transitions / raw_seconds
-    print(f"SQLite journal_mode=WAL synchronous={args.synchronous}; {args.cases} complete "
-          f"lifecycles, {transitions} transitions, {writes} audited writes in all")
+    print(
+        f"SQLite journal_mode=WAL synchronous={args.synchronous}; {args.cases} complete "
+        f"lifecycles, {transitions} transitions, {writes} audited writes in all"
+    )
     print(f"engine (use-case layer): {engine_rate:,.0f} transitions/s")
     print(f"raw sqlite3 loop:        {raw_rate:,.0f} transitions/s")
     print(f"ratio engine/raw:        {engine_rate / raw_rate:.2f}  (aim: at least 0.50)")
-    print(f"engine peak memory:      {rss_engine:.0f} MiB peak RSS of the process "
-          f"({rss_engine - rss_before:.0f} MiB more than before the engine ran)")
+    print(
+        f"engine peak memory:      {rss_engine:.0f} MiB peak RSS of the process "
+        f"({rss_engine - rss_before:.0f} MiB more than before the engine ran)"
+    )
 
 
 if __name__ == "__main__":
