@@ -92,8 +92,14 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         return problem(404, "not_found", request=request, path=request.url.path)
     if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow")
         return problem(
-            405, "method_not_allowed", request=request, method=request.method, path=request.url.path
+            405,
+            "method_not_allowed",
+            request=request,
+            headers={"Allow": allow} if allow else None,
+            method=request.method,
+            path=request.url.path,
         )
     if exc.status_code == 401:
         return problem(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
+
+from states.validation import no_control_characters
 
 # § 4.2, exactly as the plan writes them.
 SUBCATEGORIES: tuple[str, ...] = (
@@ -36,7 +46,11 @@ ROUTES: dict[str, str] = {
 }
 Route = Literal["annonserad", "direktupphandling", "avrop", "fornyad_konkurrensutsattning", "dis"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(no_control_characters),
+]
 
 
 class CaseAttributes(BaseModel):

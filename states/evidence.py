@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,17 +21,34 @@ from pydantic import (
 
 from states.definition import EvidenceKind, FieldSpec
 from states.errors import Invalid
-from states.validation import Problem, problems_from
+from states.validation import Problem, no_control_characters, problems_from
+
+_DATE_RANGE = (date(1900, 1, 1), date(2200, 12, 31))
 
 
-def _iso_date(value: Any) -> Any:
-    if not isinstance(value, str | date):
+def _iso_date(value: Any) -> str:
+    """A calendar date written YYYY-MM-DD within a sane range, kept as that text."""
+    day: date | None = None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = value
+    elif isinstance(value, str) and len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None
+    if day is None:
         raise ValueError("ska vara ett datum (ÅÅÅÅ-MM-DD)")
-    return value
+    if not _DATE_RANGE[0] <= day <= _DATE_RANGE[1]:
+        raise ValueError("datumet ligger utanför det rimliga (1900–2200)")
+    return day.isoformat()
 
 
-_IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+_IsoDate = Annotated[str, BeforeValidator(_iso_date)]
+_Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(no_control_characters),
+]
 
 
 def _field_type(spec: FieldSpec) -> Any:

@@ -170,3 +170,46 @@ def gate_standstill_ended(
 
 
 CHECKS["standstill_ended"] = Check(gate_standstill_ended, StandstillParams, evidence_param="kind")
+
+
+class Threshold(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    effective_from: date = Field(alias="from")
+    amount_sek: int = Field(ge=0)
+
+
+class ThresholdParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    attribute: str = "estimated_value_sek"
+    thresholds: list[Threshold] = Field(min_length=1)
+
+
+def threshold_on(thresholds: list[Threshold], day: date) -> Threshold | None:
+    """The entry in force on `day`: the latest whose effective date has come."""
+    in_force = [t for t in thresholds if t.effective_from <= day]
+    return max(in_force, key=lambda t: t.effective_from) if in_force else None
+
+
+def _kronor(amount: int) -> str:
+    return f"{amount:,}".replace(",", "\u00a0") + " kr"
+
+
+def gate_value_below_threshold(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """Passes when the case's value is below the threshold in force today (effective-dated)."""
+    params = ThresholdParams.model_validate(spec.params)
+    threshold = threshold_on(params.thresholds, today)
+    value = case.attributes.get(params.attribute)
+    if threshold is None or not isinstance(value, int):
+        return blocked(spec, "Inget tröskelvärde gäller för dagens datum.")
+    if value >= threshold.amount_sek:
+        return blocked(
+            spec,
+            f"Tröskelvärdet är {_kronor(threshold.amount_sek)} (gäller från "
+            f"{threshold.effective_from.isoformat()}); ärendets värde är {_kronor(value)}.",
+        )
+    return passed(spec)
+
+
+CHECKS["value_below_threshold"] = Check(gate_value_below_threshold, ThresholdParams)

@@ -86,3 +86,10 @@ def problems_from_errors(errors: Iterable[Any], prefix: Iterable[Any] = ()) -> l
     """Pydantic-style error dicts (also FastAPI's) as Swedish problems with exact paths."""
     base = list(prefix)
     return [Problem(path=format_path(base + list(e["loc"])), message=_message(e)) for e in errors]
+
+
+def no_control_characters(value: str) -> str:
+    """Refuse NUL and other control characters (tab and line breaks are text)."""
+    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in value):
+        raise ValueError("innehåller otillåtna styrtecken")
+    return value

@@ -137,6 +137,14 @@ def verify_case(case: CaseRow, rows: Iterator[AuditEventRow]) -> tuple[int, Brea
     prev, expected, count = GENESIS, 1, 0
     for row in rows:
         count += 1
+        if row.seq > case.audit_seq:
+            return count, Break(
+                case.id,
+                row.seq,
+                row.id,
+                f"händelse {row.seq} ligger efter ärendets sista registrerade händelse "
+                f"{case.audit_seq} (tillagd utanför motorn)",
+            )
         problem = _check_row(row, expected, prev)
         if problem:
             return count, Break(case.id, expected, row.id, problem)

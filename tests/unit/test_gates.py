@@ -316,6 +316,6 @@ def test_standstill_last_day_uses_the_params_days() -> None:
 
 # -- registry ------------------------------------------------------------------------------------
 def test_checks_registry_names_the_known_checks() -> None:
-    assert set(CHECKS) == {"evidence_recorded", "standstill_ended"}
+    assert set(CHECKS) == {"evidence_recorded", "standstill_ended", "value_below_threshold"}
     assert CHECKS["evidence_recorded"].evidence_param == "kind"
     assert CHECKS["standstill_ended"].evidence_param == "kind"

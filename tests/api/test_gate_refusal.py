@@ -1,0 +1,175 @@
+"""A transition stopped by gates answers 409 with every failing gate's reason and source, and
+writes nothing: not the case, not the audit log, not the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import (
+    User,
+    assert_problem,
+    attributes,
+    case_state,
+    counts,
+    drive,
+    evidence_data,
+    frozen,
+    start,
+    v1_gate,
+)
+from store.db import Database
+
+SIGN_GATES = (
+    "pub_avtal_when_personal_data",
+    "accessibility_report_when_citizen_facing",
+    "implementation_planned",
+)
+
+
+def expected_reason(gate: str) -> dict[str, str]:
+    spec = v1_gate("sign_contract", gate)
+    return {"gate": gate, "message": spec["message"].strip(), "source": spec["source"]}
+
+
+@pytest.fixture
+def at_signing(db: Database, users: dict[str, User]) -> int:
+    """A case that processes personal data and faces citizens, at avtalstecknande (driven there
+    through the whole advertised route, on a fixed day)."""
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"], personal_data=True, citizen_facing=True)
+        drive(db, case_id, "avtalstecknande", users)
+    return case_id
+
+
+def sign(client: TestClient, case_id: int, by: User) -> Any:
+    return client.post(
+        f"/api/cases/{case_id}/transitions", json={"trigger": "sign_contract"}, headers=by.headers
+    )
+
+
+def record(client: TestClient, case_id: int, kind: str, by: User) -> None:
+    response = client.post(
+        f"/api/cases/{case_id}/evidence",
+        json={"kind": kind, "data": evidence_data(kind)},
+        headers=by.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_refusal_lists_every_failing_gate_and_writes_nothing(
+    client: TestClient, users: dict[str, User], db: Database, at_signing: int
+) -> None:
+    before_case, before_counts = case_state(db, at_signing), counts(db)
+    assert before_case[0] == "avtalstecknande"
+
+    refused = sign(client, at_signing, users["delegat"])
+
+    body = assert_problem(refused, 409)
+    assert body["type"] == "urn:upphandla:problem:transition_refused"
+    assert body["trigger"] == "sign_contract"
+    assert body["reasons"] == [expected_reason(g) for g in SIGN_GATES]
+    assert all(r["message"] and r["source"] for r in body["reasons"])
+    assert case_state(db, at_signing) == before_case
+    assert counts(db) == before_counts
+
+    # The case view tells the same story before anyone tries.
+    case = client.get(f"/api/cases/{at_signing}", headers=users["delegat"].headers).json()
+    step = next(s for s in case["next_steps"] if s["trigger"] == "sign_contract")
+    assert step["ready"] is False
+    assert [r for g in step["gates"] for r in g["reasons"]] == body["reasons"]
+
+
+def test_refusal_narrows_as_evidence_arrives_then_signing_goes_through(
+    client: TestClient, users: dict[str, User], db: Database, at_signing: int
+) -> None:
+    record(client, at_signing, "implementation_planned", users["bestallare"])
+    refused = sign(client, at_signing, users["delegat"])
+    assert [r["gate"] for r in assert_problem(refused, 409)["reasons"]] == list(SIGN_GATES[:2])
+
+    record(client, at_signing, "pub_avtal_signed", users["dso"])
+    refused = sign(client, at_signing, users["delegat"])
+    assert assert_problem(refused, 409)["reasons"] == [expected_reason(SIGN_GATES[1])]
+
+    record(client, at_signing, "accessibility_report_received", users["upphandlare"])
+    state, version, seq = case_state(db, at_signing)
+    before = counts(db)
+    signed = sign(client, at_signing, users["delegat"])
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["to_state"] == "acceptanstest"
+    assert [(g["gate"], g["ok"]) for g in signed.json()["gates"]] == [(g, True) for g in SIGN_GATES]
+    assert case_state(db, at_signing) == ("acceptanstest", version + 1, seq + 1)
+    after = counts(db)
+    assert after["audit_events"] == before["audit_events"] + 1
+    assert after["outbox"] == before["outbox"] + 1  # the signing is announced; a refusal is not
+
+
+def test_gates_that_do_not_apply_do_not_block(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(
+            db, users["bestallare"], route="direktupphandling", estimated_value_sek=400_000
+        )
+        drive(db, case_id, "avtalstecknande", users)
+    refused = sign(client, case_id, users["delegat"])
+    assert assert_problem(refused, 409)["reasons"] == [expected_reason("implementation_planned")]
+    case = client.get(f"/api/cases/{case_id}", headers=users["delegat"].headers).json()
+    step = next(s for s in case["next_steps"] if s["trigger"] == "sign_contract")
+    assert [(g["gate"], g["applies"], g["ok"]) for g in step["gates"]] == [
+        (SIGN_GATES[0], False, True),
+        (SIGN_GATES[1], False, True),
+        (SIGN_GATES[2], True, False),
+    ]
+
+
+def test_refused_by_role_or_phase_writes_nothing_either(
+    client: TestClient, users: dict[str, User], db: Database, at_signing: int
+) -> None:
+    before_case, before_counts = case_state(db, at_signing), counts(db)
+    by_role = sign(client, at_signing, users["bestallare"])
+    assert assert_problem(by_role, 403)["type"].endswith(":role_not_allowed")
+    wrong_phase = client.post(
+        f"/api/cases/{at_signing}/transitions",
+        json={"trigger": "complete_forstudie"},
+        headers=users["upphandlare"].headers,
+    )
+    assert assert_problem(wrong_phase, 409)["type"].endswith(":trigger_not_available")
+    assert case_state(db, at_signing) == before_case
+    assert counts(db) == before_counts
+
+
+@pytest.mark.parametrize(("value", "allowed"), [(400_000, True), (3_000_000, False)])
+def test_direct_award_only_below_the_threshold(
+    value: int, allowed: bool, client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    """Rulebook, routes: a direct award is allowed only below the threshold (700 000 kr, LOU
+    19 a kap.); above it, it must be refused with the reason. The refusal may come when the
+    case is started or when the direct award is attempted."""
+    attrs = attributes(route="direktupphandling", estimated_value_sek=value)
+    created = client.post("/api/cases", json=attrs, headers=users["bestallare"].headers)
+    if created.status_code != 201:
+        assert not allowed, created.text
+        assert_problem(created, (409, 422))
+        return
+    case_id = created.json()["id"]
+    drive(db, case_id, "kravstallning", users)
+    record(client, case_id, "requirements_done", users["upphandlare"])
+    before = case_state(db, case_id), counts(db)
+
+    awarded = client.post(
+        f"/api/cases/{case_id}/transitions",
+        json={"trigger": "direct_award"},
+        headers=users["upphandlare"].headers,
+    )
+
+    if allowed:
+        assert awarded.status_code == 200, awarded.text
+        assert awarded.json()["to_state"] == "avtalstecknande"
+        return
+    body = assert_problem(awarded, 409)
+    assert body["detail"]
+    assert body.get("reasons", [{"message": body["detail"]}])[0]["message"]
+    assert (case_state(db, case_id), counts(db)) == before

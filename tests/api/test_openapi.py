@@ -1,0 +1,51 @@
+"""The OpenAPI document lists the endpoints a client needs and the bearer scheme."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+REQUIRED = [
+    ("get", "/health"),
+    ("post", "/api/cases"),
+    ("get", "/api/cases"),
+    ("get", "/api/cases/{case_id}"),
+    ("post", "/api/cases/{case_id}/evidence"),
+    ("post", "/api/cases/{case_id}/transitions"),
+    ("get", "/api/cases/{case_id}/audit"),
+    ("get", "/api/audit/verify"),
+    ("get", "/api/definitions"),
+    ("get", "/api/definitions/{key}/{version}"),
+]
+
+
+@pytest.fixture
+def openapi(client: TestClient) -> dict:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def test_lists_the_required_endpoints(openapi: dict) -> None:
+    missing = [(m, p) for m, p in REQUIRED if m not in openapi["paths"].get(p, {})]
+    assert missing == []
+
+
+def test_declares_a_bearer_scheme_used_by_the_api(openapi: dict) -> None:
+    schemes = openapi["components"]["securitySchemes"]
+    bearer = [name for name, s in schemes.items() if s == {**s, "type": "http", "scheme": "bearer"}]
+    assert len(bearer) == 1
+    for method, path in REQUIRED:
+        security = openapi["paths"][path][method].get("security", [])
+        names = {name for requirement in security for name in requirement}
+        if path == "/health":
+            assert bearer[0] not in names
+        else:
+            assert bearer[0] in names, (method, path)
+
+
+def test_health_answers_without_a_token(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}

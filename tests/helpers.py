@@ -1,0 +1,357 @@
+"""Shared helpers for the API and integration tests.
+
+- `attributes(**overrides)`: a valid attribute dict for starting a case;
+- `make_users(db)`: one user per role, each with an Actor and a bearer token;
+- `start(...)` and `drive(...)`: start a case and move it to a phase through the real use cases;
+- `counts(db)` and `case_state(db, id)`: what the database holds, read directly with SQL;
+- `make_client(...)` and `assert_problem(...)`: the API under test and its error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from freezegun import freeze_time
+from httpx import Response
+from sqlalchemy import text
+
+from api.app import create_app
+from flows import cases
+from flows.registry import Registry, load_seed_definitions
+from flows.settings import Settings
+from flows.users import add_user
+from seeds.loader import DEFINITIONS, read_yaml
+from states.clock import today
+from states.roles import ROLES, Actor
+from states.texts import TEXTS
+from store.db import Database
+from store.uow import UnitOfWork
+
+V1_FILE = DEFINITIONS / "it-upphandling.v1.yaml"
+DEFINITION_KEY = "it-upphandling"
+GENESIS = "0" * 64
+PROBLEM_JSON = "application/problem+json"
+SWEDISH_TITLES = frozenset(title for title, _ in TEXTS.values())
+TABLES = ("cases", "audit_events", "evidence", "outbox")
+
+
+def v1_body() -> dict[str, Any]:
+    """The shipped v1 definition as raw data (a fresh copy each call)."""
+    return read_yaml(V1_FILE)
+
+
+def v1_gate(trigger: str, gate: str) -> dict[str, Any]:
+    """A gate of the shipped v1 file, as written there (for comparing messages and sources)."""
+    body = v1_body()
+    spec = next(t for t in body["triggers"] if t["id"] == trigger)
+    return next(g for g in spec["gates"] if g["id"] == gate)
+
+
+def frozen(at: str) -> Any:
+    """freeze_time for the use cases. Evidence models are built on first use, with `date`
+    fields; pydantic cannot build one from freezegun's FakeDate, so that module keeps the real
+    class (it never reads the clock)."""
+    return freeze_time(at, ignore=["states.evidence"])
+
+
+# -- attributes and evidence --------------------------------------------------------------------
+
+
+def attributes(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "title": "Verksamhetssystem för socialtjänsten",
+        "organisation": "Socialförvaltningen",
+        "subcategory": "Verksamhetssystem",
+        "route": "annonserad",
+        "estimated_value_sek": 4_000_000,
+        "personal_data": False,
+        "citizen_facing": False,
+        "critical_service": False,
+        "uses_ai": False,
+        "cloud_service": True,
+        "consultants": False,
+        "hardware": False,
+    }
+    unknown = set(overrides) - set(base)
+    assert not unknown, f"not case attributes: {unknown}"
+    return {**base, **overrides}
+
+
+def evidence_data(kind: str) -> dict[str, Any]:
+    """Valid data for each evidence kind of v1 (dates relative to today, so the clock decides)."""
+    data: dict[str, dict[str, Any]] = {
+        "behovsanalys_done": {
+            "need": "Ett sammanhållet system för handläggning",
+            "current_state": "Tre system utan integration",
+            "budget_owner": "Socialchefen",
+        },
+        "forstudie_done": {
+            "market_dialogue": "genomford",
+            "sourcing_model": "SaaS",
+            "lots_considered": True,
+            "objektledare_involved": True,
+        },
+        "ssa_approved": {
+            "information_class": "3",
+            "nis_scope": False,
+            "personal_data": True,
+            "critical_for_society": False,
+            "security_level": "hog",
+            "third_country_transfer": False,
+        },
+        "requirements_done": {"summary": "Krav på säkerhet, tillgänglighet, exit och SLA"},
+        "crisis_review_done": {"approved": True},
+        "evaluation_done": {"winner": "Leverantören AB"},
+        "award_decision_sent": {
+            # 40 days back: the standstill (10 days, extended over holidays) has surely ended.
+            "sent_on": (today() - timedelta(days=40)).isoformat(),
+            "electronic": True,
+        },
+        "pub_avtal_signed": {"signed_on": today().isoformat(), "reference": "KS 2026/123"},
+        "accessibility_report_received": {"received_on": today().isoformat()},
+        "implementation_planned": {"project_lead": "Projektledaren", "plan_reference": "PP-1"},
+        "acceptance_approved": {"all_requirements_tested": True},
+        "handover_done": {"forvaltning_owner": "Förvaltningsledaren"},
+        "exit_done": {"data_returned": True},
+    }
+    return data[kind]
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    actor: Actor
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def load_seeds(db: Database) -> None:
+    with UnitOfWork(db) as uow:
+        load_seed_definitions(uow)
+        uow.commit()
+
+
+def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[str, User]:
+    users: dict[str, User] = {}
+    with UnitOfWork(db) as uow:
+        for role in sorted(roles):
+            row, token = add_user(
+                uow,
+                name=f"Testperson {role}",
+                email=f"{role}@example.se",
+                role=role,
+                organisation="Testkommunen",
+            )
+            users[role] = User(Actor(row.id, row.name, row.role, row.organisation), token)
+        uow.commit()
+    return users
+
+
+# -- driving cases through the use cases --------------------------------------------------------
+
+
+def start(db: Database, by: User, **overrides: Any) -> int:
+    with UnitOfWork(db) as uow:
+        row = cases.start_case(
+            uow,
+            registry=Registry(),
+            actor=by.actor,
+            attributes=attributes(**overrides),
+            definition_key=DEFINITION_KEY,
+        )
+        uow.commit()
+        return row.id
+
+
+# What moves a case out of each phase: (role, "evidence" | "trigger", kind or trigger id).
+# Steps marked with an attribute are taken only when that attribute is true.
+_STEPS: dict[str, list[tuple[str, str, str] | tuple[str, str, str, str]]] = {
+    "behovsanalys": [
+        ("bestallare", "evidence", "behovsanalys_done"),
+        ("bestallare", "trigger", "complete_behovsanalys"),
+    ],
+    "forstudie": [
+        ("upphandlare", "evidence", "forstudie_done"),
+        ("upphandlare", "trigger", "complete_forstudie"),
+    ],
+    "ssa": [
+        ("informationssakerhet", "evidence", "ssa_approved"),
+        ("informationssakerhet", "trigger", "complete_ssa"),
+    ],
+    "kravstallning": [
+        ("upphandlare", "evidence", "requirements_done"),
+        ("sakerhet", "evidence", "crisis_review_done", "critical_service"),
+        ("upphandlare", "trigger", "publish_tender or direct_award"),
+    ],
+    "annonsering": [("upphandlare", "trigger", "close_tender")],
+    "utvardering": [
+        ("upphandlare", "evidence", "evaluation_done"),
+        ("upphandlare", "trigger", "complete_evaluation"),
+    ],
+    "tilldelning": [
+        ("upphandlare", "evidence", "award_decision_sent"),
+        ("upphandlare", "trigger", "send_award_decision"),
+    ],
+    "avtalsparr": [("upphandlare", "trigger", "end_standstill")],
+    "avtalstecknande": [
+        ("dso", "evidence", "pub_avtal_signed", "personal_data"),
+        ("upphandlare", "evidence", "accessibility_report_received", "citizen_facing"),
+        ("bestallare", "evidence", "implementation_planned"),
+        ("delegat", "trigger", "sign_contract"),
+    ],
+    "acceptanstest": [
+        ("bestallare", "evidence", "acceptance_approved"),
+        ("bestallare", "trigger", "approve_acceptance"),
+    ],
+    "inforande": [
+        ("bestallare", "evidence", "handover_done"),
+        ("bestallare", "trigger", "go_live"),
+    ],
+    "forvaltning": [("upphandlare", "trigger", "start_exit")],
+    "avslut": [("upphandlare", "evidence", "exit_done"), ("upphandlare", "trigger", "close_case")],
+}
+
+
+def _steps(state: str, attrs: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out = []
+    for role, what, name, *when in _STEPS[state]:
+        if when and not attrs[when[0]]:
+            continue
+        if name == "publish_tender or direct_award":
+            name = "direct_award" if attrs["route"] == "direktupphandling" else "publish_tender"
+        out.append((role, what, name))
+    return out
+
+
+def drive(db: Database, case_id: int, to_state: str, users: dict[str, User]) -> None:
+    """Move a case forward through the real use cases (one transaction per step, as a request
+    would) until it is in `to_state`."""
+    registry = Registry()
+    for _ in range(20):
+        state, _, _ = case_state(db, case_id)
+        if state == to_state:
+            return
+        attrs = case_attributes(db, case_id)
+        for role, what, name in _steps(state, attrs):
+            with UnitOfWork(db) as uow:
+                actor = users[role].actor
+                if what == "evidence":
+                    cases.record_evidence(
+                        uow,
+                        registry=registry,
+                        actor=actor,
+                        case_id=case_id,
+                        kind=name,
+                        data=evidence_data(name),
+                    )
+                else:
+                    cases.advance(
+                        uow, registry=registry, actor=actor, case_id=case_id, trigger=name
+                    )
+                uow.commit()
+    raise AssertionError(f"case {case_id} did not reach {to_state}")
+
+
+def record(db: Database, case_id: int, kind: str, by: User) -> None:
+    with UnitOfWork(db) as uow:
+        cases.record_evidence(
+            uow,
+            registry=Registry(),
+            actor=by.actor,
+            case_id=case_id,
+            kind=kind,
+            data=evidence_data(kind),
+        )
+        uow.commit()
+
+
+# -- reading the database directly ----------------------------------------------------------------
+
+
+def scalar(db: Database, sql: str, **params: Any) -> Any:
+    with db.reader.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def execute(db: Database, sql: str, **params: Any) -> None:
+    with db.writer.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def counts(db: Database) -> dict[str, int]:
+    return {table: scalar(db, f"SELECT count(*) FROM {table}") for table in TABLES}
+
+
+def case_state(db: Database, case_id: int) -> tuple[str, int, int]:
+    """(state, row_version, audit_seq) of a case, read with SQL."""
+    with db.reader.connect() as conn:
+        row = conn.execute(
+            text("SELECT state, row_version, audit_seq FROM cases WHERE id = :id"), {"id": case_id}
+        ).one()
+    return row[0], row[1], row[2]
+
+
+def case_attributes(db: Database, case_id: int) -> dict[str, Any]:
+    value = scalar(db, "SELECT attributes FROM cases WHERE id = :id", id=case_id)
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def audit_rows(db: Database, case_id: int) -> list[tuple[int, int, str]]:
+    """(id, seq, action) of a case's stored audit events, by seq."""
+    with db.reader.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, seq, action FROM audit_events WHERE case_id = :c ORDER BY seq"),
+            {"c": case_id},
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """SHA-256 of an event's canonical JSON (sorted keys, no spaces, UTF-8), without its hash."""
+    body = {k: v for k, v in event.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# -- the API --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def make_client(db: Database, db_url: str) -> Iterator[TestClient]:
+    """The app on this test's database. Server errors come back as responses (a 500 is a failed
+    assertion on the status, not an exception in the test)."""
+    app = create_app(Settings(database_url=db_url), db)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def assert_problem(response: Response, status: int | tuple[int, ...]) -> dict[str, Any]:
+    """An RFC 9457 problem with a Swedish title from the catalogue and no stack trace. `status`
+    may name several acceptable statuses."""
+    allowed = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in allowed, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    assert "Traceback" not in response.text
+    assert 'File "' not in response.text
+    body = response.json()
+    assert body["status"] == response.status_code
+    assert body["title"] in SWEDISH_TITLES, body["title"]
+    assert body["type"].startswith("urn:upphandla:problem:")
+    assert body["detail"]
+    return body

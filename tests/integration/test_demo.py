@@ -1,0 +1,79 @@
+"""`upphandla serve --demo` prepares the database: migrated, definitions loaded, demo users with
+fresh tokens and demo cases in several phases, each with a chain that verifies. Preparing again
+adds nothing but new tokens."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from cli.startup import prepare
+from flows.queries import verify_audit
+from flows.settings import Settings
+from flows.users import actor_for_token
+from helpers import bearer, counts, make_client, scalar
+from seeds.loader import SEEDS, read_yaml
+from store.db import Database
+from store.uow import UnitOfWork
+
+
+def cases_by_title(db: Database) -> dict[str, str]:
+    with db.reader.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT title, state FROM cases ORDER BY id").all()
+    return {title: state for title, state in rows}
+
+
+def test_prepare_demo_twice_is_idempotent_and_rotates_tokens(db: Database, db_url: str) -> None:
+    settings = Settings(database_url=db_url)
+    demo = read_yaml(SEEDS / "demo.yaml")
+
+    first = prepare(db, settings, demo=True)
+    after_first = counts(db), cases_by_title(db), scalar(db, "SELECT count(*) FROM users")
+    second = prepare(db, settings, demo=True)
+    after_second = counts(db), cases_by_title(db), scalar(db, "SELECT count(*) FROM users")
+
+    assert after_second == after_first  # no duplicate cases, events, evidence or users
+    titles = [c["attributes"]["title"] for c in demo["cases"]]
+    assert list(cases_by_title(db)) == titles
+    assert (
+        [u.email for u in second] == [u.email for u in first] == [u["email"] for u in demo["users"]]
+    )
+    assert all(a.token != b.token for a, b in zip(first, second, strict=True))
+
+    with UnitOfWork(db, write=False) as uow:
+        assert all(actor_for_token(uow, u.token) is None for u in first)
+        actors = [actor_for_token(uow, u.token) for u in second]
+    assert [(a.name, a.role) for a in actors if a] == [(u.name, u.role) for u in second]
+
+
+def test_demo_cases_are_in_different_phases_and_verify(db: Database, db_url: str) -> None:
+    users = prepare(db, Settings(database_url=db_url), demo=True)
+
+    states = Counter(cases_by_title(db).values())
+    assert len(states) >= 3, states
+    assert "avbruten" in states  # a cancelled case, with its reason on record
+
+    with UnitOfWork(db, write=False) as uow:
+        report = verify_audit(uow)
+    assert report.ok, report.breaks
+    assert report.cases == len(cases_by_title(db))
+    assert report.events == counts(db)["audit_events"] > report.cases
+
+    controller = next(u for u in users if u.role == "controller")
+    with make_client(db, db_url) as client:
+        verified = client.get("/api/audit/verify", headers=bearer(controller.token)).json()
+        assert verified["ok"] is True and verified["breaks"] == []
+        listed = client.get("/api/cases", headers=bearer(controller.token)).json()
+        assert listed["total"] == report.cases
+        cancelled = next(c for c in listed["items"] if c["state"] == "avbruten")
+        trail = client.get(
+            f"/api/cases/{cancelled['id']}/audit", headers=bearer(controller.token)
+        ).json()["events"]
+    assert trail[-1]["action"] == "cancelled"
+    assert trail[-1]["comment"]
+
+
+def test_prepare_without_demo_loads_definitions_only(db: Database, db_url: str) -> None:
+    assert prepare(db, Settings(database_url=db_url), demo=False) == []
+    assert scalar(db, "SELECT count(*) FROM definitions") >= 1
+    assert counts(db)["cases"] == 0
+    assert scalar(db, "SELECT count(*) FROM users") == 0
