@@ -58,6 +58,13 @@ class GateSpec(_Strict):
     message: Label
     source: Label
 
+    @cached_property
+    def parsed_params(self) -> BaseModel:
+        """The parameters as the check's own model, validated once per definition."""
+        from states.gates import CHECKS
+
+        return CHECKS[self.check].params.model_validate(self.params)
+
 
 class Trigger(_Strict):
     id: Identifier

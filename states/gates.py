@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -109,7 +109,7 @@ def gate_evidence_recorded(
     case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
 ) -> GateResult:
     """Passes when the latest evidence of a kind is recorded and has the required field values."""
-    params = EvidenceParams.model_validate(spec.params)
+    params = cast(EvidenceParams, spec.parsed_params)
     record = evidence.latest(params.kind)
     if record is None:
         return blocked(spec)
@@ -157,7 +157,7 @@ def gate_standstill_ended(
     case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
 ) -> GateResult:
     """Passes the day after the standstill's last day [law: LOU 20 kap.]."""
-    params = StandstillParams.model_validate(spec.params)
+    params = cast(StandstillParams, spec.parsed_params)
     record = evidence.latest(params.kind)
     if record is None:
         return blocked(spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
@@ -198,7 +198,7 @@ def gate_value_below_threshold(
     case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
 ) -> GateResult:
     """Passes when the case's value is below the threshold in force today (effective-dated)."""
-    params = ThresholdParams.model_validate(spec.params)
+    params = cast(ThresholdParams, spec.parsed_params)
     threshold = threshold_on(params.thresholds, today)
     value = case.attributes.get(params.attribute)
     if threshold is None or not isinstance(value, int):

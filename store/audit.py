@@ -22,6 +22,7 @@ from store.models import AuditEventRow, CaseRow
 
 GENESIS = "0" * 64
 AUDIT = cast(Table, AuditEventRow.__table__)
+_INSERT_EVENT = insert(AUDIT)
 
 
 def canonical(obj: Any) -> str:
@@ -69,17 +70,18 @@ def append(
         }
     )
     event = Appended(seq, digest(body))
-    session.execute(
-        insert(AUDIT).values(
-            case_id=case.id,
-            seq=seq,
-            at=at,
-            action=action,
-            actor_id=actor_id,
-            body=body,
-            prev_hash=case.audit_head,
-            hash=event.hash,
-        )
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case.id,
+            "seq": seq,
+            "at": at,
+            "action": action,
+            "actor_id": actor_id,
+            "body": body,
+            "prev_hash": case.audit_head,
+            "hash": event.hash,
+        },
     )
     case.audit_seq = seq
     case.audit_head = event.hash

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, Table, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from states.errors import Conflict, NotFound
@@ -37,40 +37,48 @@ class StoredCase:
 
 
 _COLUMNS = [CASES.c[f.name] for f in fields(StoredCase)]
+_WRITABLE = [f.name for f in fields(StoredCase) if f.name != "id"]
+
+# Statements are built once with bound parameters: building them per call costs more than
+# running them on SQLite.
+_SELECT_CASE = select(*_COLUMNS).where(CASES.c.id == bindparam("case_id"))
+_SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update()
+_SELECT_EVIDENCE = (
+    select(EVIDENCE).where(EVIDENCE.c.case_id == bindparam("case_id")).order_by(EVIDENCE.c.id)
+)
+_UPDATE_CASE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("_id"), CASES.c.row_version == bindparam("_read_version"))
+    .values({name: bindparam(name) for name in _WRITABLE})
+)
+_INSERT_EVIDENCE = insert(EVIDENCE)
+_INSERT_OUTBOX = insert(OUTBOX)
 
 
 def fetch_case(session: Session, case_id: int, *, for_update: bool = False) -> StoredCase:
-    query = select(*_COLUMNS).where(CASES.c.id == case_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).one_or_none()
+    lock = for_update and session.get_bind().dialect.name == "postgresql"
+    query = _SELECT_CASE_FOR_UPDATE if lock else _SELECT_CASE
+    row = session.connection().execute(query, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("case_not_found", case_id=case_id)
     return StoredCase(*row)
 
 
 def fetch_evidence(session: Session, case_id: int) -> list[Row[Any]]:
-    return list(
-        session.execute(
-            select(EVIDENCE).where(EVIDENCE.c.case_id == case_id).order_by(EVIDENCE.c.id)
-        )
-    )
+    return list(session.connection().execute(_SELECT_EVIDENCE, {"case_id": case_id}))
 
 
 def save_case(session: Session, case: StoredCase, *, read_version: int) -> None:
     """Write the case back if nobody changed it since it was read; else refuse."""
-    values = {f.name: getattr(case, f.name) for f in fields(StoredCase) if f.name != "id"}
-    result = session.execute(
-        update(CASES)
-        .where(CASES.c.id == case.id, CASES.c.row_version == read_version)
-        .values(**values)
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    params = {name: getattr(case, name) for name in _WRITABLE}
+    params |= {"_id": case.id, "_read_version": read_version}
+    result = session.connection().execute(_UPDATE_CASE, params)
+    if result.rowcount != 1:
         raise Conflict("concurrent_change")
 
 
 def insert_evidence(session: Session, values: dict[str, Any]) -> int:
-    result = cast(CursorResult[Any], session.execute(insert(EVIDENCE).values(**values)))
+    result = session.connection().execute(_INSERT_EVIDENCE, values)
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
@@ -86,4 +94,4 @@ def emails_for(session: Session, *, user_ids: list[int], roles: list[str]) -> li
 
 
 def insert_outbox(session: Session, values: dict[str, Any]) -> None:
-    session.execute(insert(OUTBOX).values(**values))
+    session.connection().execute(_INSERT_OUTBOX, values)
