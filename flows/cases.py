@@ -106,6 +106,7 @@ def start_case(
         "request_id": request_id,
     }
     audit.append(uow.s, row, at=at, action="case_started", actor_id=actor.user_id, payload=payload)
+    uow.s.flush()  # the chain head, before any Core statement in this unit of work reads it
     return row
 
 
