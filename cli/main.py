@@ -1,4 +1,5 @@
-"""`upphandla`: serve, db upgrade, user add, audit verify, definition check/load."""
+"""`upphandla`: serve, db upgrade, user add, audit verify, definition check/load/docs,
+sanctions load/show."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from cli.docs import docs_app
+from cli.sanctions import sanctions_app
 from flows.settings import Settings, get_settings
 from states.definition import DefinitionError, parse_definition
 from states.errors import DomainError
@@ -24,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(definition_app, name="definition")
+definition_app.add_typer(docs_app)  # `upphandla definition docs`
+app.add_typer(sanctions_app, name="sanctions")
 
 
 def _db(settings: Settings) -> Database:

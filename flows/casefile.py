@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.clock import local_date
-from states.deadlines import Deadline, next_due_at, phase_deadlines
+from states.deadlines import Deadline, case_deadlines, next_due_at
 from states.definition import Definition
 from states.errors import NotFound
 from store.casestore import StoredCase
@@ -53,18 +53,20 @@ def evidence_of(rows: Sequence[EvidenceRow | Row[Any]]) -> Evidence:
     )
 
 
-def deadlines_of(definition: Definition, row: CaseRow | StoredCase) -> list[Deadline]:
-    return phase_deadlines(definition, row.state, local_date(row.phase_entered_at))
+def deadlines_of(
+    definition: Definition, row: CaseRow | StoredCase, evidence: Evidence
+) -> list[Deadline]:
+    return case_deadlines(definition, snapshot(row), evidence)
 
 
 def enter_phase(
-    definition: Definition, row: CaseRow | StoredCase, state: str, at: datetime
+    definition: Definition, row: CaseRow | StoredCase, state: str, at: datetime, evidence: Evidence
 ) -> dict[str, Any]:
     """Move the case to `state` (the caller writes it); returns changed fields as before/after."""
     before = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
     row.state = state
     row.phase_entered_at = at
-    row.next_due_at = next_due_at(deadlines_of(definition, row))
+    row.next_due_at = next_due_at(deadlines_of(definition, row, evidence))
     row.updated_at = at
     after = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
     return {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}

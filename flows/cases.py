@@ -6,26 +6,39 @@ of work; a refusal raises before anything is written.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from flows.casefile import enter_phase, evidence_of, snapshot
+from flows.casefile import deadlines_of, enter_phase, evidence_of, snapshot
+from flows.context import context_for
+from flows.delegation import mandate_of
 from flows.outbox import enqueue_case_message
 from flows.registry import Registry
 from states.attributes import CaseAttributes
+from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.clock import local_date, now
 from states.deadlines import next_due_at, phase_deadlines
+from states.delegation import mandate_record
 from states.engine import Decision, check_evidence, decide
 from states.errors import Forbidden, Invalid
 from states.roles import Actor
 from states.validation import problems_from
 from store import audit
-from store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
+from store.casestore import StoredCase, fetch_case, fetch_evidence, insert_evidence, save_case
 from store.models import CaseRow
 from store.uow import UnitOfWork
+
+
+def _with_context(
+    uow: UnitOfWork, case: StoredCase, evidence: Evidence, today: date
+) -> CaseSnapshot:
+    context = context_for(
+        uow.s, case_id=case.id, attributes=case.attributes, evidence=evidence, today=today
+    )
+    return replace(snapshot(case), context=context)
 
 
 @dataclass
@@ -123,8 +136,21 @@ def record_evidence(
     case = fetch_case(uow.s, case_id, for_update=True)
     read_version = case.row_version
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
-    clean = check_evidence(definition, snapshot(case), kind_id=kind, actor=actor, data=data)
     at = now()
+    evidence = evidence_of(fetch_evidence(uow.s, case.id))
+    kind_spec = definition.evidence_kind.get(kind)
+    clean = check_evidence(
+        definition,
+        _with_context(uow, case, evidence, local_date(at)),
+        kind_id=kind,
+        actor=actor,
+        data=data,
+        evidence=evidence,
+        today=local_date(at),
+        extra=mandate_record(mandate_of(actor))
+        if kind_spec and kind_spec.records_mandate
+        else None,
+    )
     event = audit.append(
         uow.s,
         case,
@@ -141,9 +167,11 @@ def record_evidence(
         },
     )
     case.updated_at = at
+    record = EvidenceRecord(kind, clean, at, actor.name, actor.role)
+    case.next_due_at = next_due_at(deadlines_of(definition, case, evidence.with_record(record)))
     case.row_version = read_version + 1
     save_case(uow.s, case, read_version=read_version)
-    evidence = Recorded(
+    stored = Recorded(
         id=0,
         case_id=case.id,
         kind=kind,
@@ -155,8 +183,8 @@ def record_evidence(
         recorded_at=at,
         audit_seq=event.seq,
     )
-    evidence.id = insert_evidence(uow.s, asdict(evidence, dict_factory=_without_id))
-    return RecordedEvidence(evidence, definition.evidence_kind[kind].title)
+    stored.id = insert_evidence(uow.s, asdict(stored, dict_factory=_without_id))
+    return RecordedEvidence(stored, definition.evidence_kind[kind].title)
 
 
 def advance(
@@ -174,17 +202,18 @@ def advance(
     read_version = case.row_version
     definition, lifecycle = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
+    evidence = evidence_of(fetch_evidence(uow.s, case.id))
     decision = decide(
         definition,
         lifecycle,
-        snapshot(case),
-        evidence_of(fetch_evidence(uow.s, case.id)),
+        _with_context(uow, case, evidence, local_date(at)),
+        evidence,
         trigger_id=trigger,
         actor=actor,
         today=local_date(at),
         comment=comment,
     )
-    changes = enter_phase(definition, case, decision.to_state, at)
+    changes = enter_phase(definition, case, decision.to_state, at, evidence)
     event = audit.append(
         uow.s,
         case,

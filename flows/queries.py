@@ -37,7 +37,7 @@ class CaseView:
                 "due_on": d.due_on.isoformat(),
                 "overdue": d.due_on < current,
             }
-            for d in deadlines_of(self.definition, self.row)
+            for d in deadlines_of(self.definition, self.row, evidence_of(self.evidence))
         ]
 
 

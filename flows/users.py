@@ -8,6 +8,7 @@ import secrets
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from sqlalchemy import select
 
+from flows.delegation import delegation_order
 from states.clock import now
 from states.errors import Invalid
 from states.roles import ROLES, Actor
@@ -29,7 +30,13 @@ class NewUser(BaseModel):
 
 
 def add_user(
-    uow: UnitOfWork, *, name: str, email: str, role: str, organisation: str | None = None
+    uow: UnitOfWork,
+    *,
+    name: str,
+    email: str,
+    role: str,
+    organisation: str | None = None,
+    mandate: str | None = None,
 ) -> tuple[UserRow, str]:
     """Create a user; returns the row and the new token (not stored in clear)."""
     try:
@@ -41,8 +48,12 @@ def add_user(
             "invalid_attributes",
             [Problem("role", f"okänd roll; kända: {', '.join(sorted(ROLES))}")],
         )
+    if mandate is not None and delegation_order().get(mandate) is None:
+        known = ", ".join(m.id for m in delegation_order().mandates)
+        raise Invalid("invalid_attributes", [Problem("mandate", f"okänt mandat; kända: {known}")])
     token = secrets.token_urlsafe(32)
     row = UserRow(
+        mandate=mandate,
         name=user.name,
         email=str(user.email),
         role=user.role,
@@ -68,4 +79,10 @@ def actor_for_token(uow: UnitOfWork, token: str) -> Actor | None:
     )
     if row is None:
         return None
-    return Actor(user_id=row.id, name=row.name, role=row.role, organisation=row.organisation)
+    return Actor(
+        user_id=row.id,
+        name=row.name,
+        role=row.role,
+        organisation=row.organisation,
+        mandate=row.mandate,
+    )

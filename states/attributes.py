@@ -70,6 +70,9 @@ class CaseAttributes(BaseModel):
     cloud_service: StrictBool
     consultants: StrictBool
     hardware: StrictBool
+    # A purchase of a kind the municipality makes again and again: similar contracts of the last
+    # twelve months count towards its value [LOU 5 kap. 11 §].
+    recurring: StrictBool = False
 
 
 # The type of each attribute's value, for conditions that compare them (checked below).
@@ -86,6 +89,7 @@ ATTRIBUTE_TYPES: dict[str, type] = {
             "citizen_facing",
             "critical_service",
             "uses_ai",
+            "recurring",
             "cloud_service",
             "consultants",
             "hardware",

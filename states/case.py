@@ -55,6 +55,9 @@ class CaseSnapshot:
     state: str
     attributes: Mapping[str, Any]
     phase_entered_on: date
+    # Facts from outside the case that the use-case layer looked up for its gates, e.g. similar
+    # contracts of the last twelve months or sanctions-list matches; gates stay pure.
+    context: Mapping[str, Any] = field(default_factory=dict)
 
     def facts(self, evidence: Evidence) -> dict[str, Any]:
         return {**evidence.facts(), **self.attributes}

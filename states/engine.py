@@ -6,13 +6,22 @@ returns a decision or raises a domain error. Persisting the decision is the call
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from states.case import CaseSnapshot, Evidence
+from states import clock
+from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.definition import Definition, Trigger
-from states.errors import Conflict, Forbidden, Invalid, NotFound, TransitionRefused
+from states.errors import (
+    Conflict,
+    EvidenceRefused,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TransitionRefused,
+)
 from states.evidence import validate_evidence_data
 from states.gates import GateResult, evaluate
 from states.machine import Lifecycle
@@ -124,9 +133,21 @@ def preview(
 
 
 def check_evidence(
-    definition: Definition, case: CaseSnapshot, *, kind_id: str, actor: Actor, data: Any
+    definition: Definition,
+    case: CaseSnapshot,
+    *,
+    kind_id: str,
+    actor: Actor,
+    data: Any,
+    evidence: Evidence | None = None,
+    today: date | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Validate a piece of evidence for this case and actor; returns its normalised data."""
+    """Validate a piece of evidence for this case and actor; returns its normalised data.
+
+    `extra` is data the use-case layer adds (e.g. the recording user's mandate). The kind's own
+    gates are then evaluated with this record counted as the latest of its kind; if any blocks,
+    the evidence is refused with every reason."""
     kind = definition.evidence_kind.get(kind_id)
     if kind is None:
         raise NotFound(
@@ -144,7 +165,18 @@ def check_evidence(
     ensure_open(definition, case)
     if kind.phases is not None and case.state not in kind.phases:
         raise Conflict("evidence_not_in_phase", kind=kind_id, state=case.state)
-    return validate_evidence_data(kind, data)
+    clean = {**validate_evidence_data(kind, data), **(extra or {})}
+    if kind.gates:
+        candidate = (evidence or Evidence()).with_record(
+            EvidenceRecord(kind_id, clean, clock.now(), actor.name, actor.role)
+        )
+        facts = case.facts(candidate)
+        day = today or clock.today()
+        results = [evaluate(g, case, candidate, day, facts) for g in kind.gates]
+        reasons = [r for g in results for r in g.reasons]
+        if reasons:
+            raise EvidenceRefused(kind_id, reasons)
+    return clean
 
 
 def role_title(role: str) -> str:

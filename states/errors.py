@@ -45,6 +45,18 @@ class Conflict(DomainError):
     kind = "conflict"
 
 
+class EvidenceRefused(Conflict):
+    """The evidence's own gates refused it (e.g. an amendment too large for its legal ground)."""
+
+    def __init__(self, kind: str, reasons: list[Reason]):
+        super().__init__("evidence_refused", kind=kind, count=len(reasons))
+        self.kind_id = kind
+        self.reasons = reasons
+
+    def extra(self) -> dict[str, Any]:
+        return {"kind": self.kind_id, "reasons": [r.as_dict() for r in self.reasons]}
+
+
 class TransitionRefused(Conflict):
     """Gates blocked the transition; carries every failing gate's reason and source."""
 

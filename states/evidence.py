@@ -60,6 +60,10 @@ def _field_type(spec: FieldSpec) -> Any:
         return Annotated[StrictInt, Field(ge=-(10**15), le=10**15)]
     if spec.type == "date":
         return _IsoDate
+    if spec.type == "list":
+        assert spec.items
+        item = _model_of(f"Item_{spec.name}", spec.items)
+        return Annotated[list[item], Field(min_length=1, max_length=spec.max_items)]  # type: ignore[valid-type]
     assert spec.choices
     return Literal[tuple(spec.choices)]
 
@@ -71,11 +75,15 @@ def _model_for(kind: EvidenceKind) -> type[BaseModel]:
 @lru_cache(maxsize=512)
 def _model_for_json(kind_json: str) -> type[BaseModel]:
     kind = EvidenceKind.model_validate_json(kind_json)
+    return _model_of(f"Evidence_{kind.id}", kind.fields)
+
+
+def _model_of(name: str, specs: list[FieldSpec]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
-    for spec in kind.fields:
+    for spec in specs:
         typ = _field_type(spec)
         fields[spec.name] = (typ, ...) if spec.required else (typ | None, None)
-    return create_model(f"Evidence_{kind.id}", __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def validate_evidence_data(kind: EvidenceKind, data: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from states.case import CaseSnapshot, Evidence
 from states.definition import EvidenceKind, GateSpec
@@ -96,7 +96,7 @@ class Check:
         return []
 
 
-_PY_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int}
+_PY_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int, "list": list}
 
 
 class EvidenceParams(BaseModel):
@@ -139,77 +139,5 @@ def evaluate(
     return CHECKS[spec.check].fn(case, evidence, today, spec)
 
 
-class StandstillParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str
-    days_electronic: int = Field(ge=1, le=365)
-    days_other: int = Field(ge=1, le=365)
-
-
-def standstill_last_day(sent_on: date, electronic: bool, params: StandstillParams) -> date:
-    """Last day of the avtalsspärr: counted from the day after sending, on the legal calendar."""
-    from states.calendar import period_end
-
-    return period_end(sent_on, params.days_electronic if electronic else params.days_other)
-
-
-def gate_standstill_ended(
-    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
-) -> GateResult:
-    """Passes the day after the standstill's last day [law: LOU 20 kap.]."""
-    params = cast(StandstillParams, spec.parsed_params)
-    record = evidence.latest(params.kind)
-    if record is None:
-        return blocked(spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
-    last_day = standstill_last_day(
-        date.fromisoformat(record.data["sent_on"]), bool(record.data.get("electronic")), params
-    )
-    if today <= last_day:
-        return blocked(spec, f"Avtalsspärren löper till och med {last_day.isoformat()}.")
-    return passed(spec)
-
-
-CHECKS["standstill_ended"] = Check(gate_standstill_ended, StandstillParams, evidence_param="kind")
-
-
-class Threshold(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    effective_from: date = Field(alias="from")
-    amount_sek: int = Field(ge=0)
-
-
-class ThresholdParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    attribute: str = "estimated_value_sek"
-    thresholds: list[Threshold] = Field(min_length=1)
-
-
-def threshold_on(thresholds: list[Threshold], day: date) -> Threshold | None:
-    """The entry in force on `day`: the latest whose effective date has come."""
-    in_force = [t for t in thresholds if t.effective_from <= day]
-    return max(in_force, key=lambda t: t.effective_from) if in_force else None
-
-
-def _kronor(amount: int) -> str:
-    return f"{amount:,}".replace(",", "\u00a0") + " kr"
-
-
-def gate_value_below_threshold(
-    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
-) -> GateResult:
-    """Passes when the case's value is below the threshold in force today (effective-dated)."""
-    params = cast(ThresholdParams, spec.parsed_params)
-    threshold = threshold_on(params.thresholds, today)
-    value = case.attributes.get(params.attribute)
-    if threshold is None or not isinstance(value, int):
-        return blocked(spec, "Inget tröskelvärde gäller för dagens datum.")
-    if value >= threshold.amount_sek:
-        return blocked(
-            spec,
-            f"Tröskelvärdet är {_kronor(threshold.amount_sek)} (gäller från "
-            f"{threshold.effective_from.isoformat()}); ärendets värde är {_kronor(value)}.",
-        )
-    return passed(spec)
-
-
-CHECKS["value_below_threshold"] = Check(gate_value_below_threshold, ThresholdParams)
+# The other checks live in their own modules and register themselves in CHECKS on import.
+from states import checks_lists, checks_money, checks_time  # noqa: E402, F401

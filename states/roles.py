@@ -28,6 +28,7 @@ class Actor:
     name: str
     role: str
     organisation: str | None = None
+    mandate: str | None = None  # id of the user's mandate in the delegation order, if any
 
     @classmethod
     def system(cls) -> Actor:

@@ -24,6 +24,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Övergången stoppades av grindar",
         "Ärendet kan inte gå vidare med ”{trigger}”: {count} villkor är inte uppfyllda.",
     ),
+    "evidence_refused": (
+        "Underlaget stoppades av grindar",
+        "Underlaget ”{kind}” kan inte registreras: {count} villkor är inte uppfyllda.",
+    ),
     "comment_required": (
         "Motivering saknas",
         "Övergången ”{trigger}” kräver en motivering (comment).",

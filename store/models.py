@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.types import JSONDoc, UTCDateTime
@@ -40,7 +40,34 @@ class UserRow(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    mandate: Mapped[str | None] = mapped_column(String(64))  # id in the delegation order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SanctionsListRow(Base):
+    """A loaded sanctions list file: its date, checksum and where it came from."""
+
+    __tablename__ = "sanctions_lists"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    list_date: Mapped[date] = mapped_column(Date)
+    checksum: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(500))
+    entries: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SanctionsEntryRow(Base):
+    __tablename__ = "sanctions_entries"
+    __table_args__ = (Index("ix_sanctions_entries_key", "list_id", "match_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("sanctions_lists.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    match_key: Mapped[str] = mapped_column(String(500))  # normalised name, see flows.sanctions
+    identifier: Mapped[str | None] = mapped_column(String(100))  # e.g. organisation number
+    country: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(200))
 
 
 class CaseRow(Base):

@@ -27,7 +27,8 @@ from flows import cases
 from flows.registry import Registry, load_seed_definitions
 from flows.settings import Settings
 from flows.users import add_user
-from seeds.loader import DEFINITIONS, read_yaml
+from flows.sanctions import current_list, load_sanctions_list
+from seeds.loader import DEFINITIONS, SEEDS, read_yaml
 from states.clock import today
 from states.roles import ROLES, Actor
 from states.texts import TEXTS
@@ -84,19 +85,44 @@ def attributes(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-def evidence_data(kind: str) -> dict[str, Any]:
+SYSTEMS = {
+    "IT-programvara och licenser",
+    "Verksamhetssystem",
+    "Välfärdsteknik",
+    "IT som tjänst",
+    "Telekommunikation",
+}
+CHECKLIST_ITEMS = (
+    "wcag_2_1_aa security_level nis2 encryption_2fa_traceability pub_instruction confidentiality "
+    "exit_strategy sla crisis_clauses ecolabels_chemicals ilo_working_conditions equality "
+    "fossil_free_transport onsite_consultant_share circular_element usability testability"
+).split()
+SUPPLIER = "Leverantören AB"
+
+
+def evidence_data(kind: str, attrs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Valid data for each evidence kind of v1 (dates relative to today, so the clock decides)."""
+    value = int((attrs or {}).get("estimated_value_sek", 4_000_000))
     data: dict[str, dict[str, Any]] = {
         "behovsanalys_done": {
             "need": "Ett sammanhållet system för handläggning",
             "current_state": "Tre system utan integration",
             "budget_owner": "Socialchefen",
         },
+        "internal_competence_checked": {
+            "answer": "finns_inte_internt",
+            "contact": "Digitaliseringschefen",
+        },
+        "ai_assessment_done": {
+            "opportunities": "Snabbare handläggning",
+            "risks": "Felklassning; manuell kontroll",
+        },
         "forstudie_done": {
             "market_dialogue": "genomford",
             "sourcing_model": "SaaS",
             "lots_considered": True,
             "objektledare_involved": True,
+            "us_cloud_alternatives_asked": True,
         },
         "ssa_approved": {
             "information_class": "3",
@@ -108,7 +134,20 @@ def evidence_data(kind: str) -> dict[str, Any]:
         },
         "requirements_done": {"summary": "Krav på säkerhet, tillgänglighet, exit och SLA"},
         "crisis_review_done": {"approved": True},
-        "evaluation_done": {"winner": "Leverantören AB"},
+        "objektledare_consulted": {"comment": "Passar målarkitekturen"},
+        "it_templates_used": {"templates": "Kravmall IT 2026"},
+        "sanctions_declaration": {
+            "parties": [
+                {
+                    "name": SUPPLIER,
+                    "identifier": "556000-0001",
+                    "relation": "leverantor",
+                    "share_percent": 100,
+                    "declaration": True,
+                }
+            ]
+        },
+        "evaluation_done": {"winner": SUPPLIER},
         "award_decision_sent": {
             # 40 days back: the standstill (10 days, extended over holidays) has surely ended.
             "sent_on": (today() - timedelta(days=40)).isoformat(),
@@ -117,9 +156,53 @@ def evidence_data(kind: str) -> dict[str, Any]:
         "pub_avtal_signed": {"signed_on": today().isoformat(), "reference": "KS 2026/123"},
         "accessibility_report_received": {"received_on": today().isoformat()},
         "implementation_planned": {"project_lead": "Projektledaren", "plan_reference": "PP-1"},
-        "acceptance_approved": {"all_requirements_tested": True},
+        "direct_award_documentation": {
+            "responsible": "Upphandlaren",
+            "subject": "Licenser",
+            "competition": "Tre leverantörer tillfrågade",
+            "suppliers_asked": "A, B, C",
+            "winner": SUPPLIER,
+            "why_winner": "Lägst pris",
+            "value_sek": value,
+            "term": "2 år",
+        },
+        "direct_award_reported": {"reported_on": today().isoformat()},
+        "contract_signed": {
+            "signed_on": today().isoformat(),
+            "supplier": SUPPLIER,
+            "value_sek": value,
+        },
+        "contract_registered": {
+            "supplier": SUPPLIER,
+            "value_sek": value,
+            "start_on": today().isoformat(),
+            "end_on": (today() + timedelta(days=3 * 365)).isoformat(),
+            "kraljic": "strategiskt",
+            "framework": False,
+            "processes_personal_data": False,
+            "citizen_facing": False,
+            "critical": False,
+            "register_reference": "AVT-1",
+        },
+        "acceptance_requirements": {
+            "requirements": [
+                {"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
+                {"id": "K2", "text": "Export av all data", "level": "ska"},
+                {"id": "K3", "text": "Mörkt läge", "level": "bor"},
+            ]
+        },
+        "supplier_ready": {"ready_on": today().isoformat()},
+        "acceptance_round": {
+            "results": [
+                {"id": "K1", "result": "godkand"},
+                {"id": "K2", "result": "godkand"},
+                {"id": "K3", "result": "underkand"},
+            ]
+        },
+        "acceptance_signoff_objektledare": {"comment": "Godkänt"},
         "handover_done": {"forvaltning_owner": "Förvaltningsledaren"},
         "exit_done": {"data_returned": True},
+        "hardware_disposed": {"method": "datakvarnen"},
     }
     return data[kind]
 
@@ -157,8 +240,10 @@ def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[s
                 email=f"{role}@example.se",
                 role=role,
                 organisation="Testkommunen",
+                mandate="kommundirektor" if role == "delegat" else None,
             )
-            users[role] = User(Actor(row.id, row.name, row.role, row.organisation), token)
+            actor = Actor(row.id, row.name, row.role, row.organisation, row.mandate)
+            users[role] = User(actor, token)
         uow.commit()
     return users
 
@@ -179,70 +264,141 @@ def start(db: Database, by: User, **overrides: Any) -> int:
         return row.id
 
 
-# What moves a case out of each phase: (role, "evidence" | "trigger", kind or trigger id).
-# Steps marked with an attribute are taken only when that attribute is true.
-_STEPS: dict[str, list[tuple[str, str, str] | tuple[str, str, str, str]]] = {
+def _is_direct(a: dict[str, Any]) -> bool:
+    return a["route"] == "direktupphandling"
+
+
+def _needs_consultant_check(a: dict[str, Any]) -> bool:
+    return bool(a["consultants"]) or a["subcategory"] == "IT-konsulter"
+
+
+# What moves a case out of each phase: (role, "evidence" | "trigger", kind or trigger id, when).
+Step = tuple[str, str, str, Any]
+_ALWAYS = None
+_STEPS: dict[str, list[Step]] = {
     "behovsanalys": [
-        ("bestallare", "evidence", "behovsanalys_done"),
-        ("bestallare", "trigger", "complete_behovsanalys"),
+        ("bestallare", "evidence", "behovsanalys_done", _ALWAYS),
+        ("bestallare", "evidence", "internal_competence_checked", _needs_consultant_check),
+        ("bestallare", "evidence", "ai_assessment_done", lambda a: a["uses_ai"]),
+        ("bestallare", "trigger", "complete_behovsanalys", _ALWAYS),
     ],
     "forstudie": [
-        ("upphandlare", "evidence", "forstudie_done"),
-        ("upphandlare", "trigger", "complete_forstudie"),
+        ("upphandlare", "evidence", "forstudie_done", _ALWAYS),
+        ("upphandlare", "trigger", "complete_forstudie", _ALWAYS),
     ],
     "ssa": [
-        ("informationssakerhet", "evidence", "ssa_approved"),
-        ("informationssakerhet", "trigger", "complete_ssa"),
+        ("informationssakerhet", "evidence", "ssa_approved", _ALWAYS),
+        ("informationssakerhet", "trigger", "complete_ssa", _ALWAYS),
     ],
     "kravstallning": [
-        ("upphandlare", "evidence", "requirements_done"),
-        ("sakerhet", "evidence", "crisis_review_done", "critical_service"),
-        ("upphandlare", "trigger", "publish_tender or direct_award"),
+        ("upphandlare", "evidence", "requirements_done", _ALWAYS),
+        *[
+            ("upphandlare", "evidence", f"requirement_included:{item}", _ALWAYS)
+            for item in CHECKLIST_ITEMS
+        ],
+        ("sakerhet", "evidence", "crisis_review_done", lambda a: a["critical_service"]),
+        (
+            "upphandlare",
+            "evidence",
+            "sanctions_declaration",
+            lambda a: a["route"] in ("direktupphandling", "avrop"),
+        ),
+        ("objektledare_it", "evidence", "objektledare_consulted", _is_direct),
+        ("upphandlare", "evidence", "it_templates_used", _is_direct),
+        (
+            "upphandlare",
+            "evidence",
+            "direct_award_documentation",
+            lambda a: _is_direct(a) and a["estimated_value_sek"] >= 100_000,
+        ),
+        (
+            "upphandlare",
+            "evidence",
+            "direct_award_reported",
+            lambda a: _is_direct(a) and a["estimated_value_sek"] > 50_000,
+        ),
+        ("upphandlare", "trigger", "publish_tender|direct_award|call_off", _ALWAYS),
     ],
-    "annonsering": [("upphandlare", "trigger", "close_tender")],
+    "annonsering": [("upphandlare", "trigger", "close_tender", _ALWAYS)],
     "utvardering": [
-        ("upphandlare", "evidence", "evaluation_done"),
-        ("upphandlare", "trigger", "complete_evaluation"),
+        ("upphandlare", "evidence", "evaluation_done", _ALWAYS),
+        ("upphandlare", "evidence", "sanctions_declaration", _ALWAYS),
+        ("upphandlare", "trigger", "complete_evaluation", _ALWAYS),
     ],
     "tilldelning": [
-        ("upphandlare", "evidence", "award_decision_sent"),
-        ("upphandlare", "trigger", "send_award_decision"),
+        ("upphandlare", "evidence", "award_decision_sent", _ALWAYS),
+        ("upphandlare", "trigger", "send_award_decision", _ALWAYS),
     ],
-    "avtalsparr": [("upphandlare", "trigger", "end_standstill")],
+    "avtalsparr": [("upphandlare", "trigger", "end_standstill", _ALWAYS)],
     "avtalstecknande": [
-        ("dso", "evidence", "pub_avtal_signed", "personal_data"),
-        ("upphandlare", "evidence", "accessibility_report_received", "citizen_facing"),
-        ("bestallare", "evidence", "implementation_planned"),
-        ("delegat", "trigger", "sign_contract"),
+        ("dso", "evidence", "pub_avtal_signed", lambda a: a["personal_data"]),
+        ("upphandlare", "evidence", "accessibility_report_received", lambda a: a["citizen_facing"]),
+        ("bestallare", "evidence", "implementation_planned", _ALWAYS),
+        ("delegat", "evidence", "contract_signed", _ALWAYS),
+        (
+            "upphandlare",
+            "evidence",
+            "contract_registered",
+            lambda a: not (_is_direct(a) and a["estimated_value_sek"] <= 50_000),
+        ),
+        ("delegat", "trigger", "sign_contract", _ALWAYS),
     ],
     "acceptanstest": [
-        ("bestallare", "evidence", "acceptance_approved"),
-        ("bestallare", "trigger", "approve_acceptance"),
+        ("bestallare", "evidence", "acceptance_requirements", _ALWAYS),
+        ("upphandlare", "evidence", "supplier_ready", _ALWAYS),
+        ("bestallare", "evidence", "acceptance_round", _ALWAYS),
+        (
+            "objektledare_it",
+            "evidence",
+            "acceptance_signoff_objektledare",
+            lambda a: a["subcategory"] in SYSTEMS,
+        ),
+        ("bestallare", "trigger", "approve_acceptance", _ALWAYS),
     ],
     "inforande": [
-        ("bestallare", "evidence", "handover_done"),
-        ("bestallare", "trigger", "go_live"),
+        ("bestallare", "evidence", "handover_done", _ALWAYS),
+        ("bestallare", "trigger", "go_live", _ALWAYS),
     ],
-    "forvaltning": [("upphandlare", "trigger", "start_exit")],
-    "avslut": [("upphandlare", "evidence", "exit_done"), ("upphandlare", "trigger", "close_case")],
+    "forvaltning": [("upphandlare", "trigger", "start_exit", _ALWAYS)],
+    "avslut": [
+        ("upphandlare", "evidence", "exit_done", _ALWAYS),
+        (
+            "upphandlare",
+            "evidence",
+            "hardware_disposed",
+            lambda a: a["hardware"] or a["subcategory"] == "IT-hårdvara",
+        ),
+        ("upphandlare", "trigger", "close_case", _ALWAYS),
+    ],
 }
+_ROUTE_TRIGGER = {"direktupphandling": "direct_award", "avrop": "call_off"}
 
 
 def _steps(state: str, attrs: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
-    for role, what, name, *when in _STEPS[state]:
-        if when and not attrs[when[0]]:
+    for role, what, name, when in _STEPS[state]:
+        if when is not None and not when(attrs):
             continue
-        if name == "publish_tender or direct_award":
-            name = "direct_award" if attrs["route"] == "direktupphandling" else "publish_tender"
+        if name == "publish_tender|direct_award|call_off":
+            name = _ROUTE_TRIGGER.get(attrs["route"], "publish_tender")
         out.append((role, what, name))
     return out
+
+
+def ensure_sanctions_list(db: Database) -> None:
+    """The shipped sample list, so the sanctions gate has something to screen against."""
+    with UnitOfWork(db) as uow:
+        if current_list(uow.s) is None:
+            text_ = (SEEDS / "sanctions" / "sample.csv").read_text(encoding="utf-8")
+            load_sanctions_list(uow, text=text_, source="sample.csv", list_date=today())
+            uow.commit()
 
 
 def drive(db: Database, case_id: int, to_state: str, users: dict[str, User]) -> None:
     """Move a case forward through the real use cases (one transaction per step, as a request
     would) until it is in `to_state`."""
     registry = Registry()
+    ensure_sanctions_list(db)
     for _ in range(20):
         state, _, _ = case_state(db, case_id)
         if state == to_state:
@@ -252,13 +408,14 @@ def drive(db: Database, case_id: int, to_state: str, users: dict[str, User]) -> 
             with UnitOfWork(db) as uow:
                 actor = users[role].actor
                 if what == "evidence":
+                    kind, _, item = name.partition(":")
+                    data = (
+                        {"item": item, "reference": f"Bilaga krav, avsnitt {item}"}
+                        if item
+                        else evidence_data(kind, attrs)
+                    )
                     cases.record_evidence(
-                        uow,
-                        registry=registry,
-                        actor=actor,
-                        case_id=case_id,
-                        kind=name,
-                        data=evidence_data(name),
+                        uow, registry=registry, actor=actor, case_id=case_id, kind=kind, data=data
                     )
                 else:
                     cases.advance(

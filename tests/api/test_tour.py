@@ -38,7 +38,7 @@ def test_start_see_blockers_record_advance_and_audit(
     assert case["state"] == "behovsanalys"
     assert case["state_title"] == "Behovsanalys"
     assert case["definition"] == {"key": "it-upphandling", "version": 1}
-    assert case["attributes"] == attrs
+    assert case["attributes"] == {**attrs, "recurring": False}  # defaults are stated
     assert case["evidence"] == []
     assert {s["trigger"] for s in case["next_steps"]} == {"complete_behovsanalys", "cancel"}
 
@@ -119,7 +119,7 @@ def test_start_see_blockers_record_advance_and_audit(
         (3, "transition"),
     ]
     assert events[0]["request_id"] == "tour-start-1"
-    assert events[0]["attributes"] == attrs
+    assert events[0]["attributes"] == {**attrs, "recurring": False}
     assert events[1]["evidence"] == {
         "kind": "behovsanalys_done",
         "data": evidence_data("behovsanalys_done"),

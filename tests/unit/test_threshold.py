@@ -6,7 +6,7 @@ from datetime import date
 
 from states.case import CaseSnapshot, Evidence
 from states.definition import GateSpec
-from states.gates import gate_value_below_threshold
+from states.checks_money import gate_value_below_threshold
 
 SPEC = GateSpec.model_validate(
     {

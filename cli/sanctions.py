@@ -1,0 +1,119 @@
+"""`upphandla sanctions load FILE [--date YYYY-MM-DD]` and `upphandla sanctions show`.
+
+`sanctions_app` is registered in cli/main.py under the name `sanctions`. Loading records the
+list's date and SHA-256 checksum; the list with the latest date is the one parties are screened
+against (flows.sanctions, category plan § 10.11, EU regulation 833/2014 art. 5k).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import inspect
+
+from flows.sanctions import (
+    SanctionsFileError,
+    current_list,
+    decode_sanctions_file,
+    load_sanctions_list,
+)
+from flows.settings import get_settings
+from states.clock import today
+from store.db import Database, open_database
+from store.models import SanctionsListRow
+from store.uow import UnitOfWork
+
+sanctions_app = typer.Typer(help="Sanktionslistor (EU-förordning 833/2014 art. 5k).")
+
+
+def _db() -> Database:
+    settings = get_settings()
+    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _describe(row: SanctionsListRow) -> str:
+    return f"datum {row.list_date.isoformat()}, {row.entries} poster, kontrollsumma {row.checksum}"
+
+
+def _parse_date(value: str | None) -> date:
+    if value is None:
+        return today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"Ogiltigt datum {value!r}; ange det som ÅÅÅÅ-MM-DD.", 2) from None
+
+
+@sanctions_app.command("load")
+def sanctions_load(
+    file: Annotated[Path, typer.Argument(help="CSV-fil med kolumnen name", show_default=False)],
+    list_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Listans datum, ÅÅÅÅ-MM-DD (standard: i dag)"),
+    ] = None,
+) -> None:
+    """Läs in en sanktionslista. Samma fil (samma kontrollsumma) läses bara in en gång."""
+    from store.migrate import upgrade
+
+    day = _parse_date(list_date)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _fail(f"{file}: filen kan inte läsas ({exc.strerror}).", 2) from None
+    db = _db()
+    try:
+        upgrade(db)
+        with UnitOfWork(db) as uow:
+            try:
+                result = load_sanctions_list(
+                    uow, text=decode_sanctions_file(data), source=str(file), list_date=day
+                )
+            except SanctionsFileError as exc:
+                raise _fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None
+            uow.commit()
+            row = result.sanctions_list
+            if result.already_loaded:
+                lines = [f"Filen är redan inläst ({_describe(row)}); inget har ändrats."]
+            else:
+                lines = [f"Sanktionslistan är inläst: {_describe(row)}."]
+            current = current_list(uow.s)
+            if current is not None and current.id != row.id:
+                lines.append(
+                    "Obs: kontrollen använder fortfarande den nyare listan daterad "
+                    f"{current.list_date.isoformat()}."
+                )
+    finally:
+        db.dispose()
+    for line in lines:
+        typer.echo(line)
+
+
+@sanctions_app.command("show")
+def sanctions_show() -> None:
+    """Visa den sanktionslista som parterna kontrolleras mot."""
+    db = _db()
+    try:
+        if not inspect(db.reader).has_table(SanctionsListRow.__tablename__):
+            typer.echo("Ingen sanktionslista är inläst (databasen är inte uppgraderad).")
+            return
+        with UnitOfWork(db, write=False) as uow:
+            row = current_list(uow.s)
+            if row is None:
+                lines = ["Ingen sanktionslista är inläst; parterna kontrolleras inte."]
+            else:
+                lines = [
+                    f"Gällande sanktionslista: {_describe(row)}.",
+                    f"Källa: {row.source}; inläst {row.loaded_at.isoformat(timespec='seconds')}.",
+                ]
+    finally:
+        db.dispose()
+    for line in lines:
+        typer.echo(line)

@@ -1,0 +1,159 @@
+"""Checks over lists: the requirement checklist a case must cover, the acceptance test's latest
+round, and the term of a framework agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from states.case import CaseSnapshot, Evidence
+from states.conditions import Condition
+from states.definition import GateSpec, Identifier, Label
+from states.gates import CHECKS, Check, GateResult, Reason, blocked, passed
+
+
+class ChecklistItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    id: Identifier
+    title: Label
+    applies_when: Condition | None = None
+    source: Label
+    why: Label
+
+
+class ChecklistParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str  # one record per item included in the requirement set: field `item`
+    items: list[ChecklistItem] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    item: ChecklistItem
+    applies: bool
+    included: bool
+
+
+def checklist(
+    params: ChecklistParams, evidence: Evidence, facts: Mapping[str, Any]
+) -> list[ChecklistEntry]:
+    """Every item with whether it applies to this case and whether the requirements include it."""
+    included = {r.data.get("item") for r in evidence.records if r.kind == params.kind}
+    return [
+        ChecklistEntry(
+            item,
+            item.applies_when is None or item.applies_when.holds(facts),
+            item.id in included,
+        )
+        for item in params.items
+    ]
+
+
+def gate_checklist_covered(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """Passes when the requirement set includes every item that applies to the case; each
+    missing item is a reason of its own, with its source."""
+    params = cast(ChecklistParams, spec.parsed_params)
+    missing = [
+        e.item
+        for e in checklist(params, evidence, case.facts(evidence))
+        if e.applies and not e.included
+    ]
+    if not missing:
+        return passed(spec)
+    reasons = tuple(
+        Reason(spec.id, f"{spec.message} Saknas: {m.title} ({m.why}).", m.source) for m in missing
+    )
+    return GateResult(spec.id, spec.title, True, False, reasons, spec.source)
+
+
+CHECKS["checklist_covered"] = Check(gate_checklist_covered, ChecklistParams, "kind")
+
+
+class AcceptanceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str  # the requirement list: requirements [{id, text, level: ska|bor}]
+    round_kind: str  # a test round: results [{id, result: godkand|underkand|ej_testad}]
+    mandatory_level: str = "ska"
+    passed_result: str = "godkand"
+
+
+def gate_acceptance_passed(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """Passes when every skakrav has passed in the latest test round [§ 9.2.5, § 10.6.2]. There is
+    no waiver: the only ways on are a new round or ending the contract."""
+    params = cast(AcceptanceParams, spec.parsed_params)
+    requirements = evidence.latest(params.kind)
+    if requirements is None:
+        return blocked(spec, "Kravlistan för acceptanstestet är inte inläst.")
+    latest = evidence.latest(params.round_kind)
+    if latest is None:
+        return blocked(spec, "Ingen testomgång är registrerad.")
+    results = {r["id"]: r["result"] for r in latest.data.get("results", [])}
+    failing = [
+        req["id"]
+        for req in requirements.data.get("requirements", [])
+        if req.get("level") == params.mandatory_level
+        and results.get(req["id"]) != params.passed_result
+    ]
+    if failing:
+        rounds = sum(1 for r in evidence.records if r.kind == params.round_kind)
+        return blocked(
+            spec,
+            f"Skakrav som inte är godkända i senaste testomgången (nr {rounds}): "
+            f"{', '.join(failing)}. Gör en ny testomgång när leverantören har åtgärdat dem.",
+        )
+    return passed(spec)
+
+
+CHECKS["acceptance_passed"] = Check(gate_acceptance_passed, AcceptanceParams, "kind")
+
+
+class TermParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str  # the registered contract: framework, start_on, end_on, extensions, term_reason
+    max_years: int = Field(default=4, ge=1, le=50)
+
+
+def gate_framework_term(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """Passes unless a framework agreement runs longer than the maximum (including extensions)
+    without a recorded reason [§ 10.3 footnote 4; LOU 7 kap. 2 §]."""
+    params = cast(TermParams, spec.parsed_params)
+    record = evidence.latest(params.kind)
+    if record is None or record.data.get("framework") is not True:
+        return passed(spec)
+    start = date.fromisoformat(record.data["start_on"])
+    last = last_possible_end(record.data)
+    limit = _add_years(start, params.max_years)
+    if last > limit and not record.data.get("term_reason"):
+        return blocked(
+            spec,
+            f"Ramavtalet löper från {start.isoformat()} till {last.isoformat()}, längre än "
+            f"{params.max_years} år, och skäl för det är inte angivet.",
+        )
+    return passed(spec)
+
+
+CHECKS["framework_term"] = Check(gate_framework_term, TermParams, "kind")
+
+
+def last_possible_end(contract: Mapping[str, Any]) -> date:
+    """The contract's end date, or the last date an extension option allows."""
+    ends = [date.fromisoformat(contract["end_on"])]
+    ends += [date.fromisoformat(x["until"]) for x in contract.get("extensions") or []]
+    return max(ends)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)

@@ -1,0 +1,171 @@
+"""Consistency of a parsed definition: every reference resolves, every name is known, every
+compared value has the type of its fact. Each problem names its exact field path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from states.conditions import Condition
+from states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
+from states.roles import ROLES, SYSTEM_ROLE
+from states.validation import Problem
+
+
+def consistency_problems(d: Definition) -> list[Problem]:
+    out: list[Problem] = []
+    phases = {p.id for p in d.phases}
+    kinds = {k.id: k for k in d.evidence_kinds}
+    facts = _known_facts(d)
+    actor_roles = ROLES | {SYSTEM_ROLE}
+
+    def dupes(items: list[Any], path: str) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                out.append(Problem(f"{path}[{i}].id", f"”{item.id}” förekommer flera gånger"))
+            seen.add(item.id)
+
+    dupes(d.phases, "phases")
+    dupes(d.evidence_kinds, "evidence_kinds")
+    dupes(d.triggers, "triggers")
+    out += _roles_problems(d.start_roles, "start_roles", ROLES)
+    if d.initial not in phases:
+        out.append(Problem("initial", f"okänd fas ”{d.initial}”"))
+    for i, k in enumerate(d.evidence_kinds):
+        out += _roles_problems(k.roles, f"evidence_kinds[{i}].roles", actor_roles)
+        out += [
+            Problem(f"evidence_kinds[{i}].phases[{j}]", f"okänd fas ”{p}”")
+            for j, p in enumerate(k.phases or [])
+            if p not in phases
+        ]
+        out += _field_problems(k.fields, f"evidence_kinds[{i}].fields")
+        out += _gate_problems(k.gates, f"evidence_kinds[{i}].gates", kinds, facts)
+    for i, t in enumerate(d.triggers):
+        base = f"triggers[{i}]"
+        out += _trigger_id_problem(t.id, f"{base}.id")
+        out += [
+            Problem(f"{base}.source[{j}]", f"okänd fas ”{s}”")
+            for j, s in enumerate(t.source)
+            if s not in phases
+        ]
+        out += [
+            Problem(f"{base}.source[{j}]", f"”{s}” är en slutfas och kan inte lämnas")
+            for j, s in enumerate(t.source)
+            if s in phases and d.phase[s].final
+        ]
+        if t.dest not in phases:
+            out.append(Problem(f"{base}.dest", f"okänd fas ”{t.dest}”"))
+        if not t.source:
+            out.append(Problem(f"{base}.source", "minst en fas behövs"))
+        out += _roles_problems(t.roles, f"{base}.roles", actor_roles)
+        out += [
+            Problem(f"{base}.notify[{j}]", f"okänd mottagare ”{r}”")
+            for j, r in enumerate(t.notify)
+            if r not in ROLES and r != "creator"
+        ]
+        if t.available_when is not None:
+            out += _fact_problems(t.available_when, f"{base}.available_when", facts)
+        out += _gate_problems(t.gates, f"{base}.gates", kinds, facts)
+    if d.contracts is not None:
+        if d.contracts.kind not in kinds:
+            out.append(Problem("contracts.kind", f"okänt underlag ”{d.contracts.kind}”"))
+        if d.contracts.import_into not in phases:
+            out.append(Problem("contracts.import_into", f"okänd fas ”{d.contracts.import_into}”"))
+        for j, lead in enumerate(d.contracts.lead_times):
+            if lead.applies_when is not None:
+                out += _fact_problems(
+                    lead.applies_when, f"contracts.lead_times[{j}].applies_when", facts
+                )
+    return out
+
+
+def _field_problems(fields: list[FieldSpec], path: str) -> list[Problem]:
+    out: list[Problem] = []
+    names = [f.name for f in fields]
+    for j, f in enumerate(fields):
+        if f.name in names[:j]:
+            out.append(Problem(f"{path}[{j}].name", f"”{f.name}” förekommer flera gånger"))
+        if f.type == "choice" and not f.choices:
+            out.append(Problem(f"{path}[{j}].choices", "ett val-fält behöver choices"))
+        if f.type == "list":
+            if not f.items:
+                out.append(Problem(f"{path}[{j}].items", "ett list-fält behöver items"))
+            else:
+                out += _field_problems(f.items, f"{path}[{j}].items")
+                out += [
+                    Problem(f"{path}[{j}].items[{n}].type", "listor kan inte nästlas")
+                    for n, item in enumerate(f.items)
+                    if item.type == "list"
+                ]
+    return out
+
+
+def _gate_problems(
+    gates: list[GateSpec], path: str, kinds: dict[str, EvidenceKind], facts: dict[str, type]
+) -> list[Problem]:
+    from states.gates import CHECKS
+
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for j, g in enumerate(gates):
+        gpath = f"{path}[{j}]"
+        if g.id in seen:
+            out.append(Problem(f"{gpath}.id", f"”{g.id}” förekommer flera gånger"))
+        seen.add(g.id)
+        check = CHECKS.get(g.check)
+        if check is None:
+            known = ", ".join(sorted(CHECKS))
+            out.append(
+                Problem(f"{gpath}.check", f"okänd kontrollfunktion ”{g.check}”; kända: {known}")
+            )
+        else:
+            out += check.param_problems(g.params, f"{gpath}.params", kinds)
+        if g.applies_when is not None:
+            out += _fact_problems(g.applies_when, f"{gpath}.applies_when", facts)
+    return out
+
+
+def _roles_problems(roles: list[str], path: str, known: frozenset[str]) -> list[Problem]:
+    if not roles:
+        return [Problem(path, "minst en roll behövs")]
+    return [
+        Problem(f"{path}[{i}]", f"okänd roll ”{r}”") for i, r in enumerate(roles) if r not in known
+    ]
+
+
+_FIELD_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int, "list": list}
+
+
+def _known_facts(d: Definition) -> dict[str, type]:
+    """Every fact a condition may name, with the Python type of its value."""
+    from states.attributes import ATTRIBUTE_TYPES
+
+    facts: dict[str, type] = dict(ATTRIBUTE_TYPES)
+    for k in d.evidence_kinds:
+        facts |= {f"{k.id}.{f.name}": _FIELD_TYPES[f.type] for f in k.fields}
+    return facts
+
+
+def _fact_problems(cond: Condition, path: str, facts: dict[str, type]) -> list[Problem]:
+    out = [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - set(facts))]
+    for fact, op, value in cond.compared_values():
+        want = facts.get(fact)
+        if want is None:
+            continue
+        values = value if op == "in" else [value]
+        if op in ("gte", "gt", "lte", "lt") and want is not int:
+            out.append(Problem(path, f"”{fact}” är inte ett tal och kan inte jämföras med {op}"))
+        elif op in ("eq", "in") and any(type(v) is not want for v in values):
+            out.append(Problem(path, f"”{fact}” jämförs med ett värde av fel typ"))
+    return out
+
+
+# Names the lifecycle machine or its model already use; a trigger may not take them.
+RESERVED_TRIGGER_IDS = frozenset({"state", "changes", "trigger", "machine"})
+RESERVED_TRIGGER_PREFIXES = ("to_", "may_", "is_")
+
+
+def _trigger_id_problem(trigger_id: str, path: str) -> list[Problem]:
+    if trigger_id in RESERVED_TRIGGER_IDS or trigger_id.startswith(RESERVED_TRIGGER_PREFIXES):
+        return [Problem(path, f"”{trigger_id}” är ett reserverat namn för en övergång")]
+    return []
