@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.middleware import RequestLimits
+from api.routes_acceptance import router as acceptance_router
 from api.routes_cases import router as cases_router
 from api.routes_meta import router as meta_router
 from flows.registry import Registry
@@ -32,5 +33,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     problems.install(app)
     app.include_router(meta_router)
     app.include_router(cases_router)
+    app.include_router(acceptance_router)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     return app

@@ -12,6 +12,7 @@ from api.schemas import (
     NextStepOut,
 )
 from flows.queries import CaseView
+from states.clock import now
 from states.gates import GateResult
 from store.models import CaseRow
 
@@ -30,6 +31,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         state=row.state,
         definition=DefinitionRef(key=row.definition_key, version=row.definition_version),
         next_due_at=row.next_due_at,
+        overdue=row.next_due_at is not None and row.next_due_at < now(),
         updated_at=row.updated_at,
     )
 

@@ -12,6 +12,8 @@ from api.schemas import (
     AuditOut,
     CaseOut,
     CasePageOut,
+    ChecklistItemOut,
+    ChecklistOut,
     EvidenceIn,
     EvidenceOut,
     TransitionIn,
@@ -63,6 +65,7 @@ def list_cases(
     state: Annotated[str | None, Query(max_length=64)] = None,
     subcategory: Subcategory | None = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
+    overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CasePageOut:
@@ -72,6 +75,7 @@ def list_cases(
         state=state,
         subcategory=subcategory,
         organisation=organisation,
+        overdue=overdue,
         limit=limit,
         offset=offset,
     )
@@ -160,3 +164,26 @@ def fire_transition(
 def case_audit(case_id: CaseId, actor: ActorDep, uow: ReadUoW) -> AuditOut:
     """Ärendets granskningslogg, äldst först, med varje händelses hash."""
     return AuditOut(case_id=case_id, events=queries.case_audit(uow, case_id=case_id))
+
+
+@router.get("/{case_id}/checklist", response_model=ChecklistOut, responses=ERRORS)
+def case_checklist(
+    case_id: CaseId, actor: ActorDep, uow: ReadUoW, registry: RegistryDep
+) -> ChecklistOut:
+    """Kravlistan för ärendet: varje punkt med skäl och källa, om den gäller och om den ingår."""
+    view = queries.case_checklist(uow, registry=registry, case_id=case_id)
+    return ChecklistOut(
+        case_id=case_id,
+        gate=view.gate,
+        items=[
+            ChecklistItemOut(
+                id=e.item.id,
+                title=e.item.title,
+                applies=e.applies,
+                included=e.included,
+                why=e.item.why,
+                source=e.item.source,
+            )
+            for e in view.entries
+        ],
+    )

@@ -80,7 +80,23 @@ class CaseSummary(BaseModel):
     state: str
     definition: DefinitionRef
     next_due_at: datetime | None
+    overdue: bool = Field(description="Något i ärendet skulle ha varit klart före i dag")
     updated_at: datetime
+
+
+class ChecklistItemOut(BaseModel):
+    id: str
+    title: str
+    applies: bool
+    included: bool
+    why: str
+    source: str
+
+
+class ChecklistOut(BaseModel):
+    case_id: int
+    gate: str | None
+    items: list[ChecklistItemOut]
 
 
 class CaseOut(CaseSummary):

@@ -21,6 +21,7 @@ from states.attributes import CaseAttributes
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.clock import local_date, now
 from states.deadlines import next_due_at, phase_deadlines
+from states.definition import Definition
 from states.delegation import mandate_record
 from states.engine import Decision, check_evidence, decide
 from states.errors import Forbidden, Invalid
@@ -81,19 +82,41 @@ def start_case(
     request_id: str | None = None,
 ) -> CaseRow:
     """Start a case on the newest version of a definition; the case keeps that version."""
+    definition, _ = registry.latest(uow, definition_key)
+    if actor.role not in definition.start_roles:
+        raise Forbidden("forbidden_role", role=actor.role, what="starta ett ärende")
+    return create_case(
+        uow,
+        definition=definition,
+        actor=actor,
+        attributes=attributes,
+        state=definition.initial,
+        action="case_started",
+        request_id=request_id,
+    )
+
+
+def create_case(
+    uow: UnitOfWork,
+    *,
+    definition: Definition,
+    actor: Actor,
+    attributes: Any,
+    state: str,
+    action: str,
+    request_id: str | None,
+) -> CaseRow:
+    """Write a new case in `state` with the first event of its chain."""
     try:
         attrs = CaseAttributes.model_validate(attributes)
     except ValidationError as exc:
         raise Invalid("invalid_attributes", problems_from(exc, ["attributes"])) from None
-    definition, _ = registry.latest(uow, definition_key)
-    if actor.role not in definition.start_roles:
-        raise Forbidden("forbidden_role", role=actor.role, what="starta ett ärende")
     at = now()
     data = attrs.model_dump(mode="json")
     row = CaseRow(
         definition_key=definition.key,
         definition_version=definition.version,
-        state=definition.initial,
+        state=state,
         title=attrs.title,
         organisation=attrs.organisation,
         subcategory=attrs.subcategory,
@@ -103,7 +126,7 @@ def start_case(
         created_at=at,
         updated_at=at,
         phase_entered_at=at,
-        next_due_at=next_due_at(phase_deadlines(definition, definition.initial, local_date(at))),
+        next_due_at=next_due_at(phase_deadlines(definition, state, local_date(at))),
         audit_seq=0,
         audit_head=audit.GENESIS,
         row_version=1,
@@ -118,7 +141,7 @@ def start_case(
         "attributes": data,
         "request_id": request_id,
     }
-    audit.append(uow.s, row, at=at, action="case_started", actor_id=actor.user_id, payload=payload)
+    audit.append(uow.s, row, at=at, action=action, actor_id=actor.user_id, payload=payload)
     uow.s.flush()  # the chain head, before any Core statement in this unit of work reads it
     return row
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
 from flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
 from flows.registry import Registry
-from states.clock import today
+from states.checks_lists import ChecklistEntry, ChecklistParams, checklist
+from states.clock import now, today
 from states.definition import Definition
 from states.engine import TriggerPreview, preview
 from states.roles import Actor
@@ -63,6 +64,7 @@ def list_cases(
     state: str | None = None,
     subcategory: str | None = None,
     organisation: str | None = None,
+    overdue: bool | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> CasePage:
@@ -73,6 +75,9 @@ def list_cases(
         filters.append(CaseRow.subcategory == subcategory)
     if organisation is not None:
         filters.append(CaseRow.organisation == organisation)
+    if overdue is not None:
+        late = CaseRow.next_due_at < now()
+        filters.append(late if overdue else ~late | CaseRow.next_due_at.is_(None))
     total = uow.s.scalar(select(func.count()).select_from(CaseRow).where(*filters)) or 0
     items = uow.s.scalars(
         select(CaseRow).where(*filters).order_by(CaseRow.id).limit(limit).offset(offset)
@@ -91,3 +96,24 @@ def case_audit(uow: UnitOfWork, *, case_id: int) -> list[dict[str, Any]]:
 
 def verify_audit(uow: UnitOfWork, *, case_id: int | None = None) -> audit.VerifyReport:
     return audit.verify_all(uow.s, case_id=case_id)
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    gate: str | None
+    entries: list[ChecklistEntry]
+
+
+def case_checklist(uow: UnitOfWork, *, registry: Registry, case_id: int) -> ChecklistView:
+    """The requirement set the case must contain: every item with why and where it comes from,
+    whether it applies to this case and whether the requirements include it."""
+    row = load_case(uow.s, case_id)
+    definition, _ = registry.get(uow, row.definition_key, row.definition_version)
+    gate = next(
+        (g for t in definition.triggers for g in t.gates if g.check == "checklist_covered"), None
+    )
+    if gate is None:
+        return ChecklistView(None, [])
+    evidence = evidence_of(load_evidence(uow.s, row.id))
+    params = cast(ChecklistParams, gate.parsed_params)
+    return ChecklistView(gate.id, checklist(params, evidence, snapshot(row).facts(evidence)))

@@ -130,6 +130,8 @@ def gate_framework_term(
     record = evidence.latest(params.kind)
     if record is None or record.data.get("framework") is not True:
         return passed(spec)
+    if not record.data.get("start_on"):
+        return blocked(spec, "Ramavtalets startdatum saknas, så dess löptid kan inte bedömas.")
     start = date.fromisoformat(record.data["start_on"])
     last = last_possible_end(record.data)
     limit = _add_years(start, params.max_years)

@@ -1,0 +1,99 @@
+"""Acceptance testing: the requirement list is imported as CSV or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ActorDep, RegistryDep, RequestId, WriteUoW
+from api.routes_cases import ERRORS, CaseId
+from api.schemas import EvidenceOut
+from flows.acceptance import import_requirements
+from states.errors import Invalid
+from states.validation import Problem
+
+router = APIRouter(prefix="/api/cases", tags=["acceptanstest"])
+
+CSV_EXAMPLE = "id;text;level\nK1;Inloggning med tvåfaktorsautentisering;ska\nK2;Mörkt läge;bör\n"
+
+
+@router.post(
+    "/{case_id}/acceptance/requirements",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceOut,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"requirements": {"type": "array"}}}
+                },
+            }
+        }
+    },
+)
+async def import_acceptance_requirements(
+    case_id: CaseId,
+    request: Request,
+    actor: ActorDep,
+    uow: WriteUoW,
+    registry: RegistryDep,
+    request_id: RequestId,
+) -> EvidenceOut:
+    """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON)."""
+    requirements = _requirements_from(request.headers.get("content-type", ""), await request.body())
+
+    def import_and_commit() -> Any:  # database work off the event loop
+        recorded = import_requirements(
+            uow,
+            registry=registry,
+            actor=actor,
+            case_id=case_id,
+            requirements=requirements,
+            request_id=request_id,
+        )
+        uow.commit()
+        return recorded
+
+    recorded = await run_in_threadpool(import_and_commit)
+    row = recorded.row
+    return EvidenceOut(
+        id=row.id,
+        kind=row.kind,
+        title=recorded.title,
+        data=row.data,
+        phase=row.phase,
+        recorded_by=row.recorded_by_name,
+        role=row.role,
+        recorded_at=row.recorded_at,
+    )
+
+
+def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid(
+            "evidence_invalid", [Problem("body", "ska vara UTF-8")], kind="acceptance_requirements"
+        ) from None
+    if content_type.startswith("text/csv"):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise Invalid(
+            "evidence_invalid",
+            [Problem("body", "är inte giltig JSON eller CSV")],
+            kind="acceptance_requirements",
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("requirements"), list):
+        raise Invalid(
+            "evidence_invalid",
+            [Problem("requirements", "ska vara en lista")],
+            kind="acceptance_requirements",
+        )
+    return data["requirements"]
