@@ -20,7 +20,9 @@ from pathlib import Path
 
 from flows import cases
 from flows.registry import Registry, load_seed_definitions
+from flows.sanctions import load_sanctions_list
 from flows.users import add_user
+from seeds.loader import SEEDS
 from states.clock import today
 from states.roles import Actor
 from store.db import open_database
@@ -44,9 +46,18 @@ ATTRIBUTES = {
 TEXT = {"need": "n", "current_state": "c", "budget_owner": "b"}
 
 
+CHECKLIST = (
+    "wcag_2_1_aa security_level nis2 encryption_2fa_traceability pub_instruction confidentiality "
+    "exit_strategy sla crisis_clauses ecolabels_chemicals ilo_working_conditions equality "
+    "fossil_free_transport onsite_consultant_share circular_element usability testability"
+).split()
+
+
 def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
     """(role, 'evidence'|'trigger', name, data) for one annonserad case from start to avslutad."""
-    sent_on = (today() - timedelta(days=40)).isoformat()
+    day = today()
+    sent_on = (day - timedelta(days=40)).isoformat()
+    supplier = "Leverantören AB"
     return [
         ("bestallare", "evidence", "behovsanalys_done", TEXT),
         ("bestallare", "trigger", "complete_behovsanalys", {}),
@@ -59,6 +70,7 @@ def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
                 "sourcing_model": "SaaS",
                 "lots_considered": True,
                 "objektledare_involved": True,
+                "us_cloud_alternatives_asked": True,
             },
         ),
         ("upphandlare", "trigger", "complete_forstudie", {}),
@@ -77,10 +89,34 @@ def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
         ),
         ("informationssakerhet", "trigger", "complete_ssa", {}),
         ("upphandlare", "evidence", "requirements_done", {"summary": "krav"}),
+        *[
+            (
+                "upphandlare",
+                "evidence",
+                "requirement_included",
+                {"item": item, "reference": "Bilaga 1"},
+            )
+            for item in CHECKLIST
+        ],
         ("sakerhet", "evidence", "crisis_review_done", {"approved": True}),
         ("upphandlare", "trigger", "publish_tender", {}),
         ("upphandlare", "trigger", "close_tender", {}),
-        ("upphandlare", "evidence", "evaluation_done", {"winner": "Leverantören AB"}),
+        ("upphandlare", "evidence", "evaluation_done", {"winner": supplier}),
+        (
+            "upphandlare",
+            "evidence",
+            "sanctions_declaration",
+            {
+                "parties": [
+                    {
+                        "name": supplier,
+                        "relation": "leverantor",
+                        "share_percent": 100,
+                        "declaration": True,
+                    }
+                ]
+            },
+        ),
         ("upphandlare", "trigger", "complete_evaluation", {}),
         (
             "upphandlare",
@@ -98,8 +134,47 @@ def lifecycle_plan() -> list[tuple[str, str, str, dict[str, object]]]:
             "implementation_planned",
             {"project_lead": "P", "plan_reference": "plan"},
         ),
+        (
+            "delegat",
+            "evidence",
+            "contract_signed",
+            {
+                "signed_on": day.isoformat(),
+                "supplier": supplier,
+                "value_sek": ATTRIBUTES["estimated_value_sek"],
+            },
+        ),
+        (
+            "upphandlare",
+            "evidence",
+            "contract_registered",
+            {
+                "supplier": supplier,
+                "value_sek": ATTRIBUTES["estimated_value_sek"],
+                "end_on": (day + timedelta(days=1000)).isoformat(),
+                "kraljic": "strategiskt",
+                "framework": False,
+                "processes_personal_data": True,
+                "citizen_facing": True,
+                "critical": True,
+                "register_reference": "AVT-1",
+            },
+        ),
         ("delegat", "trigger", "sign_contract", {}),
-        ("bestallare", "evidence", "acceptance_approved", {"all_requirements_tested": True}),
+        (
+            "bestallare",
+            "evidence",
+            "acceptance_requirements",
+            {"requirements": [{"id": "K1", "text": "Tvåfaktor", "level": "ska"}]},
+        ),
+        ("bestallare", "evidence", "supplier_ready", {"ready_on": day.isoformat()}),
+        (
+            "bestallare",
+            "evidence",
+            "acceptance_round",
+            {"results": [{"id": "K1", "result": "godkand"}]},
+        ),
+        ("objektledare_it", "evidence", "acceptance_signoff_objektledare", {}),
         ("bestallare", "trigger", "approve_acceptance", {}),
         ("bestallare", "evidence", "handover_done", {"forvaltning_owner": "F"}),
         ("bestallare", "trigger", "go_live", {}),
@@ -124,9 +199,17 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
             "sakerhet",
             "dso",
             "delegat",
+            "objektledare_it",
         ):
-            row, _ = add_user(uow, name=role, email=f"{role}@example.se", role=role)
-            actors[role] = Actor(row.id, row.name, role)
+            mandate = "kommundirektor" if role == "delegat" else None
+            row, _ = add_user(
+                uow, name=role, email=f"{role}@example.se", role=role, mandate=mandate
+            )
+            actors[role] = Actor(row.id, row.name, role, mandate=mandate)
+        sample = SEEDS / "sanctions" / "sample.csv"
+        load_sanctions_list(
+            uow, text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
+        )
         uow.commit()
     plan = lifecycle_plan()
     transitions = writes = 0

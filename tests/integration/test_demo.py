@@ -16,10 +16,10 @@ from store.db import Database
 from store.uow import UnitOfWork
 
 
-def cases_by_title(db: Database) -> dict[str, str]:
+def cases_by_title(db: Database) -> list[tuple[str, str]]:
     with db.reader.connect() as conn:
         rows = conn.exec_driver_sql("SELECT title, state FROM cases ORDER BY id").all()
-    return {title: state for title, state in rows}
+    return [(title, state) for title, state in rows]
 
 
 def test_prepare_demo_twice_is_idempotent_and_rotates_tokens(db: Database, db_url: str) -> None:
@@ -32,8 +32,9 @@ def test_prepare_demo_twice_is_idempotent_and_rotates_tokens(db: Database, db_ur
     after_second = counts(db), cases_by_title(db), scalar(db, "SELECT count(*) FROM users")
 
     assert after_second == after_first  # no duplicate cases, events, evidence or users
-    titles = [c["attributes"]["title"] for c in demo["cases"]]
-    assert list(cases_by_title(db)) == titles
+    plan = read_yaml(SEEDS / "plan.yaml")
+    rows = plan["planned_2023"] + plan["needs"]
+    assert sorted(t for t, _ in cases_by_title(db)) == sorted(r["need"][:200] for r in rows)
     assert (
         [u.email for u in second] == [u.email for u in first] == [u["email"] for u in demo["users"]]
     )
@@ -48,9 +49,8 @@ def test_prepare_demo_twice_is_idempotent_and_rotates_tokens(db: Database, db_ur
 def test_demo_cases_are_in_different_phases_and_verify(db: Database, db_url: str) -> None:
     users = prepare(db, Settings(database_url=db_url), demo=True)
 
-    states = Counter(cases_by_title(db).values())
-    assert len(states) >= 3, states
-    assert "avbruten" in states  # a cancelled case, with its reason on record
+    states = Counter(state for _, state in cases_by_title(db))
+    assert set(states) == {"behovsanalys", "forstudie", "ssa", "forvaltning"}, states
 
     with UnitOfWork(db, write=False) as uow:
         report = verify_audit(uow)
@@ -64,12 +64,13 @@ def test_demo_cases_are_in_different_phases_and_verify(db: Database, db_url: str
         assert verified["ok"] is True and verified["breaks"] == []
         listed = client.get("/api/cases", headers=bearer(controller.token)).json()
         assert listed["total"] == report.cases
-        cancelled = next(c for c in listed["items"] if c["state"] == "avbruten")
+        contract = next(c for c in listed["items"] if c["state"] == "forvaltning")
         trail = client.get(
-            f"/api/cases/{cancelled['id']}/audit", headers=bearer(controller.token)
+            f"/api/cases/{contract['id']}/audit", headers=bearer(controller.token)
         ).json()["events"]
-    assert trail[-1]["action"] == "cancelled"
-    assert trail[-1]["comment"]
+    # An existing contract is registered into förvaltning, on the record from its first event.
+    assert [e["action"] for e in trail] == ["contract_imported", "evidence_recorded"]
+    assert trail[1]["evidence"]["kind"] == "contract_registered"
 
 
 def test_prepare_without_demo_loads_definitions_only(db: Database, db_url: str) -> None:
