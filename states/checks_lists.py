@@ -14,6 +14,7 @@ from states.case import CaseSnapshot, Evidence
 from states.conditions import Condition
 from states.definition import GateSpec, Identifier, Label
 from states.gates import CHECKS, Check, GateResult, Reason, blocked, passed
+from states.validation import Problem
 
 
 class ChecklistItem(BaseModel):
@@ -72,7 +73,30 @@ def gate_checklist_covered(
     return GateResult(spec.id, spec.title, True, False, reasons, spec.source)
 
 
-CHECKS["checklist_covered"] = Check(gate_checklist_covered, ChecklistParams, "kind")
+def _checklist_problems(
+    params: ChecklistParams, path: str, kinds: Mapping[str, Any], facts: Mapping[str, type]
+) -> list[Problem]:
+    """Each item's id must be a choice of the kind's `item` field, and its condition must name
+    known facts with values of their type."""
+    from states.definition_checks import fact_problems
+
+    kind = kinds.get(params.kind)
+    field = next((f for f in kind.fields if f.name == "item"), None) if kind else None
+    choices = set(field.choices or []) if field else set()
+    out = []
+    for i, item in enumerate(params.items):
+        if item.id not in choices:
+            out.append(
+                Problem(f"{path}.items[{i}].id", f"”{item.id}” finns inte bland {params.kind}.item")
+            )
+        if item.applies_when is not None:
+            out += fact_problems(item.applies_when, f"{path}.items[{i}].applies_when", dict(facts))
+    return out
+
+
+CHECKS["checklist_covered"] = Check(
+    gate_checklist_covered, ChecklistParams, "kind", extra=_checklist_problems
+)
 
 
 class AcceptanceParams(BaseModel):
@@ -112,7 +136,9 @@ def gate_acceptance_passed(
     return passed(spec)
 
 
-CHECKS["acceptance_passed"] = Check(gate_acceptance_passed, AcceptanceParams, "kind")
+CHECKS["acceptance_passed"] = Check(
+    gate_acceptance_passed, AcceptanceParams, "kind", kind_params=("round_kind",)
+)
 
 
 class TermParams(BaseModel):

@@ -3,6 +3,7 @@ counted), a signatory's mandate, the size of a contract amendment, and sanctions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, cast
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from states.case import CaseSnapshot, Evidence
 from states.definition import GateSpec
 from states.gates import CHECKS, Check, GateResult, blocked, passed
+from states.validation import Problem
 
 
 class Threshold(BaseModel):
@@ -68,7 +70,25 @@ def gate_value_below_threshold(
     return blocked(spec, details + ".")
 
 
-CHECKS["value_below_threshold"] = Check(gate_value_below_threshold, ThresholdParams)
+def _threshold_problems(
+    params: ThresholdParams, path: str, kinds: Mapping[str, Any], facts: Mapping[str, type]
+) -> list[Problem]:
+    out = []
+    if facts.get(params.attribute) is not int:
+        out.append(Problem(f"{path}.attribute", f"”{params.attribute}” är inte en beloppsuppgift"))
+    if params.count_similar_when and facts.get(params.count_similar_when) is not bool:
+        out.append(
+            Problem(
+                f"{path}.count_similar_when",
+                f"”{params.count_similar_when}” är inte en ja/nej-uppgift",
+            )
+        )
+    return out
+
+
+CHECKS["value_below_threshold"] = Check(
+    gate_value_below_threshold, ThresholdParams, extra=_threshold_problems
+)
 
 
 class MandateParams(BaseModel):
@@ -102,7 +122,9 @@ def gate_mandate_covers_value(
     return passed(spec)
 
 
-CHECKS["mandate_covers_value"] = Check(gate_mandate_covers_value, MandateParams, "kind")
+CHECKS["mandate_covers_value"] = Check(
+    gate_mandate_covers_value, MandateParams, "kind", field_params=(("value_field", "kind"),)
+)
 
 
 class AmendmentParams(BaseModel):
@@ -145,7 +167,9 @@ def gate_amendment_within_limits(
     return passed(spec)
 
 
-CHECKS["amendment_within_limits"] = Check(gate_amendment_within_limits, AmendmentParams, "kind")
+CHECKS["amendment_within_limits"] = Check(
+    gate_amendment_within_limits, AmendmentParams, "kind", kind_params=("contract_kind",)
+)
 
 
 class SanctionsParams(BaseModel):

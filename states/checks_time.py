@@ -65,4 +65,9 @@ def gate_standstill_ended(
     return passed(spec)
 
 
-CHECKS["standstill_ended"] = Check(gate_standstill_ended, StandstillParams, evidence_param="kind")
+CHECKS["standstill_ended"] = Check(
+    gate_standstill_ended,
+    StandstillParams,
+    evidence_param="kind",
+    kind_params=("review_kind", "decision_kind"),
+)

@@ -64,7 +64,7 @@ def consistency_problems(d: Definition) -> list[Problem]:
             if r not in ROLES and r != "creator"
         ]
         if t.available_when is not None:
-            out += _fact_problems(t.available_when, f"{base}.available_when", facts)
+            out += fact_problems(t.available_when, f"{base}.available_when", facts)
         out += _gate_problems(t.gates, f"{base}.gates", kinds, facts)
     if d.contracts is not None:
         if d.contracts.kind not in kinds:
@@ -73,7 +73,7 @@ def consistency_problems(d: Definition) -> list[Problem]:
             out.append(Problem("contracts.import_into", f"okänd fas ”{d.contracts.import_into}”"))
         for j, lead in enumerate(d.contracts.lead_times):
             if lead.applies_when is not None:
-                out += _fact_problems(
+                out += fact_problems(
                     lead.applies_when, f"contracts.lead_times[{j}].applies_when", facts
                 )
     return out
@@ -119,9 +119,9 @@ def _gate_problems(
                 Problem(f"{gpath}.check", f"okänd kontrollfunktion ”{g.check}”; kända: {known}")
             )
         else:
-            out += check.param_problems(g.params, f"{gpath}.params", kinds)
+            out += check.param_problems(g.params, f"{gpath}.params", kinds, facts)
         if g.applies_when is not None:
-            out += _fact_problems(g.applies_when, f"{gpath}.applies_when", facts)
+            out += fact_problems(g.applies_when, f"{gpath}.applies_when", facts)
     return out
 
 
@@ -146,7 +146,7 @@ def _known_facts(d: Definition) -> dict[str, type]:
     return facts
 
 
-def _fact_problems(cond: Condition, path: str, facts: dict[str, type]) -> list[Problem]:
+def fact_problems(cond: Condition, path: str, facts: dict[str, type]) -> list[Problem]:
     out = [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - set(facts))]
     for fact, op, value in cond.compared_values():
         want = facts.get(fact)

@@ -73,14 +73,44 @@ class Check:
     fn: CheckFn
     params: type[BaseModel]
     evidence_param: str | None = None  # name of a parameter that must be a known evidence kind
+    kind_params: tuple[str, ...] = ()  # other parameters naming evidence kinds (may be None)
+    field_params: tuple[tuple[str, str], ...] = ()  # (parameter naming a field, its kind's param)
+    # Further checks of the parsed parameters: (params, path, kinds, facts) -> problems.
+    extra: (
+        Callable[[Any, str, Mapping[str, EvidenceKind], Mapping[str, type]], list[Problem]] | None
+    ) = None
 
     def param_problems(
-        self, params: Mapping[str, Any], path: str, kinds: Mapping[str, EvidenceKind]
+        self,
+        params: Mapping[str, Any],
+        path: str,
+        kinds: Mapping[str, EvidenceKind],
+        facts: Mapping[str, type] | None = None,
     ) -> list[Problem]:
         try:
             parsed = self.params.model_validate(params)
         except ValidationError as exc:
             return problems_from(exc, [path])
+        out = [
+            Problem(f"{path}.{name}", f"okänt underlag ”{getattr(parsed, name)}”")
+            for name in self.kind_params
+            if getattr(parsed, name) is not None and getattr(parsed, name) not in kinds
+        ]
+        for field_param, kind_param in self.field_params:
+            field, kind = getattr(parsed, field_param), getattr(parsed, kind_param)
+            if (
+                field is not None
+                and kind in kinds
+                and field not in {f.name for f in kinds[kind].fields}
+            ):
+                out.append(Problem(f"{path}.{field_param}", f"”{kind}” har inget fält ”{field}”"))
+        if self.extra is not None:
+            out += self.extra(parsed, path, kinds, facts or {})
+        return out + self._evidence_problems(parsed, path, kinds)
+
+    def _evidence_problems(
+        self, parsed: Any, path: str, kinds: Mapping[str, EvidenceKind]
+    ) -> list[Problem]:
         if self.evidence_param:
             kind = getattr(parsed, self.evidence_param)
             if kind not in kinds:

@@ -47,6 +47,7 @@ def test_start_see_blockers_record_advance_and_audit(
     assert nxt["role_allowed"] is True
     assert nxt["ready"] is False
     written = v1_gate("complete_behovsanalys", "behovsanalys_done")
+    # No consultants and no AI: those two gates are listed, but do not apply to this case.
     assert nxt["gates"] == [
         {
             "gate": "behovsanalys_done",
@@ -61,7 +62,23 @@ def test_start_see_blockers_record_advance_and_audit(
                 }
             ],
             "source": "§ 5.4.2, § 9.2.4 a",
-        }
+        },
+        {
+            "gate": "internal_competence_first",
+            "title": v1_gate("complete_behovsanalys", "internal_competence_first")["title"],
+            "applies": False,
+            "ok": True,
+            "reasons": [],
+            "source": "§ 5.4.4",
+        },
+        {
+            "gate": "ai_assessment",
+            "title": v1_gate("complete_behovsanalys", "ai_assessment")["title"],
+            "applies": False,
+            "ok": True,
+            "reasons": [],
+            "source": "§ 5.4.3, § 9.2.3 c",
+        },
     ]
     cancel = step(case, "cancel")
     assert cancel["requires_comment"] is True
@@ -87,7 +104,9 @@ def test_start_see_blockers_record_advance_and_audit(
     nxt = step(case, "complete_behovsanalys")
     assert nxt["ready"] is True
     assert [(g["gate"], g["ok"], g["reasons"]) for g in nxt["gates"]] == [
-        ("behovsanalys_done", True, [])
+        ("behovsanalys_done", True, []),
+        ("internal_competence_first", True, []),
+        ("ai_assessment", True, []),
     ]
 
     # Advance.
@@ -106,7 +125,11 @@ def test_start_see_blockers_record_advance_and_audit(
     # The next step is the upphandlare's; the beställare sees it, but may not fire it.
     nxt = step(case, "complete_forstudie")
     assert nxt["role_allowed"] is False
-    assert [r["source"] for g in nxt["gates"] for r in g["reasons"]] == ["§ 5.4.2"]
+    assert [(r["gate"], r["source"]) for g in nxt["gates"] for r in g["reasons"]] == [
+        ("forstudie_done", "§ 5.4.2, § 5.4.7, § 5.4.8"),
+        ("objektledare_involved", "§ 5.4.2"),
+        ("lots_considered", "§ 5.4.8"),
+    ]
     assert counts(db)["audit_events"] == 3
 
     # The audit trail: every event, oldest first, each hash covering the event and the previous.

@@ -67,8 +67,11 @@ def _unknown_role(b: dict[str, Any]) -> None:
     b["evidence_kinds"][3]["roles"] = ["upphandlare", "chef"]
 
 
+# The gates changed below are written out in place; a gate shared through a YAML anchor (such as
+# `*standstill` or `*requirements_done`) would be reported at every trigger that uses it.
 def _unknown_fact(b: dict[str, Any]) -> None:
-    b["triggers"][9]["gates"][0]["applies_when"] = {"fact": "personuppgifter", "eq": True}
+    assert b["triggers"][10]["gates"][2]["id"] == "pub_avtal_when_personal_data"
+    b["triggers"][10]["gates"][2]["applies_when"] = {"fact": "personuppgifter", "eq": True}
 
 
 def _wrong_type(b: dict[str, Any]) -> None:
@@ -76,7 +79,8 @@ def _wrong_type(b: dict[str, Any]) -> None:
 
 
 def _missing_field(b: dict[str, Any]) -> None:
-    del b["triggers"][4]["gates"][0]["source"]
+    assert b["triggers"][5]["gates"][0]["id"] == "direct_award_below_threshold"
+    del b["triggers"][5]["gates"][0]["source"]
 
 
 def _unknown_initial(b: dict[str, Any]) -> None:
@@ -88,9 +92,9 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], list[str]]] = {
     "unknown_source": (_unknown_source, ["triggers[2].source[1]"]),
     "unknown_evidence_kind": (_unknown_evidence, ["triggers[1].gates[0].params.kind"]),
     "unknown_role": (_unknown_role, ["evidence_kinds[3].roles[1]"]),
-    "unknown_fact": (_unknown_fact, ["triggers[9].gates[0].applies_when"]),
+    "unknown_fact": (_unknown_fact, ["triggers[10].gates[2].applies_when"]),
     "wrong_type": (_wrong_type, ["phases[0].deadline_days"]),
-    "missing_field": (_missing_field, ["triggers[4].gates[0].source"]),
+    "missing_field": (_missing_field, ["triggers[5].gates[0].source"]),
     "unknown_initial": (_unknown_initial, ["initial"]),
 }
 

@@ -19,7 +19,8 @@ NEW_GATE = "kompetens_internt_provad"
 
 
 def v2_body() -> dict[str, Any]:
-    """v1 with version 2 and one more gate on leaving behovsanalys (§ 5.4.4)."""
+    """v1 with version 2, one more evidence kind and one more gate, for every case, on leaving
+    behovsanalys (v1 asks about internal competence only before buying consultants, § 5.4.4)."""
     body = v1_body()
     body["version"] = 2
     body["evidence_kinds"].append(
@@ -76,8 +77,9 @@ def test_old_case_keeps_v1_and_new_case_gets_v2(
     new_case = client.get(f"/api/cases/{new}", headers=anna.headers).json()
     assert old_case["definition"] == {"key": "it-upphandling", "version": 1}
     assert new_case["definition"] == {"key": "it-upphandling", "version": 2}
-    assert gates_of(client, anna, old, "complete_behovsanalys") == ["behovsanalys_done"]
-    assert gates_of(client, anna, new, "complete_behovsanalys") == ["behovsanalys_done", NEW_GATE]
+    v1_gates = ["behovsanalys_done", "internal_competence_first", "ai_assessment"]
+    assert gates_of(client, anna, old, "complete_behovsanalys") == v1_gates
+    assert gates_of(client, anna, new, "complete_behovsanalys") == [*v1_gates, NEW_GATE]
 
     for case_id in (old, new):
         recorded = client.post(

@@ -26,10 +26,21 @@ def raw_v1() -> dict[str, Any]:
     return data
 
 
+def unshared(value: Any) -> Any:
+    """A deep copy in which no two places are the same object. The YAML file shares gates through
+    anchors (`*requirements_done` on several triggers), and a plain deep copy keeps that sharing:
+    breaking one gate would break it on every trigger that uses the anchor."""
+    if isinstance(value, dict):
+        return {k: unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unshared(v) for v in value]
+    return value
+
+
 @pytest.fixture
 def raw(raw_v1: dict[str, Any]) -> dict[str, Any]:
-    """A fresh copy of the shipped definition to break."""
-    return copy.deepcopy(raw_v1)
+    """A fresh copy of the shipped definition to break, one place at a time."""
+    return unshared(raw_v1)
 
 
 def trigger_index(raw: dict[str, Any], trigger_id: str) -> int:
@@ -85,10 +96,26 @@ def test_shipped_v1_has_the_lifecycle_of_the_rulebook(raw: dict[str, Any]) -> No
         "avslut",
         "avslutad",
     ]
-    # Following the single non-cancel trigger out of each phase walks the whole lifecycle.
+    # The ways off the main road, each to where it leads: the other routes go straight to
+    # signing, the contract may be signed as soon as the standstill has ended, and a failed
+    # acceptance test ends the contract.
+    side_roads = {
+        ("kravstallning", "direct_award"): "avtalstecknande",
+        ("kravstallning", "call_off"): "avtalstecknande",
+        ("avtalsparr", "sign_contract"): "acceptanstest",
+        ("acceptanstest", "end_contract"): "avslut",
+    }
+    for (state, trigger), dest in side_roads.items():
+        assert state in d.trigger[trigger].source, (state, trigger)
+        assert d.trigger[trigger].dest == dest, (state, trigger)
+    # Following the single other non-cancel trigger out of each phase walks the whole lifecycle.
     state, walked = d.initial, [d.initial]
     while not d.phase[state].final:
-        nexts = [t for t in d.triggers_from(state) if t.id not in ("cancel", "direct_award")]
+        nexts = [
+            t
+            for t in d.triggers_from(state)
+            if t.id != "cancel" and (state, t.id) not in side_roads
+        ]
         assert len(nexts) == 1, (state, [t.id for t in nexts])
         state = nexts[0].dest
         walked.append(state)
@@ -97,9 +124,11 @@ def test_shipped_v1_has_the_lifecycle_of_the_rulebook(raw: dict[str, Any]) -> No
 
 def test_shipped_v1_every_gate_cites_its_source(raw: dict[str, Any]) -> None:
     d = parse_definition(raw)
-    for t in d.triggers:
-        for g in t.gates:
-            assert re.search(r"§|kap\.|lag \(", g.source), (t.id, g.id, g.source)
+    owned = [(t.id, t.gates) for t in d.triggers] + [(k.id, k.gates) for k in d.evidence_kinds]
+    assert any(k.gates for k in d.evidence_kinds)  # evidence kinds have gates of their own
+    for owner, gates in owned:
+        for g in gates:
+            assert re.search(r"§|kap\.|lag \(", g.source), (owner, g.id, g.source)
             assert g.message.strip()
 
 
@@ -259,9 +288,10 @@ def test_known_evidence_field_fact_is_accepted(raw: dict[str, Any]) -> None:
 
 def test_malformed_condition_in_applies_when(raw: dict[str, Any]) -> None:
     i = trigger_index(raw, "sign_contract")
-    raw["triggers"][i]["gates"][0]["applies_when"] = {"fact": "personal_data"}
+    j = gate_index(raw, "sign_contract", "pub_avtal_when_personal_data")
+    raw["triggers"][i]["gates"][j]["applies_when"] = {"fact": "personal_data"}
     problems = problems_of(raw)
-    path = f"triggers[{i}].gates[0].applies_when"
+    path = f"triggers[{i}].gates[{j}].applies_when"
     assert list(problems) == [path]
     assert "exakt en jämförelse" in problems[path]
 
@@ -368,6 +398,26 @@ def test_every_consistency_problem_is_reported_at_once(raw: dict[str, Any]) -> N
         f"triggers[{i}].gates[0].check",
         f"triggers[{j}].roles[0]",
         "initial",
+    }
+
+
+def test_a_fault_in_a_shared_gate_is_reported_wherever_it_is_used(
+    raw_v1: dict[str, Any],
+) -> None:
+    # As the file reads: the requirements gate is written once, as an anchor, and used by the
+    # three triggers that leave kravställning.
+    shared = copy.deepcopy(raw_v1)
+    users = ("publish_tender", "call_off", "direct_award")
+    gates = [shared["triggers"][trigger_index(shared, t)]["gates"] for t in users]
+    assert all(
+        g[gate_index(shared, t, "requirements_done")] is shared["x-requirements-done"]
+        for t, g in zip(users, gates, strict=True)
+    )
+    shared["x-requirements-done"]["check"] = "nothing"
+    assert set(problems_of(shared)) == {
+        f"triggers[{trigger_index(shared, t)}].gates[{gate_index(shared, t, 'requirements_done')}]"
+        ".check"
+        for t in users
     }
 
 

@@ -11,8 +11,16 @@ from seeds.loader import DEFINITIONS, read_yaml
 from states.attributes import CaseAttributes
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.definition import Definition, parse_definition
+from states.delegation import Mandate, mandate_record
 from states.engine import Decision, check_evidence, decide, offered, preview
-from states.errors import Conflict, Forbidden, Invalid, NotFound, TransitionRefused
+from states.errors import (
+    Conflict,
+    EvidenceRefused,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TransitionRefused,
+)
 from states.machine import Lifecycle
 from states.roles import Actor
 
@@ -54,7 +62,12 @@ def attributes(**overrides: Any) -> dict[str, Any]:
     return CaseAttributes.model_validate(base).model_dump()
 
 
-def case(state: str, key: str = "it-upphandling", **overrides: Any) -> CaseSnapshot:
+def case(
+    state: str,
+    key: str = "it-upphandling",
+    context: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> CaseSnapshot:
     return CaseSnapshot(
         id=11,
         definition_key=key,
@@ -62,7 +75,12 @@ def case(state: str, key: str = "it-upphandling", **overrides: Any) -> CaseSnaps
         state=state,
         attributes=attributes(**overrides),
         phase_entered_on=date(2026, 3, 2),
+        context=context or {},
     )
+
+
+# What the use-case layer puts in the context after screening against a list without hits.
+SCREENED = {"sanctions": {"list_date": "2026-01-01", "hits": []}}
 
 
 def record(kind: str, role: str, **data: Any) -> EvidenceRecord:
@@ -194,15 +212,52 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
     snapshot = case("avtalstecknande", personal_data=True, citizen_facing=True)
     with pytest.raises(TransitionRefused) as exc:
         run_decide(v1, lifecycle, snapshot, Evidence(), "sign_contract", DELEGAT)
-    assert [r.gate for r in exc.value.reasons] == [
-        "pub_avtal_when_personal_data",
-        "accessibility_report_when_citizen_facing",
-        "implementation_planned",
+    assert [(r.gate, r.source) for r in exc.value.reasons] == [
+        ("standstill_ended", "LOU 20 kap. 1–2 §§, § 10.8.8.1, lag (1930:173)"),
+        ("contract_signed_with_mandate", "§ 5.4.5, § 9.2.10 b"),
+        ("pub_avtal_when_personal_data", "§ 5.2.1, § 6.2, § 9.2.10"),
+        ("accessibility_report_when_citizen_facing", "§ 9.2.13"),
+        ("implementation_planned", "§ 9.2.5, § 10.6.2"),
+        ("contract_registered", "§ 10.3, § 6.4"),
     ]
-    assert [r.source for r in exc.value.reasons] == [
-        "§ 5.2.1, § 6.2",
-        "§ 9.2.13",
-        "§ 9.2.5, § 10.6.2",
+    # Without personal data and for an internal system, those two gates do not apply.
+    internal = case("avtalstecknande", personal_data=False, citizen_facing=False)
+    with pytest.raises(TransitionRefused) as exc:
+        run_decide(v1, lifecycle, internal, Evidence(), "sign_contract", DELEGAT)
+    assert [r.gate for r in exc.value.reasons] == [
+        "standstill_ended",
+        "contract_signed_with_mandate",
+        "implementation_planned",
+        "contract_registered",
+    ]
+
+
+# The checklist items that apply to the default case (a citizen-facing, critical Verksamhetssystem
+# with personal data) before any SSA is recorded, in the definition's order.
+APPLICABLE_WITHOUT_SSA = [
+    "wcag_2_1_aa",
+    "encryption_2fa_traceability",
+    "pub_instruction",
+    "confidentiality",
+    "exit_strategy",
+    "sla",
+    "crisis_clauses",
+    "circular_element",
+    "usability",
+    "testability",
+]
+
+
+def checklist_sources(v1: Definition, item_ids: list[str]) -> list[str]:
+    spec = next(g for g in v1.trigger["publish_tender"].gates if g.check == "checklist_covered")
+    items = {item.id: item for item in spec.parsed_params.items}  # type: ignore[attr-defined]
+    return [items[i].source for i in item_ids]
+
+
+def included(*items: str) -> list[EvidenceRecord]:
+    return [
+        record("requirement_included", "upphandlare", item=i, reference=f"Bilaga 1, {i}")
+        for i in items
     ]
 
 
@@ -212,10 +267,16 @@ def test_publish_tender_refused_with_requirements_and_crisis_review__9_2_4_k_5_2
     snapshot = case("kravstallning", critical_service=True)
     with pytest.raises(TransitionRefused) as exc:
         run_decide(v1, lifecycle, snapshot, Evidence(), "publish_tender", UPPHANDLARE)
-    assert [r.gate for r in exc.value.reasons] == [
+    reasons = exc.value.reasons
+    # One reason per requirement missing from the checklist, each citing its own source.
+    assert [r.gate for r in reasons] == [
         "requirements_done",
+        *["requirement_set_complete"] * len(APPLICABLE_WITHOUT_SSA),
         "crisis_review_for_critical",
     ]
+    assert [r.source for r in reasons[1:-1]] == checklist_sources(v1, APPLICABLE_WITHOUT_SSA)
+    assert reasons[0].source == "§ 9.2.4 k"
+    assert reasons[-1].source == "§ 5.2.2, § 9.2.14"
 
 
 def test_refused_transition_is_a_conflict(v1: Definition, lifecycle: Lifecycle) -> None:
@@ -339,24 +400,76 @@ def test_publish_tender_not_offered_for_direktupphandling__10_7_4(
 def test_direct_award_goes_straight_to_signing__10_7_4(
     v1: Definition, lifecycle: Lifecycle
 ) -> None:
-    snapshot = case("kravstallning", route="direktupphandling", estimated_value_sek=300_000)
+    snapshot = case(
+        "kravstallning",
+        route="direktupphandling",
+        estimated_value_sek=300_000,
+        context=SCREENED,
+    )
     with pytest.raises(TransitionRefused) as exc:
         run_decide(v1, lifecycle, snapshot, Evidence(), "direct_award", UPPHANDLARE)
-    assert [r.gate for r in exc.value.reasons] == ["requirements_done_direct"]
-    assert exc.value.reasons[0].source == "§ 10.7.4"
-    evidence = Evidence.of([record("requirements_done", "upphandlare", summary="Krav")])
+    assert [(r.gate, r.source) for r in exc.value.reasons] == [
+        ("direct_award_objektledare_consulted", "§ 9.2.7, § 10.7.4"),
+        ("direct_award_ssa", "§ 10.7.4"),
+        ("direct_award_it_templates", "§ 9.2.7, § 10.7.4"),
+        ("requirements_done", "§ 9.2.4 k"),
+        ("sanctions_check", "§ 10.11; EU-förordning 833/2014 art. 5k"),
+    ]
+    evidence = Evidence.of(
+        [
+            record("objektledare_consulted", "objektledare_it", comment="Passar"),
+            record(
+                "ssa_approved",
+                "informationssakerhet",
+                information_class="2",
+                nis_scope=False,
+                personal_data=True,
+                critical_for_society=False,
+                security_level="bas",
+                third_country_transfer=False,
+            ),
+            record("it_templates_used", "upphandlare", templates="Kravmall IT 2026"),
+            record("requirements_done", "upphandlare", summary="Krav"),
+            record(
+                "sanctions_declaration",
+                "upphandlare",
+                parties=[
+                    {
+                        "name": "Leverantören AB",
+                        "relation": "leverantor",
+                        "share_percent": 100,
+                        "declaration": True,
+                    }
+                ],
+            ),
+        ]
+    )
     decision = run_decide(v1, lifecycle, snapshot, evidence, "direct_award", UPPHANDLARE)
     assert decision.to_state == "avtalstecknande"
+    # 300 000 kr is under the direct-award threshold in force (§ 10.7.4).
+    threshold = decision.gate_results[0]
+    assert (threshold.gate, threshold.applies, threshold.ok) == (
+        "direct_award_below_threshold",
+        True,
+        True,
+    )
 
 
-@pytest.mark.parametrize("route", ["annonserad", "avrop", "fornyad_konkurrensutsattning", "dis"])
+@pytest.mark.parametrize(
+    ("route", "way_on"),
+    [
+        ("annonserad", "publish_tender"),
+        ("avrop", "call_off"),
+        ("fornyad_konkurrensutsattning", "publish_tender"),
+        ("dis", "publish_tender"),
+    ],
+)
 def test_direct_award_not_offered_for_other_routes(
-    v1: Definition, lifecycle: Lifecycle, route: str
+    v1: Definition, lifecycle: Lifecycle, route: str, way_on: str
 ) -> None:
     snapshot = case("kravstallning", route=route)
     ids = [t.id for t in offered(v1, snapshot, Evidence())]
-    assert "publish_tender" in ids
-    assert "direct_award" not in ids
+    assert ids == [way_on, "cancel"]
     with pytest.raises(Conflict) as exc:
         run_decide(v1, lifecycle, snapshot, Evidence(), "direct_award", UPPHANDLARE)
     assert exc.value.key == "trigger_not_offered"
@@ -374,6 +487,7 @@ def test_preview_lists_offered_triggers_with_role_and_gate_results(v1: Definitio
     assert publish.role_allowed
     assert [(g.gate, g.applies, g.ok) for g in publish.gate_results] == [
         ("requirements_done", True, True),
+        ("requirement_set_complete", True, False),
         ("crisis_review_for_critical", True, False),
     ]
     assert not publish.ready
@@ -397,14 +511,29 @@ def test_preview_marks_triggers_the_role_may_not_fire(v1: Definition) -> None:
 
 def test_preview_ready_when_every_gate_passes_or_does_not_apply(v1: Definition) -> None:
     snapshot = case("kravstallning", critical_service=False)
-    evidence = Evidence.of([record("requirements_done", "upphandlare", summary="Krav")])
-    [publish] = [
-        p
-        for p in preview(v1, snapshot, evidence, actor=UPPHANDLARE, today=TODAY)
-        if p.trigger.id == "publish_tender"
+    # Without a critical service, neither the crisis review nor its clauses apply.
+    items = [i for i in APPLICABLE_WITHOUT_SSA if i != "crisis_clauses"]
+    evidence = Evidence.of(
+        [record("requirements_done", "upphandlare", summary="Krav"), *included(*items)]
+    )
+
+    def publish(evidence: Evidence) -> Any:
+        [p] = [
+            p
+            for p in preview(v1, snapshot, evidence, actor=UPPHANDLARE, today=TODAY)
+            if p.trigger.id == "publish_tender"
+        ]
+        return p
+
+    assert publish(evidence).ready
+    assert [(g.applies, g.ok) for g in publish(evidence).gate_results] == [
+        (True, True),
+        (True, True),
+        (False, True),
     ]
-    assert publish.ready
-    assert [(g.applies, g.ok) for g in publish.gate_results] == [(True, True), (False, True)]
+    # One applicable item short, and it is not ready.
+    fewer = Evidence.of([r for r in evidence.records if r.data.get("item") != "testability"])
+    assert not publish(fewer).ready
 
 
 def test_preview_of_a_direct_award_hides_publish_tender(v1: Definition) -> None:
@@ -611,7 +740,110 @@ def test_check_evidence_refuses_a_closed_case(v1: Definition) -> None:
 
 def test_pub_avtal_may_be_recorded_in_several_phases__6_2(v1: Definition) -> None:
     data = {"signed_on": "2026-05-01", "reference": "KS 2026/17"}
-    for state in ("avtalstecknande", "acceptanstest", "inforande", "forvaltning"):
+    for state in ("avtalsparr", "avtalstecknande", "acceptanstest", "inforande", "forvaltning"):
         assert check(v1, state, "pub_avtal_signed", Actor(9, "Dina", "dso"), data) == data
     with pytest.raises(Conflict):
         check(v1, "avslut", "pub_avtal_signed", Actor(9, "Dina", "dso"), data)
+
+
+# -- check_evidence: the kind's own gates ----------------------------------------------------------
+# An award decision sent long enough ago that the standstill has ended by TODAY.
+AFTER_STANDSTILL = Evidence.of(
+    [record("award_decision_sent", "upphandlare", sent_on="2026-01-20", electronic=True)]
+)
+
+
+def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Definition) -> None:
+    data = {"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": 12_000_000}
+    small = mandate_record(
+        Mandate(id="forvaltningschef", title="Förvaltningschef", max_value_sek=10_000_000)
+    )
+    with pytest.raises(EvidenceRefused) as exc:
+        check_evidence(
+            v1,
+            case("avtalstecknande"),
+            kind_id="contract_signed",
+            actor=DELEGAT,
+            data=data,
+            evidence=AFTER_STANDSTILL,
+            today=TODAY,
+            extra=small,
+        )
+    assert [(r.gate, r.source) for r in exc.value.reasons] == [
+        ("signatory_mandate", "§ 5.4.5, § 9.2.10 b")
+    ]
+    assert "Förvaltningschef" in exc.value.reasons[0].message
+    assert exc.value.kind_id == "contract_signed"
+    assert isinstance(exc.value, Conflict)
+
+    large = mandate_record(
+        Mandate(id="kommundirektor", title="Kommundirektör", max_value_sek=50_000_000)
+    )
+    clean = check_evidence(
+        v1,
+        case("avtalstecknande"),
+        kind_id="contract_signed",
+        actor=DELEGAT,
+        data=data,
+        evidence=AFTER_STANDSTILL,
+        today=TODAY,
+        extra=large,
+    )
+    # The mandate used is kept with the record.
+    assert clean == {**data, **large}
+
+
+
+def test_a_signature_during_the_standstill_is_refused__lou_20_kap(v1: Definition) -> None:
+    during = Evidence.of(
+        [record("award_decision_sent", "upphandlare", sent_on="2026-03-05", electronic=True)]
+    )
+    mandate = mandate_record(
+        Mandate(id="kommundirektor", title="Kommundirektör", max_value_sek=50_000_000)
+    )
+    with pytest.raises(EvidenceRefused) as exc:
+        check_evidence(
+            v1,
+            case("avtalsparr"),
+            kind_id="contract_signed",
+            actor=DELEGAT,
+            data={"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": 1_000_000},
+            evidence=during,
+            today=TODAY,
+            extra=mandate,
+        )
+    assert [r.gate for r in exc.value.reasons] == ["standstill_ended"]
+    assert "2026-03-16" in exc.value.reasons[0].message  # 10 days from 03-05, a Sunday -> Monday
+
+
+def test_check_evidence_gates_count_the_evidence_already_recorded__9_2_5(v1: Definition) -> None:
+    results = {"results": [{"id": "K1", "result": "godkand"}]}
+
+    def check_round(evidence: Evidence) -> dict[str, Any]:
+        return check_evidence(
+            v1,
+            case("acceptanstest"),
+            kind_id="acceptance_round",
+            actor=BESTALLARE,
+            data=results,
+            evidence=evidence,
+            today=TODAY,
+        )
+
+    with pytest.raises(EvidenceRefused) as exc:
+        check_round(Evidence())
+    assert [r.gate for r in exc.value.reasons] == [
+        "supplier_ready_before_testing",
+        "requirement_list_before_testing",
+    ]
+    ready = Evidence.of(
+        [
+            record(
+                "acceptance_requirements",
+                "bestallare",
+                requirements=[{"id": "K1", "text": "Tvåfaktor", "level": "ska"}],
+            ),
+            record("supplier_ready", "bestallare", ready_on="2026-03-09"),
+        ]
+    )
+    assert check_round(ready) == results

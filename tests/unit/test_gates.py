@@ -10,8 +10,8 @@ import pytest
 from seeds.loader import DEFINITIONS, read_yaml
 from states.attributes import CaseAttributes
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.definition import Definition, GateSpec, parse_definition
 from states.checks_time import StandstillParams, standstill_last_day
+from states.definition import Definition, GateSpec, parse_definition
 from states.gates import CHECKS, GateResult, Reason, evaluate
 
 
@@ -79,7 +79,8 @@ def test_behovsanalys_required_before_forstudie__5_4_2(v1: Definition) -> None:
     assert result.reasons == (
         Reason(
             "behovsanalys_done",
-            "Behovsanalys med nulägesanalys ska vara genomförd innan förstudien börjar.",
+            "Behovsanalys med nulägesanalys och budgetansvarig ska vara genomförd innan "
+            "förstudien börjar.",
             "§ 5.4.2, § 9.2.4 a",
         ),
     )
@@ -147,20 +148,20 @@ def test_crisis_review_latest_record_counts__5_2_2(v1: Definition) -> None:
     assert run(spec, case("kravstallning"), rejected_then_approved, TODAY).ok
 
 
-def test_where_field_missing_from_the_record_blocks__9_2_5(v1: Definition) -> None:
-    spec = gate(v1, "approve_acceptance", "acceptance_approved")
-    evidence = Evidence.of([record("acceptance_approved", role="bestallare")])
-    result = run(spec, case("acceptanstest"), evidence, TODAY)
+def test_where_field_missing_from_the_record_blocks__5_4_8(v1: Definition) -> None:
+    spec = gate(v1, "complete_forstudie", "lots_considered")
+    evidence = Evidence.of([record("forstudie_done", market_dialogue="genomford")])
+    result = run(spec, case("forstudie"), evidence, TODAY)
     assert not result.ok
-    assert "all_requirements_tested" in result.reasons[0].message
+    assert result.reasons[0].message.endswith("uppfyller inte: lots_considered.")
 
 
-def test_where_does_not_take_one_for_true__9_2_5(v1: Definition) -> None:
-    spec = gate(v1, "approve_acceptance", "acceptance_approved")
-    evidence = Evidence.of(
-        [record("acceptance_approved", role="bestallare", all_requirements_tested=1)]
-    )
-    assert not run(spec, case("acceptanstest"), evidence, TODAY).ok
+def test_where_does_not_take_one_for_true__5_4_8(v1: Definition) -> None:
+    spec = gate(v1, "complete_forstudie", "lots_considered")
+    one = Evidence.of([record("forstudie_done", lots_considered=1)])
+    assert not run(spec, case("forstudie"), one, TODAY).ok
+    true = Evidence.of([record("forstudie_done", lots_considered=True)])
+    assert run(spec, case("forstudie"), true, TODAY).ok
 
 
 def test_crisis_review_not_applicable_without_critical_service__5_2_2(v1: Definition) -> None:
@@ -181,7 +182,7 @@ def test_ssa_required_for_systems__5_2_1(v1: Definition) -> None:
     ):
         result = run(spec, case("ssa", subcategory=sub), Evidence(), TODAY)
         assert (result.applies, result.ok) == (True, False), sub
-        assert result.reasons[0].source == "§ 5.2.1, § 10.4.9"
+        assert result.reasons[0].source == "§ 5.2.1, § 5.4.3, § 10.4.9, § 10.7.4"
 
 
 @pytest.mark.parametrize("sub", ["IT-konsulter", "IT-hårdvara", "Övrigt IT"])
@@ -191,11 +192,20 @@ def test_ssa_not_required_outside_systems__5_2_1(v1: Definition, sub: str) -> No
     assert (result.applies, result.ok) == (False, True)
 
 
+@pytest.mark.parametrize("sub", ["IT-konsulter", "IT-hårdvara", "Övrigt IT", "Verksamhetssystem"])
+def test_ssa_required_for_every_direct_award__10_7_4(v1: Definition, sub: str) -> None:
+    spec = gate(v1, "complete_ssa", "ssa_required_for_systems")
+    snapshot = case("ssa", subcategory=sub, route="direktupphandling", estimated_value_sek=200_000)
+    result = run(spec, snapshot, Evidence(), TODAY)
+    assert (result.applies, result.ok) == (True, False)
+    assert "också vid direktupphandling" in result.reasons[0].message
+
+
 def test_pub_avtal_required_when_personal_data__5_2_1(v1: Definition) -> None:
     spec = gate(v1, "sign_contract", "pub_avtal_when_personal_data")
     blocked = run(spec, case("avtalstecknande", personal_data=True), Evidence(), TODAY)
     assert not blocked.ok
-    assert blocked.reasons[0].source == "§ 5.2.1, § 6.2"
+    assert blocked.reasons[0].source == "§ 5.2.1, § 6.2, § 9.2.10"
     signed = Evidence.of(
         [record("pub_avtal_signed", role="dso", signed_on="2026-03-09", reference="KS 2026/1")]
     )
@@ -234,7 +244,77 @@ def test_gate_result_as_dict_carries_reasons_and_source(v1: Definition) -> None:
     }
 
 
+# -- acceptance_passed ---------------------------------------------------------------------------
+REQUIREMENTS = [
+    {"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
+    {"id": "K2", "text": "Export av all data", "level": "ska"},
+    {"id": "K3", "text": "Mörkt läge", "level": "bor"},
+]
+
+
+def test_acceptance_blocks_without_requirement_list_or_round__9_2_5(v1: Definition) -> None:
+    spec = gate(v1, "approve_acceptance", "all_skakrav_passed")
+    nothing = run(spec, case("acceptanstest"), Evidence(), TODAY)
+    assert not nothing.ok
+    assert nothing.reasons[0].message.endswith("Kravlistan för acceptanstestet är inte inläst.")
+    assert nothing.reasons[0].source == "§ 5.4.5, § 9.2.5, § 10.6.2"
+    listed = Evidence.of(
+        [record("acceptance_requirements", role="bestallare", requirements=REQUIREMENTS)]
+    )
+    no_round = run(spec, case("acceptanstest"), listed, TODAY)
+    assert not no_round.ok
+    assert no_round.reasons[0].message.endswith("Ingen testomgång är registrerad.")
+
+
+def test_acceptance_every_skakrav_must_pass_in_the_latest_round__9_2_5(v1: Definition) -> None:
+    spec = gate(v1, "approve_acceptance", "all_skakrav_passed")
+    requirements = record(
+        "acceptance_requirements", role="bestallare", hour=8, requirements=REQUIREMENTS
+    )
+    # K2 untested and K3 (a bör-krav) failed: only the skakrav blocks.
+    first = record(
+        "acceptance_round",
+        role="bestallare",
+        hour=9,
+        results=[{"id": "K1", "result": "godkand"}, {"id": "K3", "result": "underkand"}],
+    )
+    result = run(spec, case("acceptanstest"), Evidence.of([requirements, first]), TODAY)
+    assert not result.ok
+    [reason] = result.reasons
+    assert "(nr 1): K2." in reason.message
+    assert "K1" not in reason.message and "K3" not in reason.message
+    # "ej_testad" is not a pass either.
+    untested = record(
+        "acceptance_round",
+        role="bestallare",
+        hour=10,
+        results=[{"id": "K1", "result": "godkand"}, {"id": "K2", "result": "ej_testad"}],
+    )
+    evidence = Evidence.of([requirements, first, untested])
+    assert "(nr 2): K2." in run(spec, case("acceptanstest"), evidence, TODAY).reasons[0].message
+    passing = record(
+        "acceptance_round",
+        role="bestallare",
+        hour=11,
+        results=[
+            {"id": "K1", "result": "godkand"},
+            {"id": "K2", "result": "godkand"},
+            {"id": "K3", "result": "underkand"},
+        ],
+    )
+    assert run(spec, case("acceptanstest"), evidence.with_record(passing), TODAY).ok
+    # A later failing round counts again: there is no waiver.
+    regressed = record(
+        "acceptance_round", role="bestallare", hour=12, results=[{"id": "K2", "result": "godkand"}]
+    )
+    later = Evidence.of([requirements, first, untested, passing, regressed])
+    assert "(nr 4): K1." in run(spec, case("acceptanstest"), later, TODAY).reasons[0].message
+
+
 # -- standstill_ended ----------------------------------------------------------------------------
+STANDSTILL_SOURCE = "LOU 20 kap. 1–2 §§, § 10.8.8.1, lag (1930:173)"
+
+
 def sent(on: str, electronic: bool) -> Evidence:
     return Evidence.of([record("award_decision_sent", sent_on=on, electronic=electronic)])
 
@@ -246,7 +326,7 @@ def test_standstill_blocks_before_the_award_decision_is_sent__lou_20_kap(v1: Def
     [reason] = result.reasons
     assert reason.message.startswith(spec.message)
     assert "inte registrerat som skickat" in reason.message
-    assert reason.source == "LOU 20 kap. 1 §, lag (1930:173)"
+    assert reason.source == STANDSTILL_SOURCE
 
 
 def test_standstill_electronic_blocks_on_its_last_day_over_new_year__lou_20_kap(
@@ -263,7 +343,7 @@ def test_standstill_electronic_blocks_on_its_last_day_over_new_year__lou_20_kap(
             "Avtal får inte tecknas förrän avtalsspärren har löpt ut. "
             "Avtalsspärren löper till och med 2027-01-04."
         )
-        assert reason.source == "LOU 20 kap. 1 §, lag (1930:173)"
+        assert reason.source == STANDSTILL_SOURCE
 
 
 def test_standstill_electronic_passes_the_day_after_its_last_day__lou_20_kap(
@@ -308,6 +388,43 @@ def test_standstill_latest_sending_counts__lou_20_kap(v1: Definition) -> None:
     assert "2026-06-15" in result.reasons[0].message
 
 
+def test_standstill_extended_by_a_review_filed_in_time__10_8_8_1(v1: Definition) -> None:
+    # Sent 2026-06-05 electronically: the standstill runs to 2026-06-15.
+    spec = gate(v1, "end_standstill", "standstill_ended")
+    review = record(
+        "review_filed", hour=10, filed_on="2026-06-10", court="Förvaltningsrätten, mål 123-26"
+    )
+    evidence = sent("2026-06-05", electronic=True).with_record(review)
+    waiting = run(spec, case("avtalsparr"), evidence, date(2026, 7, 1))
+    assert not waiting.ok
+    assert "överprövning ansöktes 2026-06-10" in waiting.reasons[0].message
+    decided = evidence.with_record(
+        record("court_decided", hour=11, decided_on="2026-08-03", outcome="Avslag")
+    )
+    last = run(spec, case("avtalsparr"), decided, date(2026, 8, 13))
+    assert not last.ok
+    assert last.reasons[0].message.endswith("löper till och med 2026-08-13.")
+    assert run(spec, case("avtalsparr"), decided, date(2026, 8, 14)).ok
+
+
+def test_standstill_not_extended_by_a_review_filed_after_it_ended__10_8_8_1(
+    v1: Definition,
+) -> None:
+    spec = gate(v1, "end_standstill", "standstill_ended")
+    late = record("review_filed", hour=10, filed_on="2026-06-16", court="Förvaltningsrätten")
+    evidence = sent("2026-06-05", electronic=True).with_record(late)
+    assert run(spec, case("avtalsparr"), evidence, date(2026, 6, 16)).ok
+
+
+def test_standstill_applies_to_sign_contract_only_for_competitive_routes(v1: Definition) -> None:
+    spec = gate(v1, "sign_contract", "standstill_ended")
+    for route in ("annonserad", "dis", "fornyad_konkurrensutsattning"):
+        assert run(spec, case("avtalsparr", route=route), Evidence(), TODAY).applies, route
+    for route in ("direktupphandling", "avrop"):
+        result = run(spec, case("avtalstecknande", route=route), Evidence(), TODAY)
+        assert (result.applies, result.ok) == (False, True), route
+
+
 def test_standstill_last_day_uses_the_params_days() -> None:
     params = StandstillParams(kind="award_decision_sent", days_electronic=10, days_other=15)
     assert standstill_last_day(date(2026, 12, 21), True, params) == date(2027, 1, 4)
@@ -317,7 +434,17 @@ def test_standstill_last_day_uses_the_params_days() -> None:
 
 # -- registry ------------------------------------------------------------------------------------
 def test_checks_registry_names_the_known_checks() -> None:
-    assert {"evidence_recorded", "standstill_ended", "value_below_threshold"} <= set(CHECKS)
+    assert set(CHECKS) == {
+        "evidence_recorded",
+        "standstill_ended",
+        "value_below_threshold",
+        "checklist_covered",
+        "acceptance_passed",
+        "framework_term",
+        "mandate_covers_value",
+        "amendment_within_limits",
+        "sanctions_clear",
+    }
     assert all(check.fn.__doc__ for check in CHECKS.values())
     assert CHECKS["evidence_recorded"].evidence_param == "kind"
     assert CHECKS["standstill_ended"].evidence_param == "kind"

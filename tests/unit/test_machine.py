@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from transitions import MachineError
 
-from seeds.loader import DEFINITIONS, read_yaml
+from seeds.loader import DEFINITIONS, SEEDS, read_yaml
 from states.attributes import CaseAttributes
 from states.case import CaseSnapshot, Evidence, EvidenceRecord
 from states.clock import STOCKHOLM
 from states.definition import Definition, DefinitionError, parse_definition
+from states.delegation import DelegationOrder, mandate_record, parse_delegation
 from states.engine import check_evidence, decide
-from states.errors import Conflict, TransitionRefused
+from states.errors import Conflict, EvidenceRefused, TransitionRefused
 from states.machine import Lifecycle
 from states.roles import Actor
 
@@ -131,8 +132,12 @@ UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare")
 INFOSAK = Actor(3, "Ida Informationssäkerhet", "informationssakerhet")
 SAKERHET = Actor(4, "Sam Säkerhet", "sakerhet")
 DSO = Actor(5, "Dina Dataskyddsombud", "dso")
-DELEGAT = Actor(6, "Dan Delegat", "delegat")
+DELEGAT = Actor(6, "Dan Delegat", "delegat", mandate="kommundirektor")
 OBJEKTLEDARE = Actor(7, "Olle Objektledare", "objektledare_it")
+CHEF = Actor(8, "Frida Förvaltningschef", "delegat", mandate="forvaltningschef")
+DELEGATION: DelegationOrder = parse_delegation(read_yaml(SEEDS / "delegation.yaml"))
+# The sanctions screening the use-case layer puts in the case's context: a list without hits.
+SCREENED = {"sanctions": {"list_date": "2026-01-01", "hits": []}}
 
 
 @dataclasses.dataclass
@@ -147,7 +152,19 @@ class Walk:
     history: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
 
     def record(self, kind: str, actor: Actor, data: dict[str, Any]) -> None:
-        clean = check_evidence(self.definition, self.case, kind_id=kind, actor=actor, data=data)
+        # As the use-case layer does: the signatory's mandate goes with the record, and the
+        # kind's own gates see the evidence so far.
+        records_mandate = self.definition.evidence_kind[kind].records_mandate
+        clean = check_evidence(
+            self.definition,
+            self.case,
+            kind_id=kind,
+            actor=actor,
+            data=data,
+            evidence=self.evidence,
+            today=self.today,
+            extra=mandate_record(DELEGATION.get(actor.mandate)) if records_mandate else None,
+        )
         self.evidence = self.evidence.with_record(
             EvidenceRecord(
                 kind=kind,
@@ -171,6 +188,16 @@ class Walk:
         with pytest.raises(TransitionRefused) as exc:
             self._decide(trigger, actor, None)
         return [r.message for r in exc.value.reasons]
+
+    def refused_evidence(
+        self, kind: str, actor: Actor, data: dict[str, Any]
+    ) -> list[tuple[str, str]]:
+        """(gate, message) of the kind's own gates that refuse this record; nothing is kept."""
+        before = self.evidence
+        with pytest.raises(EvidenceRefused) as exc:
+            self.record(kind, actor, data)
+        assert self.evidence is before
+        return [(r.gate, r.message) for r in exc.value.reasons]
 
     def fire(self, trigger: str, actor: Actor, expect: str, comment: str | None = None) -> None:
         decision = self._decide(trigger, actor, comment)
@@ -219,8 +246,34 @@ def walk(v1: Definition, lifecycle: Lifecycle) -> Walk:
         state=v1.initial,
         attributes=attributes,
         phase_entered_on=start,
+        context=SCREENED,
     )
     return Walk(v1, lifecycle, snapshot, Evidence(), start)
+
+
+# The requirement checklist for this case: a citizen-facing, critical Verksamhetssystem with
+# personal data, which the SSA places in NIS scope at security level "hög".
+APPLICABLE = [
+    "wcag_2_1_aa",
+    "security_level",
+    "nis2",
+    "encryption_2fa_traceability",
+    "pub_instruction",
+    "confidentiality",
+    "exit_strategy",
+    "sla",
+    "crisis_clauses",
+    "circular_element",
+    "usability",
+    "testability",
+]
+NOT_APPLICABLE = [
+    "ecolabels_chemicals",
+    "ilo_working_conditions",
+    "equality",
+    "fossil_free_transport",
+    "onsite_consultant_share",
+]
 
 
 def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
@@ -228,8 +281,13 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
 ) -> None:
     w = walk
     assert w.case.state == "behovsanalys"
+    checklist = next(
+        g for g in w.definition.trigger["publish_tender"].gates if g.check == "checklist_covered"
+    )
+    items = {item.id: item for item in checklist.parsed_params.items}  # type: ignore[attr-defined]
+    assert set(items) == {*APPLICABLE, *NOT_APPLICABLE}
 
-    # 1. Behovsanalys (§ 5.4.2, § 9.2.4 a)
+    # 1. Behovsanalys (§ 5.4.2, § 9.2.4 a); no consultants (§ 5.4.4) and no AI (§ 5.4.3)
     w.today = date(2026, 9, 15)
     assert w.refused("complete_behovsanalys", BESTALLARE) == ["behovsanalys_done"]
     w.record(
@@ -243,19 +301,22 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     )
     w.fire("complete_behovsanalys", BESTALLARE, "forstudie")
 
-    # 2. Förstudie (§ 5.4.2)
+    # 2. Förstudie (§ 5.4.2, § 5.4.8); a cloud service after a market dialogue (§ 9.2.4 b)
     w.today = date(2026, 10, 15)
-    assert w.refused("complete_forstudie", UPPHANDLARE) == ["forstudie_done"]
-    w.record(
+    assert w.refused("complete_forstudie", UPPHANDLARE) == [
         "forstudie_done",
-        UPPHANDLARE,
-        {
-            "market_dialogue": "genomford",
-            "sourcing_model": "Molntjänst med lokal support",
-            "lots_considered": True,
-            "objektledare_involved": True,
-        },
-    )
+        "objektledare_involved",
+        "lots_considered",
+    ]
+    forstudie = {
+        "market_dialogue": "genomford",
+        "sourcing_model": "Molntjänst med lokal support",
+        "lots_considered": True,
+        "objektledare_involved": True,
+    }
+    w.record("forstudie_done", UPPHANDLARE, forstudie)
+    assert w.refused("complete_forstudie", UPPHANDLARE) == ["us_cloud_alternatives"]
+    w.record("forstudie_done", UPPHANDLARE, {**forstudie, "us_cloud_alternatives_asked": True})
     w.fire("complete_forstudie", UPPHANDLARE, "ssa")
 
     # 3. SSA for a system (§ 5.2.1, § 10.4.9)
@@ -275,13 +336,32 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     )
     w.fire("complete_ssa", INFOSAK, "kravstallning")
 
-    # 4. Kravställning: requirements (§ 9.2.4 k) and crisis review (§ 5.2.2, § 9.2.14)
+    # 4. Kravställning: requirements (§ 9.2.4 k), every requirement that applies (one reason per
+    #    missing item, with its own source) and the crisis review (§ 5.2.2, § 9.2.14)
     w.today = date(2026, 11, 16)
     assert w.refused("publish_tender", UPPHANDLARE) == [
         "requirements_done",
+        *["requirement_set_complete"] * len(APPLICABLE),
         "crisis_review_for_critical",
     ]
+    missing = w.reasons("publish_tender", UPPHANDLARE)[1:-1]
+    for message, item in zip(missing, APPLICABLE, strict=True):
+        assert message.endswith(f"Saknas: {items[item].title} ({items[item].why})."), item
     w.record("requirements_done", UPPHANDLARE, {"summary": "WCAG 2.1 AA, PUB, NIS2, exit"})
+    for n, item in enumerate(APPLICABLE, start=1):
+        if item != "crisis_clauses":
+            reference = f"Förfrågningsunderlaget, bilaga 2, avsnitt {n}"
+            w.record("requirement_included", UPPHANDLARE, {"item": item, "reference": reference})
+    assert w.refused("publish_tender", UPPHANDLARE) == [
+        "requirement_set_complete",
+        "crisis_review_for_critical",
+    ]
+    assert f"Saknas: {items['crisis_clauses'].title}" in w.reasons("publish_tender", UPPHANDLARE)[0]
+    w.record(
+        "requirement_included",
+        UPPHANDLARE,
+        {"item": "crisis_clauses", "reference": "Förfrågningsunderlaget, bilaga 3, avsnitt 4"},
+    )
     assert w.refused("publish_tender", UPPHANDLARE) == ["crisis_review_for_critical"]
     w.record("crisis_review_done", SAKERHET, {"approved": False, "comment": "Force majeure"})
     assert w.refused("publish_tender", UPPHANDLARE) == ["crisis_review_for_critical"]
@@ -299,49 +379,158 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     w.record("evaluation_done", UPPHANDLARE, {"winner": "Leverantör AB"})
     w.fire("complete_evaluation", UPPHANDLARE, "tilldelning")
 
-    # 7. Tilldelningsbeslut
+    # 7. Tilldelningsbeslut, and sanctions screening of every party above 10 % (§ 10.11)
     w.today = date(2026, 12, 21)
-    assert w.refused("send_award_decision", UPPHANDLARE) == ["award_decision_sent"]
+    assert w.refused("send_award_decision", UPPHANDLARE) == [
+        "award_decision_sent",
+        "sanctions_check",
+    ]
     w.record("award_decision_sent", UPPHANDLARE, {"sent_on": "2026-12-21", "electronic": True})
+    supplier = {
+        "name": "Leverantör AB",
+        "identifier": "556000-0001",
+        "relation": "leverantor",
+        "share_percent": 75,
+        "declaration": True,
+    }
+    subcontractor = {
+        "name": "Driftpartner AB",
+        "identifier": "556000-0002",
+        "relation": "underleverantor",
+        "share_percent": 25,
+        "declaration": False,
+    }
+    w.record("sanctions_declaration", UPPHANDLARE, {"parties": [supplier, subcontractor]})
+    assert w.refused("send_award_decision", UPPHANDLARE) == ["sanctions_check"]
+    assert (
+        "försäkran saknas för Driftpartner AB" in w.reasons("send_award_decision", UPPHANDLARE)[0]
+    )
+    w.record(
+        "sanctions_declaration",
+        UPPHANDLARE,
+        {"parties": [supplier, {**subcontractor, "declaration": True}]},
+    )
     w.fire("send_award_decision", UPPHANDLARE, "avtalsparr")
 
-    # 8. Avtalsspärr: 10 days, day 10 is nyårsafton, runs to Monday 2027-01-04 (LOU 20 kap.)
+    # 8. Avtalsspärr: 10 days, day 10 is nyårsafton, runs to Monday 2027-01-04 (LOU 20 kap.).
+    #    Signing straight from the standstill is held back by the same gate.
     for day in (date(2026, 12, 31), date(2027, 1, 4)):
         w.today = day
         assert w.refused("end_standstill", Actor.system()) == ["standstill_ended"]
+        assert w.refused("sign_contract", DELEGAT)[0] == "standstill_ended"
     assert w.reasons("end_standstill", Actor.system())[0].endswith(
         "Avtalsspärren löper till och med 2027-01-04."
     )
     w.today = date(2027, 1, 5)
     w.fire("end_standstill", Actor.system(), "avtalstecknande")
 
-    # 9. Avtalstecknande: PUB (§ 5.2.1), accessibility (§ 9.2.13), implementation (§ 9.2.5)
+    # 9. Avtalstecknande: signed by a delegat whose mandate covers the value (§ 5.4.5), PUB
+    #    (§ 5.2.1), accessibility (§ 9.2.13), implementation (§ 9.2.5), registered (§ 10.3)
     w.today = date(2027, 1, 12)
     assert w.refused("sign_contract", DELEGAT) == [
+        "contract_signed_with_mandate",
         "pub_avtal_when_personal_data",
         "accessibility_report_when_citizen_facing",
         "implementation_planned",
+        "contract_registered",
     ]
     w.record("pub_avtal_signed", DSO, {"signed_on": "2027-01-11", "reference": "SOC 2027/3"})
     assert w.refused("sign_contract", DELEGAT) == [
+        "contract_signed_with_mandate",
         "accessibility_report_when_citizen_facing",
         "implementation_planned",
+        "contract_registered",
     ]
     w.record("accessibility_report_received", UPPHANDLARE, {"received_on": "2027-01-08"})
-    assert w.refused("sign_contract", DELEGAT) == ["implementation_planned"]
     w.record(
         "implementation_planned",
         OBJEKTLEDARE,
         {"project_lead": "Olle Objektledare", "plan_reference": "PP-2027-01"},
     )
+    assert w.refused("sign_contract", DELEGAT) == [
+        "contract_signed_with_mandate",
+        "contract_registered",
+    ]
+    signed = {"signed_on": "2027-01-12", "supplier": "Leverantör AB", "value_sek": 12_000_000}
+    [(gate, message)] = w.refused_evidence("contract_signed", CHEF, signed)
+    assert gate == "signatory_mandate"
+    assert "”Förvaltningschef”" in message
+    w.record("contract_signed", DELEGAT, signed)
+    assert w.evidence.latest("contract_signed").data == {  # type: ignore[union-attr]
+        **signed,
+        "mandate_id": "kommundirektor",
+        "mandate_title": "Kommundirektör",
+        "mandate_max_sek": 50_000_000,
+    }
+    assert w.refused("sign_contract", DELEGAT) == ["contract_registered"]
+    w.record(
+        "contract_registered",
+        UPPHANDLARE,
+        {
+            "supplier": "Leverantör AB",
+            "value_sek": 12_000_000,
+            "start_on": "2027-02-01",
+            "end_on": "2031-01-31",
+            "extensions": [{"until": "2033-01-31", "decide_by": "2030-07-31"}],
+            "kraljic": "strategiskt",
+            "framework": False,
+            "processes_personal_data": True,
+            "citizen_facing": True,
+            "critical": True,
+            "register_reference": "AVT-2027-001",
+        },
+    )
     w.fire("sign_contract", DELEGAT, "acceptanstest")
 
-    # 10. Acceptanstest: every requirement tested (§ 5.4.5, § 9.2.5)
+    # 10. Acceptanstest: every skakrav passed in the latest round (§ 5.4.5, § 9.2.5, § 10.6.2),
+    #     and the objektledare's sign-off for a system (§ 9.2.5)
     w.today = date(2027, 3, 1)
-    assert w.refused("approve_acceptance", BESTALLARE) == ["acceptance_approved"]
-    w.record("acceptance_approved", BESTALLARE, {"all_requirements_tested": False})
-    assert w.refused("approve_acceptance", BESTALLARE) == ["acceptance_approved"]
-    w.record("acceptance_approved", BESTALLARE, {"all_requirements_tested": True})
+    assert w.refused("approve_acceptance", BESTALLARE) == [
+        "all_skakrav_passed",
+        "objektledare_signoff_for_systems",
+    ]
+    w.record(
+        "acceptance_requirements",
+        BESTALLARE,
+        {
+            "requirements": [
+                {"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
+                {"id": "K2", "text": "Export av all data", "level": "ska"},
+                {"id": "K3", "text": "Mörkt läge", "level": "bor"},
+            ]
+        },
+    )
+    first_round = {
+        "results": [
+            {"id": "K1", "result": "godkand"},
+            {"id": "K2", "result": "underkand", "note": "Exporten saknar bilagor"},
+            {"id": "K3", "result": "godkand"},
+        ]
+    }
+    assert [g for g, _ in w.refused_evidence("acceptance_round", BESTALLARE, first_round)] == [
+        "supplier_ready_before_testing"
+    ]
+    w.record("supplier_ready", UPPHANDLARE, {"ready_on": "2027-02-26"})
+    w.record("acceptance_round", BESTALLARE, first_round)
+    assert w.refused("approve_acceptance", BESTALLARE) == [
+        "all_skakrav_passed",
+        "objektledare_signoff_for_systems",
+    ]
+    assert "(nr 1): K2." in w.reasons("approve_acceptance", BESTALLARE)[0]
+    w.today = date(2027, 3, 15)
+    w.record(
+        "acceptance_round",
+        OBJEKTLEDARE,
+        {
+            "results": [
+                {"id": "K1", "result": "godkand"},
+                {"id": "K2", "result": "godkand"},
+                {"id": "K3", "result": "underkand"},
+            ]
+        },
+    )
+    assert w.refused("approve_acceptance", BESTALLARE) == ["objektledare_signoff_for_systems"]
+    w.record("acceptance_signoff_objektledare", OBJEKTLEDARE, {"comment": "Godkänt"})
     w.fire("approve_acceptance", BESTALLARE, "inforande")
 
     # 11. Införande: handover (§ 10.6.2)
@@ -354,7 +543,7 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     w.today = date(2031, 1, 10)
     w.fire("start_exit", UPPHANDLARE, "avslut")
 
-    # 13. Avslut: data returned (§ 5.1.3)
+    # 13. Avslut: data returned (§ 5.1.3); no hardware to dispose of
     w.today = date(2031, 6, 1)
     assert w.refused("close_case", UPPHANDLARE) == ["data_returned"]
     w.record("exit_done", UPPHANDLARE, {"data_returned": False})
