@@ -11,6 +11,7 @@ from api.schemas import (
     GateOut,
     NextStepOut,
 )
+from flows.cases import RecordedEvidence
 from flows.queries import CaseView
 from states.clock import now
 from states.gates import GateResult
@@ -70,4 +71,18 @@ def case_out(view: CaseView) -> CaseOut:
             )
             for s in view.next_steps
         ],
+    )
+
+
+def evidence_out(recorded: RecordedEvidence) -> EvidenceOut:
+    row = recorded.row
+    return EvidenceOut(
+        id=row.id,
+        kind=row.kind,
+        title=recorded.title,
+        data=row.data,
+        phase=row.phase,
+        recorded_by=row.recorded_by_name,
+        role=row.role,
+        recorded_at=row.recorded_at,
     )

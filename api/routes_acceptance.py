@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, RegistryDep, RequestId, WriteUoW
+from api.present import evidence_out
 from api.routes_cases import ERRORS, CaseId
 from api.schemas import EvidenceOut
 from flows.acceptance import import_requirements
@@ -60,17 +61,7 @@ async def import_acceptance_requirements(
         return recorded
 
     recorded = await run_in_threadpool(import_and_commit)
-    row = recorded.row
-    return EvidenceOut(
-        id=row.id,
-        kind=row.kind,
-        title=recorded.title,
-        data=row.data,
-        phase=row.phase,
-        recorded_by=row.recorded_by_name,
-        role=row.role,
-        recorded_at=row.recorded_at,
-    )
+    return evidence_out(recorded)
 
 
 def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:

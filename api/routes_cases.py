@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
-from api.present import case_out, case_summary, gates_out
+from api.present import case_out, case_summary, evidence_out, gates_out
 from api.schemas import (
     AuditOut,
     CaseOut,
@@ -118,17 +118,7 @@ def record_evidence(
         request_id=request_id,
     )
     uow.commit()
-    row = recorded.row
-    return EvidenceOut(
-        id=row.id,
-        kind=row.kind,
-        title=recorded.title,
-        data=row.data,
-        phase=row.phase,
-        recorded_by=row.recorded_by_name,
-        role=row.role,
-        recorded_at=row.recorded_at,
-    )
+    return evidence_out(recorded)
 
 
 @router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -17,16 +17,6 @@ from pydantic import (
 from states.validation import no_control_characters
 
 # § 4.2, exactly as the plan writes them.
-SUBCATEGORIES: tuple[str, ...] = (
-    "IT-programvara och licenser",
-    "Verksamhetssystem",
-    "IT-hårdvara",
-    "Välfärdsteknik",
-    "IT som tjänst",
-    "IT-konsulter",
-    "Telekommunikation",
-    "Övrigt IT",
-)
 Subcategory = Literal[
     "IT-programvara och licenser",
     "Verksamhetssystem",
@@ -37,6 +27,7 @@ Subcategory = Literal[
     "Telekommunikation",
     "Övrigt IT",
 ]
+SUBCATEGORIES: tuple[str, ...] = get_args(Subcategory)
 ROUTES: dict[str, str] = {
     "annonserad": "Annonserad upphandling",
     "direktupphandling": "Direktupphandling",

@@ -47,8 +47,9 @@ class TriggerPreview:
         return all(g.ok for g in self.gate_results)
 
 
-def _role_list(roles: list[str]) -> str:
-    return ", ".join(roles)
+def _require_role(actor: Actor, roles: list[str], what: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden("role_not_allowed", role=actor.role, allowed=", ".join(roles), what=what)
 
 
 def ensure_open(definition: Definition, case: CaseSnapshot) -> None:
@@ -92,13 +93,7 @@ def decide(
             trigger=trigger_id,
             definition=f"{definition.key} v{definition.version}",
         )
-    if actor.role not in trigger.roles:
-        raise Forbidden(
-            "role_not_allowed",
-            role=actor.role,
-            allowed=_role_list(trigger.roles),
-            what=f"göra övergången ”{trigger.title}”",
-        )
+    _require_role(actor, trigger.roles, f"göra övergången ”{trigger.title}”")
     ensure_open(definition, case)
     if case.state not in trigger.source:
         raise Conflict("trigger_not_available", trigger=trigger_id, state=case.state)
@@ -155,13 +150,7 @@ def check_evidence(
             kind=kind_id,
             definition=f"{definition.key} v{definition.version}",
         )
-    if actor.role not in kind.roles:
-        raise Forbidden(
-            "role_not_allowed",
-            role=actor.role,
-            allowed=_role_list(kind.roles),
-            what=f"registrera underlaget ”{kind.title}”",
-        )
+    _require_role(actor, kind.roles, f"registrera underlaget ”{kind.title}”")
     ensure_open(definition, case)
     if kind.phases is not None and case.state not in kind.phases:
         raise Conflict("evidence_not_in_phase", kind=kind_id, state=case.state)

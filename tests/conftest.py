@@ -40,6 +40,9 @@ if _HERE not in sys.path:
 from pg import PostgresServer, PostgresUnavailable  # noqa: E402
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from helpers import User
     from store.db import Database
 
 BACKENDS = ("sqlite", "postgresql")
@@ -191,3 +194,23 @@ def db(db_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+# -- seeded definitions, one user per role, and an API client ---------------------------------
+
+
+@pytest.fixture
+def users(db: Database) -> dict[str, User]:
+    """The shipped definitions loaded, and one user (with a token) for every role."""
+    from helpers import load_seeds, make_users
+
+    load_seeds(db)
+    return make_users(db)
+
+
+@pytest.fixture
+def client(db: Database, db_url: str, users: dict[str, User]) -> Iterator[TestClient]:
+    from helpers import make_client
+
+    with make_client(db, db_url) as c:
+        yield c
