@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -105,13 +105,15 @@ class AcceptanceParams(BaseModel):
     round_kind: str  # a test round: results [{id, result: godkand|underkand|ej_testad}]
     mandatory_level: str = "ska"
     passed_result: str = "godkand"
+    untested_result: str = "ej_testad"
 
 
 def gate_acceptance_passed(
     case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
 ) -> GateResult:
-    """Passes when every skakrav has passed in the latest test round [§ 9.2.5, § 10.6.2]. There is
-    no waiver: the only ways on are a new round or ending the contract."""
+    """Passes when, in the latest test round, every skakrav has passed and every other requirement
+    has been tested [§ 5.4.5, § 9.2.5, § 10.6.2]. There is no waiver: the only ways on are a new
+    round or ending the contract."""
     params = cast(AcceptanceParams, spec.parsed_params)
     requirements = evidence.latest(params.kind)
     if requirements is None:
@@ -120,19 +122,37 @@ def gate_acceptance_passed(
     if latest is None:
         return blocked(spec, "Ingen testomgång är registrerad.")
     results = {r["id"]: r["result"] for r in latest.data.get("results", [])}
+    # Every list ever imported counts, and a skakrav stays one: a new list that drops or
+    # downgrades a requirement cannot waive it.
+    levels: dict[str, str] = {}
+    for record in evidence.records:
+        if record.kind == params.kind:
+            for req in record.data.get("requirements", []):
+                if levels.get(req["id"]) != params.mandatory_level:
+                    levels[req["id"]] = req.get("level", "")
     failing = [
-        req["id"]
-        for req in requirements.data.get("requirements", [])
-        if req.get("level") == params.mandatory_level
-        and results.get(req["id"]) != params.passed_result
+        rid
+        for rid, level in levels.items()
+        if level == params.mandatory_level and results.get(rid) != params.passed_result
     ]
+    untested = [
+        rid
+        for rid, level in levels.items()
+        if level != params.mandatory_level and results.get(rid) in (None, params.untested_result)
+    ]
+    rounds = sum(1 for r in evidence.records if r.kind == params.round_kind)
+    problems = []
     if failing:
-        rounds = sum(1 for r in evidence.records if r.kind == params.round_kind)
-        return blocked(
-            spec,
+        problems.append(
             f"Skakrav som inte är godkända i senaste testomgången (nr {rounds}): "
-            f"{', '.join(failing)}. Gör en ny testomgång när leverantören har åtgärdat dem.",
+            f"{', '.join(failing)}. Gör en ny testomgång när leverantören har åtgärdat dem."
         )
+    if untested:
+        problems.append(
+            f"Krav som inte är testade i senaste testomgången (nr {rounds}): {', '.join(untested)}."
+        )
+    if problems:
+        return blocked(spec, *problems)
     return passed(spec)
 
 
@@ -160,7 +180,7 @@ def gate_framework_term(
         return blocked(spec, "Ramavtalets startdatum saknas, så dess löptid kan inte bedömas.")
     start = date.fromisoformat(record.data["start_on"])
     last = last_possible_end(record.data)
-    limit = _add_years(start, params.max_years)
+    limit = _add_years(start, params.max_years) - timedelta(days=1)  # the last day of the term
     if last > limit and not record.data.get("term_reason"):
         return blocked(
             spec,

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from _pytest.mark.structures import ParameterSet
 
 from seeds.loader import DEFINITIONS, read_yaml
 from states.attributes import CaseAttributes
@@ -53,7 +52,9 @@ SANCTIONS_ON = ("call_off", "direct_award", "send_award_decision")
 STANDSTILL_ON = ("end_standstill", "sign_contract")
 
 KOMMUNDIREKTOR = Mandate(id="kommundirektor", title="Kommundirektör", max_value_sek=50_000_000)
-FORVALTNINGSCHEF = Mandate(id="forvaltningschef", title="Förvaltningschef", max_value_sek=10_000_000)
+FORVALTNINGSCHEF = Mandate(
+    id="forvaltningschef", title="Förvaltningschef", max_value_sek=10_000_000
+)
 AVDELNINGSCHEF = Mandate(id="avdelningschef", title="Avdelningschef", max_value_sek=2_000_000)
 ENHETSCHEF = Mandate(id="enhetschef", title="Enhetschef", max_value_sek=700_000)
 
@@ -83,7 +84,9 @@ def gate_pairs() -> list[tuple[str, str]]:
 
 
 def checklist_items() -> dict[str, ChecklistItem]:
-    params = cast(ChecklistParams, trigger_gate("publish_tender", "requirement_set_complete").parsed_params)
+    params = cast(
+        ChecklistParams, trigger_gate("publish_tender", "requirement_set_complete").parsed_params
+    )
     return {item.id: item for item in params.items}
 
 
@@ -117,7 +120,9 @@ def case(state: str, context: Mapping[str, Any] | None = None, **overrides: Any)
     )
 
 
-def case_for(trigger_id: str, context: Mapping[str, Any] | None = None, **overrides: Any) -> CaseSnapshot:
+def case_for(
+    trigger_id: str, context: Mapping[str, Any] | None = None, **overrides: Any
+) -> CaseSnapshot:
     """A case in the (first) phase the trigger leaves."""
     return case(V1.trigger[trigger_id].source[0], context, **overrides)
 
@@ -182,7 +187,9 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     },
     "acceptance_signoff_objektledare": {"comment": "Godkänt"},
     "supplier_ready": {"ready_on": "2026-03-09"},
-    "acceptance_requirements": {"requirements": [{"id": "K1", "text": "Tvåfaktor", "level": "ska"}]},
+    "acceptance_requirements": {
+        "requirements": [{"id": "K1", "text": "Tvåfaktor", "level": "ska"}]
+    },
     "handover_done": {"forvaltning_owner": "Förvaltningsobjekt Socialtjänst"},
     "exit_done": {"data_returned": True},
     "hardware_disposed": {"method": "datakvarnen"},
@@ -201,7 +208,8 @@ def rec(
     return EvidenceRecord(
         kind=kind,
         data={**clean, **(extra or {})},
-        recorded_at=datetime(2026, 3, 2, 8, tzinfo=timezone.utc) + timedelta(minutes=next(_minutes)),
+        recorded_at=datetime(2026, 3, 2, 8, tzinfo=timezone.utc)
+        + timedelta(minutes=next(_minutes)),
         recorded_by=by,
         role=V1.evidence_kind[kind].roles[0],
     )
@@ -263,21 +271,30 @@ def on_recording(
     extra: Mapping[str, Any] | None = None,
     today: date = TODAY,
 ) -> tuple[GateResult, list[Reason]]:
-    """The gate's result with the new record as the latest of its kind, and the reasons of this
-    gate that `check_evidence` refuses the record with (empty when it does not)."""
+    """The gate's result with the new record as the latest of its kind, and every reason (of any
+    of the kind's gates) that `check_evidence` refuses the record with; empty when it accepts."""
     spec = kind_gate(kind_id, gate_id)
     prior = prior or Evidence()
     clean = {**validate_evidence_data(V1.evidence_kind[kind_id], dict(data)), **(extra or {})}
     candidate = prior.with_record(
-        EvidenceRecord(kind_id, clean, datetime(2026, 3, 10, 9, tzinfo=timezone.utc), actor.name, actor.role)
+        EvidenceRecord(
+            kind_id, clean, datetime(2026, 3, 10, 9, tzinfo=timezone.utc), actor.name, actor.role
+        )
     )
     result = evaluate(spec, snapshot, candidate, today, snapshot.facts(candidate))
     try:
         check_evidence(
-            V1, snapshot, kind_id=kind_id, actor=actor, data=dict(data), evidence=prior, today=today, extra=extra
+            V1,
+            snapshot,
+            kind_id=kind_id,
+            actor=actor,
+            data=dict(data),
+            evidence=prior,
+            today=today,
+            extra=extra,
         )
     except EvidenceRefused as exc:
-        return result, [r for r in exc.reasons if r.gate == gate_id]
+        return result, list(exc.reasons)
     return result, []
 
 
@@ -307,7 +324,11 @@ def test_internal_competence_first_blocks_for_consultants__5_4_4(overrides: dict
 
 def test_internal_competence_first_passes_once_asked__5_4_4() -> None:
     spec = trigger_gate("complete_behovsanalys", "internal_competence_first")
-    result = run(spec, case("behovsanalys", subcategory="IT-konsulter"), ev(sample("internal_competence_checked")))
+    result = run(
+        spec,
+        case("behovsanalys", subcategory="IT-konsulter"),
+        ev(sample("internal_competence_checked")),
+    )
     assert_passes(result)
 
 
@@ -359,7 +380,9 @@ def test_objektledare_involved_blocks_when_the_forstudie_says_no__5_4_2() -> Non
 
 def test_objektledare_involved_passes_when_involved__5_4_2() -> None:
     spec = trigger_gate("complete_forstudie", "objektledare_involved")
-    assert_passes(run(spec, case("forstudie"), ev(sample("forstudie_done", objektledare_involved=True))))
+    assert_passes(
+        run(spec, case("forstudie"), ev(sample("forstudie_done", objektledare_involved=True)))
+    )
 
 
 def test_lots_considered_blocks_without_a_forstudie__5_4_8() -> None:
@@ -379,16 +402,22 @@ def test_lots_considered_passes_when_considered__5_4_8() -> None:
 
 
 @pytest.mark.parametrize("asked", [False, None], ids=["answered_no", "left_out"])
-def test_us_cloud_alternatives_blocks_for_cloud_with_market_dialogue__9_2_4_b(asked: bool | None) -> None:
+def test_us_cloud_alternatives_blocks_for_cloud_with_market_dialogue__9_2_4_b(
+    asked: bool | None,
+) -> None:
     spec = trigger_gate("complete_forstudie", "us_cloud_alternatives")
-    evidence = ev(sample("forstudie_done", market_dialogue="genomford", us_cloud_alternatives_asked=asked))
+    evidence = ev(
+        sample("forstudie_done", market_dialogue="genomford", us_cloud_alternatives_asked=asked)
+    )
     result = run(spec, case("forstudie", cloud_service=True), evidence)
     blocked_with(result, spec, "uppfyller inte: us_cloud_alternatives_asked.")
 
 
 def test_us_cloud_alternatives_passes_when_asked__9_2_4_b() -> None:
     spec = trigger_gate("complete_forstudie", "us_cloud_alternatives")
-    evidence = ev(sample("forstudie_done", market_dialogue="genomford", us_cloud_alternatives_asked=True))
+    evidence = ev(
+        sample("forstudie_done", market_dialogue="genomford", us_cloud_alternatives_asked=True)
+    )
     assert_passes(run(spec, case("forstudie", cloud_service=True), evidence))
 
 
@@ -399,7 +428,9 @@ def test_us_cloud_alternatives_passes_when_asked__9_2_4_b() -> None:
 )
 def test_us_cloud_alternatives_does_not_apply__9_2_4_b(cloud: bool, dialogue: str) -> None:
     spec = trigger_gate("complete_forstudie", "us_cloud_alternatives")
-    evidence = ev(sample("forstudie_done", market_dialogue=dialogue, us_cloud_alternatives_asked=False))
+    evidence = ev(
+        sample("forstudie_done", market_dialogue=dialogue, us_cloud_alternatives_asked=False)
+    )
     assert_not_applicable(run(spec, case("forstudie", cloud_service=cloud), evidence))
 
 
@@ -415,7 +446,9 @@ def test_ssa_required_for_systems_blocks_without_an_ssa__5_2_1(subcategory: str)
 @pytest.mark.parametrize("subcategory", NOT_SYSTEMS)
 def test_ssa_required_for_systems_blocks_every_direct_award__10_7_4(subcategory: str) -> None:
     spec = trigger_gate("complete_ssa", "ssa_required_for_systems")
-    snapshot = case("ssa", subcategory=subcategory, route="direktupphandling", estimated_value_sek=300_000)
+    snapshot = case(
+        "ssa", subcategory=subcategory, route="direktupphandling", estimated_value_sek=300_000
+    )
     assert blocked_with(run(spec, snapshot), spec) == spec.message
 
 
@@ -425,7 +458,9 @@ def test_ssa_required_for_systems_passes_once_approved__5_2_1() -> None:
 
 
 @pytest.mark.parametrize("subcategory", NOT_SYSTEMS)
-def test_ssa_required_for_systems_does_not_apply_to_advertised_non_systems__5_2_1(subcategory: str) -> None:
+def test_ssa_required_for_systems_does_not_apply_to_advertised_non_systems__5_2_1(
+    subcategory: str,
+) -> None:
     spec = trigger_gate("complete_ssa", "ssa_required_for_systems")
     assert_not_applicable(run(spec, case("ssa", subcategory=subcategory, route="annonserad")))
 
@@ -448,7 +483,9 @@ def test_requirements_done_passes_once_recorded__9_2_4_k(trigger_id: str) -> Non
 
 # -- requirement_set_complete: the checklist ------------------------------------------------------
 def included(*item_ids: str) -> list[EvidenceRecord]:
-    return [rec("requirement_included", {"item": i, "reference": f"Bilaga 2, {i}"}) for i in item_ids]
+    return [
+        rec("requirement_included", {"item": i, "reference": f"Bilaga 2, {i}"}) for i in item_ids
+    ]
 
 
 def all_items_but(item_id: str) -> list[EvidenceRecord]:
@@ -456,7 +493,9 @@ def all_items_but(item_id: str) -> list[EvidenceRecord]:
 
 
 @pytest.mark.parametrize("trigger_id", CHECKLIST_ON)
-def test_requirement_set_complete_gives_each_missing_item_with_its_source__5_1_3(trigger_id: str) -> None:
+def test_requirement_set_complete_gives_each_missing_item_with_its_source__5_1_3(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "requirement_set_complete")
     items = checklist_items()
     snapshot = case_for(trigger_id, personal_data=True, citizen_facing=True)
@@ -472,7 +511,12 @@ def test_requirement_set_complete_gives_each_missing_item_with_its_source__5_1_3
         "usability",
         "testability",
     ]
-    assert (result.gate, result.applies, result.ok, result.source) == (spec.id, True, False, spec.source)
+    assert (result.gate, result.applies, result.ok, result.source) == (
+        spec.id,
+        True,
+        False,
+        spec.source,
+    )
     assert [r.gate for r in result.reasons] == [spec.id] * len(expected)
     assert [r.source for r in result.reasons] == [items[i].source for i in expected]
     assert [r.message for r in result.reasons] == [
@@ -538,7 +582,11 @@ ITEM_DOES_NOT_APPLY: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("wcag_2_1_aa", {"citizen_facing": False}, None),
     ("security_level", {}, None),
     ("nis2", {}, {"nis_scope": False}),
-    ("encryption_2fa_traceability", {"personal_data": False}, {"personal_data": False, "sensitive_data": False}),
+    (
+        "encryption_2fa_traceability",
+        {"personal_data": False},
+        {"personal_data": False, "sensitive_data": False},
+    ),
     ("pub_instruction", {"personal_data": False}, {"personal_data": False}),
     ("exit_strategy", {"subcategory": "IT-hårdvara"}, None),
     ("sla", {"subcategory": "IT-konsulter"}, None),
@@ -585,13 +633,17 @@ def test_requirement_set_complete_item_cases_cover_every_item__5_1_3() -> None:
     assert {i for i, _, _ in ITEM_DOES_NOT_APPLY} == conditional
 
 
-def test_requirement_set_complete_asks_crisis_clauses_when_the_ssa_finds_the_service_critical__9_2_14() -> None:
+def test_requirement_set_complete_asks_crisis_clauses_when_the_ssa_finds_the_service_critical__9_2_14() -> (
+    None
+):
     """Rulebook phase 3: the SSA records critical-for-society and "the SSA's results feed the
     requirement gates below"; phase 4 asks crisis-preparedness clauses of critical contracts
     (§ 9.2.14). The item only looks at the case attribute critical_service."""
     spec = trigger_gate("publish_tender", "requirement_set_complete")
     item = checklist_items()["crisis_clauses"]
-    evidence = ev(sample("ssa_approved", critical_for_society=True), *all_items_but("crisis_clauses"))
+    evidence = ev(
+        sample("ssa_approved", critical_for_society=True), *all_items_but("crisis_clauses")
+    )
     result = run(spec, case("kravstallning", critical_service=False), evidence)
     assert result.reasons == (
         Reason(spec.id, f"{spec.message} Saknas: {item.title} ({item.why}).", item.source),
@@ -609,21 +661,31 @@ def test_crisis_review_for_critical_blocks_without_a_review__5_2_2(trigger_id: s
 @pytest.mark.parametrize("trigger_id", CRISIS_REVIEW_ON)
 def test_crisis_review_for_critical_blocks_when_not_approved__5_2_2(trigger_id: str) -> None:
     spec = trigger_gate(trigger_id, "crisis_review_for_critical")
-    result = run(spec, case_for(trigger_id, critical_service=True), ev(sample("crisis_review_done", approved=False)))
+    result = run(
+        spec,
+        case_for(trigger_id, critical_service=True),
+        ev(sample("crisis_review_done", approved=False)),
+    )
     blocked_with(result, spec, "uppfyller inte: approved.")
 
 
 @pytest.mark.parametrize("trigger_id", CRISIS_REVIEW_ON)
 def test_crisis_review_for_critical_passes_when_approved__5_2_2(trigger_id: str) -> None:
     spec = trigger_gate(trigger_id, "crisis_review_for_critical")
-    evidence = ev(sample("crisis_review_done", approved=False), sample("crisis_review_done", approved=True))
+    evidence = ev(
+        sample("crisis_review_done", approved=False), sample("crisis_review_done", approved=True)
+    )
     assert_passes(run(spec, case_for(trigger_id, critical_service=True), evidence))
 
 
 @pytest.mark.parametrize("trigger_id", CRISIS_REVIEW_ON)
-def test_crisis_review_for_critical_does_not_apply_to_a_non_critical_service__5_2_2(trigger_id: str) -> None:
+def test_crisis_review_for_critical_does_not_apply_to_a_non_critical_service__5_2_2(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "crisis_review_for_critical")
-    assert_not_applicable(run(spec, case_for(trigger_id, critical_service=False), ev(sample("ssa_approved"))))
+    assert_not_applicable(
+        run(spec, case_for(trigger_id, critical_service=False), ev(sample("ssa_approved")))
+    )
 
 
 @pytest.mark.parametrize("trigger_id", CRISIS_REVIEW_ON)
@@ -643,7 +705,9 @@ def test_crisis_review_for_critical_applies_when_the_ssa_finds_the_service_criti
 LIST_DATE = "2026-03-01"
 
 
-def party(name: str, relation: str = "leverantor", share: int = 100, declared: bool = True) -> dict[str, Any]:
+def party(
+    name: str, relation: str = "leverantor", share: int = 100, declared: bool = True
+) -> dict[str, Any]:
     return {"name": name, "relation": relation, "share_percent": share, "declaration": declared}
 
 
@@ -691,21 +755,38 @@ def test_sanctions_check_blocks_a_listed_supplier_naming_the_list__10_11(trigger
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
-def test_sanctions_check_blocks_a_listed_subcontractor_above_ten_percent__10_11(trigger_id: str) -> None:
+def test_sanctions_check_blocks_a_listed_subcontractor_above_ten_percent__10_11(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "sanctions_check")
     snapshot = case_for(trigger_id, screened(**{"Ural Drift AB": "URAL DRIFT OOO"}))
-    evidence = ev(declaration(party("Leverantören AB", share=89), party("Ural Drift AB", "underleverantor", 11)))
-    message = blocked_with(result := run(spec, snapshot, evidence), spec, "Ural Drift AB (11 %)", "URAL DRIFT OOO")
-    assert "Leverantören AB" not in message, result
+    evidence = ev(
+        declaration(
+            party("Leverantören AB", share=89), party("Ural Drift AB", "underleverantor", 11)
+        )
+    )
+    message = blocked_with(
+        run(spec, snapshot, evidence), spec, "Ural Drift AB (11 %)", "URAL DRIFT OOO"
+    )
+    assert "Leverantören AB" not in message
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
-def test_sanctions_check_blocks_an_undeclared_party_above_ten_percent__10_11(trigger_id: str) -> None:
+def test_sanctions_check_blocks_an_undeclared_party_above_ten_percent__10_11(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "sanctions_check")
     evidence = ev(
-        declaration(party("Leverantören AB", share=70), party("Kapacitet AB", "kapacitet", 30, declared=False))
+        declaration(
+            party("Leverantören AB", share=70),
+            party("Kapacitet AB", "kapacitet", 30, declared=False),
+        )
     )
-    blocked_with(run(spec, case_for(trigger_id, screened()), evidence), spec, "försäkran saknas för Kapacitet AB")
+    blocked_with(
+        run(spec, case_for(trigger_id, screened()), evidence),
+        spec,
+        "försäkran saknas för Kapacitet AB",
+    )
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
@@ -717,7 +798,9 @@ def test_sanctions_check_blocks_when_the_supplier_is_not_declared__10_11(trigger
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
-def test_sanctions_check_passes_for_declared_parties_not_on_the_list__10_11(trigger_id: str) -> None:
+def test_sanctions_check_passes_for_declared_parties_not_on_the_list__10_11(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "sanctions_check")
     # A party at exactly 10 % is not covered (the rule is "above 10 %"), listed or not.
     snapshot = case_for(trigger_id, screened(**{"Liten Konsult AB": "LITEN KONSULT"}))
@@ -748,7 +831,9 @@ def test_direct_award_below_threshold_blocks_at_the_threshold__10_7_4() -> None:
     )
 
 
-def test_direct_award_below_threshold_counts_similar_contracts_of_recurring_purchases__10_7_4() -> None:
+def test_direct_award_below_threshold_counts_similar_contracts_of_recurring_purchases__10_7_4() -> (
+    None
+):
     spec = trigger_gate("direct_award", "direct_award_below_threshold")
     similar = {
         "case_id": 12,
@@ -774,27 +859,41 @@ def test_direct_award_below_threshold_counts_similar_contracts_of_recurring_purc
 
 def test_direct_award_below_threshold_passes_below_it__10_7_4() -> None:
     spec = trigger_gate("direct_award", "direct_award_below_threshold")
-    similar = {"case_id": 12, "title": "x", "organisation": "y", "value_sek": 350_000, "signed_on": "2025-11-20"}
+    similar = {
+        "case_id": 12,
+        "title": "x",
+        "organisation": "y",
+        "value_sek": 350_000,
+        "signed_on": "2025-11-20",
+    }
     assert_passes(run(spec, case("kravstallning", **direct(estimated_value_sek=699_999))))
     # Similar contracts count only for a recurring purchase.
-    one_off = case("kravstallning", {"similar_contracts": [similar]}, **direct(estimated_value_sek=400_000))
+    one_off = case(
+        "kravstallning", {"similar_contracts": [similar]}, **direct(estimated_value_sek=400_000)
+    )
     assert_passes(run(spec, one_off))
 
 
 def test_direct_award_objektledare_consulted_blocks_until_recorded__9_2_7() -> None:
     spec = trigger_gate("direct_award", "direct_award_objektledare_consulted")
     evidence = ev(sample("ssa_approved"), sample("it_templates_used"), sample("requirements_done"))
-    assert blocked_with(run(spec, case("kravstallning", **direct()), evidence), spec) == spec.message
+    assert (
+        blocked_with(run(spec, case("kravstallning", **direct()), evidence), spec) == spec.message
+    )
 
 
 def test_direct_award_objektledare_consulted_passes_once_recorded__9_2_7() -> None:
     spec = trigger_gate("direct_award", "direct_award_objektledare_consulted")
-    assert_passes(run(spec, case("kravstallning", **direct()), ev(sample("objektledare_consulted"))))
+    assert_passes(
+        run(spec, case("kravstallning", **direct()), ev(sample("objektledare_consulted")))
+    )
 
 
 def test_direct_award_ssa_blocks_until_recorded__10_7_4() -> None:
     spec = trigger_gate("direct_award", "direct_award_ssa")
-    evidence = ev(sample("objektledare_consulted"), sample("it_templates_used"), sample("requirements_done"))
+    evidence = ev(
+        sample("objektledare_consulted"), sample("it_templates_used"), sample("requirements_done")
+    )
     snapshot = case("kravstallning", **direct(subcategory="IT-hårdvara"))
     assert blocked_with(run(spec, snapshot, evidence), spec) == spec.message
 
@@ -806,8 +905,12 @@ def test_direct_award_ssa_passes_once_recorded__10_7_4() -> None:
 
 def test_direct_award_it_templates_blocks_until_recorded__9_2_7() -> None:
     spec = trigger_gate("direct_award", "direct_award_it_templates")
-    evidence = ev(sample("objektledare_consulted"), sample("ssa_approved"), sample("requirements_done"))
-    assert blocked_with(run(spec, case("kravstallning", **direct()), evidence), spec) == spec.message
+    evidence = ev(
+        sample("objektledare_consulted"), sample("ssa_approved"), sample("requirements_done")
+    )
+    assert (
+        blocked_with(run(spec, case("kravstallning", **direct()), evidence), spec) == spec.message
+    )
 
 
 def test_direct_award_it_templates_passes_once_recorded__9_2_7() -> None:
@@ -857,7 +960,9 @@ def decided(on: str) -> EvidenceRecord:
 @pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
 def test_standstill_ended_blocks_without_an_award_decision__lou_20_kap(trigger_id: str) -> None:
     spec = trigger_gate(trigger_id, "standstill_ended")
-    blocked_with(run(spec, case("avtalsparr")), spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
+    blocked_with(
+        run(spec, case("avtalsparr")), spec, "Tilldelningsbeslutet är inte registrerat som skickat."
+    )
 
 
 @pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
@@ -872,10 +977,14 @@ def test_standstill_ended_blocks_through_the_tenth_day_after_electronic_sending_
 
 
 @pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
-def test_standstill_ended_blocks_fifteen_days_when_not_sent_electronically__lou_20_kap(trigger_id: str) -> None:
+def test_standstill_ended_blocks_fifteen_days_when_not_sent_electronically__lou_20_kap(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "standstill_ended")
     evidence = ev(sent("2026-03-02", electronic=False))
-    blocked_with(run(spec, case("avtalsparr"), evidence, date(2026, 3, 17)), spec, "till och med 2026-03-17.")
+    blocked_with(
+        run(spec, case("avtalsparr"), evidence, date(2026, 3, 17)), spec, "till och med 2026-03-17."
+    )
     assert_passes(run(spec, case("avtalsparr"), evidence, date(2026, 3, 18)))
 
 
@@ -883,12 +992,16 @@ def test_standstill_ended_runs_past_easter_to_the_next_working_day__lou_20_kap()
     spec = trigger_gate("end_standstill", "standstill_ended")
     # Day 10 is Långfredagen 2026-04-03; then Saturday, Easter Sunday, Annandag påsk.
     evidence = ev(sent("2026-03-24"))
-    blocked_with(run(spec, case("avtalsparr"), evidence, date(2026, 4, 7)), spec, "till och med 2026-04-07.")
+    blocked_with(
+        run(spec, case("avtalsparr"), evidence, date(2026, 4, 7)), spec, "till och med 2026-04-07."
+    )
     assert_passes(run(spec, case("avtalsparr"), evidence, date(2026, 4, 8)))
 
 
 @pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
-def test_standstill_ended_blocks_while_a_timely_review_awaits_the_court__10_8_8_1(trigger_id: str) -> None:
+def test_standstill_ended_blocks_while_a_timely_review_awaits_the_court__10_8_8_1(
+    trigger_id: str,
+) -> None:
     spec = trigger_gate(trigger_id, "standstill_ended")
     evidence = ev(sent("2026-03-02"), review("2026-03-12"))  # filed on the last day
     blocked_with(
@@ -984,7 +1097,9 @@ def test_pub_avtal_when_personal_data_blocks_without_a_pub_avtal__5_2_1(
 
 def test_pub_avtal_when_personal_data_passes_once_signed__5_2_1() -> None:
     spec = trigger_gate("sign_contract", "pub_avtal_when_personal_data")
-    assert_passes(run(spec, case("avtalstecknande", personal_data=True), ev(sample("pub_avtal_signed"))))
+    assert_passes(
+        run(spec, case("avtalstecknande", personal_data=True), ev(sample("pub_avtal_signed")))
+    )
 
 
 def test_pub_avtal_when_personal_data_does_not_apply_without_personal_data__5_2_1() -> None:
@@ -1044,14 +1159,20 @@ def test_contract_registered_does_not_apply_to_small_direct_awards__10_3(value: 
 
 def test_direct_award_reported_blocks_above_50000__10_3() -> None:
     spec = trigger_gate("sign_contract", "direct_award_reported")
-    result = run(spec, case("avtalstecknande", **direct(estimated_value_sek=50_001)), ev(sample("contract_registered")))
+    result = run(
+        spec,
+        case("avtalstecknande", **direct(estimated_value_sek=50_001)),
+        ev(sample("contract_registered")),
+    )
     assert blocked_with(result, spec) == spec.message
 
 
 def test_direct_award_reported_passes_once_reported__10_3() -> None:
     spec = trigger_gate("sign_contract", "direct_award_reported")
     evidence = ev(sample("direct_award_reported"))
-    assert_passes(run(spec, case("avtalstecknande", **direct(estimated_value_sek=300_000)), evidence))
+    assert_passes(
+        run(spec, case("avtalstecknande", **direct(estimated_value_sek=300_000)), evidence)
+    )
 
 
 @pytest.mark.parametrize(
@@ -1074,32 +1195,34 @@ def requirement_list(*levels: tuple[str, str]) -> EvidenceRecord:
     )
 
 
-def test_round(**results: str) -> EvidenceRecord:
-    return rec("acceptance_round", {"results": [{"id": i, "result": r} for i, r in results.items()]})
+def round_of(**results: str) -> EvidenceRecord:
+    return rec(
+        "acceptance_round", {"results": [{"id": i, "result": r} for i, r in results.items()]}
+    )
 
-
-test_round.__test__ = False  # type: ignore[attr-defined]  # a builder, not a test
 
 REQUIREMENTS = requirement_list(("K1", "ska"), ("K2", "ska"), ("K3", "bor"))
 
 
 def test_all_skakrav_passed_blocks_without_a_requirement_list__5_4_5() -> None:
     spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
-    result = run(spec, case("acceptanstest"), ev(test_round(K1="godkand")))
+    result = run(spec, case("acceptanstest"), ev(round_of(K1="godkand")))
     blocked_with(result, spec, "Kravlistan för acceptanstestet är inte inläst.")
 
 
 def test_all_skakrav_passed_blocks_without_a_test_round__5_4_5() -> None:
     spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
-    blocked_with(run(spec, case("acceptanstest"), ev(REQUIREMENTS)), spec, "Ingen testomgång är registrerad.")
+    blocked_with(
+        run(spec, case("acceptanstest"), ev(REQUIREMENTS)), spec, "Ingen testomgång är registrerad."
+    )
 
 
 def test_all_skakrav_passed_blocks_on_skakrav_not_passed_in_the_latest_round__5_4_5() -> None:
     spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
     evidence = ev(
         REQUIREMENTS,
-        test_round(K1="godkand", K2="godkand", K3="godkand"),
-        test_round(K1="underkand", K2="ej_testad", K3="godkand"),
+        round_of(K1="godkand", K2="godkand", K3="godkand"),
+        round_of(K1="underkand", K2="ej_testad", K3="godkand"),
     )
     message = blocked_with(
         run(spec, case("acceptanstest"), evidence),
@@ -1113,8 +1236,8 @@ def test_all_skakrav_passed_passes_when_every_skakrav_passed_the_latest_round__5
     spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
     evidence = ev(
         REQUIREMENTS,
-        test_round(K1="underkand", K2="godkand", K3="godkand"),
-        test_round(K1="godkand", K2="godkand", K3="underkand"),  # a failed bör-krav does not block
+        round_of(K1="underkand", K2="godkand", K3="godkand"),
+        round_of(K1="godkand", K2="godkand", K3="underkand"),  # a failed bör-krav does not block
     )
     assert_passes(run(spec, case("acceptanstest"), evidence))
 
@@ -1124,7 +1247,7 @@ def test_all_skakrav_passed_blocks_a_requirement_left_untested__5_4_5() -> None:
     fail, but one marked ej_testad in the latest round is not tested; the gate lets it through
     and no later gate asks again."""
     spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
-    evidence = ev(REQUIREMENTS, test_round(K1="godkand", K2="godkand", K3="ej_testad"))
+    evidence = ev(REQUIREMENTS, round_of(K1="godkand", K2="godkand", K3="ej_testad"))
     blocked_with(run(spec, case("acceptanstest"), evidence), spec, "K3")
 
 
@@ -1142,7 +1265,9 @@ def test_objektledare_signoff_for_systems_passes_once_signed_off__9_2_5() -> Non
 
 
 @pytest.mark.parametrize("subcategory", NOT_SYSTEMS)
-def test_objektledare_signoff_for_systems_does_not_apply_to_non_systems__9_2_5(subcategory: str) -> None:
+def test_objektledare_signoff_for_systems_does_not_apply_to_non_systems__9_2_5(
+    subcategory: str,
+) -> None:
     spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
     assert_not_applicable(run(spec, case("acceptanstest", subcategory=subcategory)))
 
@@ -1162,7 +1287,10 @@ def test_handover_done_passes_once_recorded__10_6_2() -> None:
 
 def test_data_returned_blocks_without_an_exit__5_1_3() -> None:
     spec = trigger_gate("close_case", "data_returned")
-    assert blocked_with(run(spec, case("avslut"), ev(sample("hardware_disposed"))), spec) == spec.message
+    assert (
+        blocked_with(run(spec, case("avslut"), ev(sample("hardware_disposed"))), spec)
+        == spec.message
+    )
 
 
 def test_data_returned_blocks_when_data_was_not_returned__5_1_3() -> None:
@@ -1188,24 +1316,35 @@ def test_hardware_disposed_blocks_without_disposal__5_3_2(overrides: dict[str, A
 
 def test_hardware_disposed_passes_once_recorded__5_3_2() -> None:
     spec = trigger_gate("close_case", "hardware_disposed")
-    assert_passes(run(spec, case("avslut", subcategory="IT-hårdvara"), ev(sample("hardware_disposed"))))
+    assert_passes(
+        run(spec, case("avslut", subcategory="IT-hårdvara"), ev(sample("hardware_disposed")))
+    )
 
 
 def test_hardware_disposed_does_not_apply_without_hardware__5_3_2() -> None:
     spec = trigger_gate("close_case", "hardware_disposed")
-    assert_not_applicable(run(spec, case("avslut", subcategory="Verksamhetssystem", hardware=False)))
+    assert_not_applicable(
+        run(spec, case("avslut", subcategory="Verksamhetssystem", hardware=False))
+    )
 
 
 # =================================================================================================
 # Gates of evidence kinds (checked when the evidence is recorded)
 # =================================================================================================
 SIGNING = {"signed_on": "2026-03-20", "supplier": "Leverantören AB", "value_sek": 12_000_000}
+STANDSTILL_OVER = ev(sent("2026-02-02"))  # ended 2026-02-12, before TODAY
 
 
 def test_signatory_mandate_refuses_a_signature_beyond_the_mandate__5_4_5() -> None:
     spec = kind_gate("contract_signed", "signatory_mandate")
     result, refused = on_recording(
-        "contract_signed", spec.id, case("avtalstecknande"), DELEGAT, SIGNING, extra=mandate_record(FORVALTNINGSCHEF)
+        "contract_signed",
+        spec.id,
+        case("avtalstecknande"),
+        DELEGAT,
+        SIGNING,
+        prior=STANDSTILL_OVER,
+        extra=mandate_record(FORVALTNINGSCHEF),
     )
     blocked_with(
         result,
@@ -1219,7 +1358,13 @@ def test_signatory_mandate_refuses_a_signature_beyond_the_mandate__5_4_5() -> No
 def test_signatory_mandate_refuses_a_signatory_without_mandate__5_4_5() -> None:
     spec = kind_gate("contract_signed", "signatory_mandate")
     result, refused = on_recording(
-        "contract_signed", spec.id, case("avtalsparr"), DELEGAT, SIGNING, extra=mandate_record(None)
+        "contract_signed",
+        spec.id,
+        case("avtalsparr"),
+        DELEGAT,
+        SIGNING,
+        prior=STANDSTILL_OVER,
+        extra=mandate_record(None),
     )
     blocked_with(result, spec, "Karin Delegat har inget mandat i delegationsordningen.")
     assert refused == list(result.reasons)
@@ -1228,21 +1373,94 @@ def test_signatory_mandate_refuses_a_signatory_without_mandate__5_4_5() -> None:
 def test_signatory_mandate_accepts_a_mandate_covering_the_value__5_4_5() -> None:
     spec = kind_gate("contract_signed", "signatory_mandate")
     result, refused = on_recording(
-        "contract_signed", spec.id, case("avtalstecknande"), DELEGAT, SIGNING, extra=mandate_record(KOMMUNDIREKTOR)
+        "contract_signed",
+        spec.id,
+        case("avtalstecknande"),
+        DELEGAT,
+        SIGNING,
+        prior=STANDSTILL_OVER,
+        extra=mandate_record(KOMMUNDIREKTOR),
     )
     assert_passes(result)
     assert refused == []
 
 
+def test_standstill_ended_refuses_contract_signed_during_the_standstill__lou_20_kap() -> None:
+    spec = kind_gate("contract_signed", "standstill_ended")
+    result, refused = on_recording(
+        "contract_signed",
+        spec.id,
+        case("avtalsparr"),
+        DELEGAT,
+        SIGNING,
+        prior=ev(sent("2026-03-02")),
+        extra=mandate_record(KOMMUNDIREKTOR),
+        today=date(2026, 3, 12),
+    )
+    blocked_with(result, spec, "Avtalsspärren löper till och med 2026-03-12.")
+    assert refused == list(result.reasons)
+
+
+def test_standstill_ended_refuses_contract_signed_without_an_award_decision__lou_20_kap() -> None:
+    spec = kind_gate("contract_signed", "standstill_ended")
+    result, refused = on_recording(
+        "contract_signed",
+        spec.id,
+        case("avtalsparr"),
+        DELEGAT,
+        SIGNING,
+        extra=mandate_record(KOMMUNDIREKTOR),
+    )
+    blocked_with(result, spec, "Tilldelningsbeslutet är inte registrerat som skickat.")
+    assert refused == list(result.reasons)
+
+
+def test_standstill_ended_accepts_contract_signed_after_the_standstill__lou_20_kap() -> None:
+    spec = kind_gate("contract_signed", "standstill_ended")
+    result, refused = on_recording(
+        "contract_signed",
+        spec.id,
+        case("avtalsparr"),
+        DELEGAT,
+        SIGNING,
+        prior=ev(sent("2026-03-02")),
+        extra=mandate_record(KOMMUNDIREKTOR),
+        today=date(2026, 3, 13),
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize("route", ["direktupphandling", "avrop"])
+def test_standstill_ended_does_not_apply_to_contract_signed_without_a_tender__lou_20_kap(
+    route: str,
+) -> None:
+    spec = kind_gate("contract_signed", "standstill_ended")
+    snapshot = case("avtalstecknande", route=route, estimated_value_sek=500_000)
+    data = {**SIGNING, "value_sek": 500_000}
+    result, refused = on_recording(
+        "contract_signed", spec.id, snapshot, DELEGAT, data, extra=mandate_record(ENHETSCHEF)
+    )
+    assert_not_applicable(result)
+    assert refused == []
+
+
 def framework(**overrides: Any) -> dict[str, Any]:
-    data = {**SAMPLE_DATA["contract_registered"], "framework": True, "start_on": "2026-01-01", **overrides}
+    data = {
+        **SAMPLE_DATA["contract_registered"],
+        "framework": True,
+        "start_on": "2026-01-01",
+        **overrides,
+    }
     return {k: v for k, v in data.items() if v is not None}
 
 
 def test_framework_at_most_four_years_refuses_a_longer_framework_without_reason__10_3() -> None:
     spec = kind_gate("contract_registered", "framework_at_most_four_years")
     data = framework(end_on="2029-12-31", extensions=[{"until": "2031-12-31"}])
-    result, refused = on_recording("contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data)
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data
+    )
     blocked_with(result, spec, "Ramavtalet löper från 2026-01-01 till 2031-12-31, längre än 4 år")
     assert refused == list(result.reasons)
 
@@ -1250,7 +1468,9 @@ def test_framework_at_most_four_years_refuses_a_longer_framework_without_reason_
 def test_framework_at_most_four_years_refuses_a_framework_without_start__10_3() -> None:
     spec = kind_gate("contract_registered", "framework_at_most_four_years")
     data = framework(start_on=None, end_on="2029-12-31")
-    result, refused = on_recording("contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data)
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data
+    )
     blocked_with(result, spec, "Ramavtalets startdatum saknas")
     assert refused == list(result.reasons)
 
@@ -1259,14 +1479,20 @@ def test_framework_at_most_four_years_refuses_a_framework_without_start__10_3() 
     "data",
     [
         framework(end_on="2029-12-31", extensions=[{"until": "2029-12-31"}]),
-        framework(end_on="2029-12-31", extensions=[{"until": "2031-12-31"}], term_reason="Särskilda skäl: X"),
+        framework(
+            end_on="2029-12-31",
+            extensions=[{"until": "2031-12-31"}],
+            term_reason="Särskilda skäl: X",
+        ),
         {**SAMPLE_DATA["contract_registered"], "framework": False, "end_on": "2036-03-31"},
     ],
     ids=["four_years", "longer_with_reason", "not_a_framework"],
 )
 def test_framework_at_most_four_years_accepts__10_3(data: dict[str, Any]) -> None:
     spec = kind_gate("contract_registered", "framework_at_most_four_years")
-    result, refused = on_recording("contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data)
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data
+    )
     assert_passes(result)
     assert refused == []
 
@@ -1277,12 +1503,16 @@ def test_framework_at_most_four_years_counts_the_last_day__10_3() -> None:
     check compares the last day with start + 4 years using `>`, so it lets this one through."""
     spec = kind_gate("contract_registered", "framework_at_most_four_years")
     data = framework(end_on="2029-12-31", extensions=[{"until": "2030-01-01"}])
-    result, _ = on_recording("contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data)
+    result, _ = on_recording(
+        "contract_registered", spec.id, case("avtalstecknande"), UPPHANDLARE, data
+    )
     blocked_with(result, spec, "till 2030-01-01, längre än 4 år")
 
 
 @pytest.mark.parametrize("value", [100_000, 699_999])
-def test_direct_award_documented_before_registration_refuses_undocumented__lou_19_a_kap_2(value: int) -> None:
+def test_direct_award_documented_before_registration_refuses_undocumented__lou_19_a_kap_11(
+    value: int,
+) -> None:
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **direct(estimated_value_sek=value))
     data = {**SAMPLE_DATA["contract_registered"], "value_sek": value}
@@ -1291,12 +1521,16 @@ def test_direct_award_documented_before_registration_refuses_undocumented__lou_1
     assert refused == list(result.reasons)
 
 
-def test_direct_award_documented_before_registration_accepts_once_documented__lou_19_a_kap_2() -> None:
+def test_direct_award_documented_before_registration_accepts_once_documented__lou_19_a_kap_11() -> (
+    None
+):
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **direct(estimated_value_sek=300_000))
     data = {**SAMPLE_DATA["contract_registered"], "value_sek": 300_000}
     prior = ev(sample("direct_award_documentation"))
-    result, refused = on_recording("contract_registered", spec.id, snapshot, UPPHANDLARE, data, prior=prior)
+    result, refused = on_recording(
+        "contract_registered", spec.id, snapshot, UPPHANDLARE, data, prior=prior
+    )
     assert_passes(result)
     assert refused == []
 
@@ -1306,12 +1540,14 @@ def test_direct_award_documented_before_registration_accepts_once_documented__lo
     [direct(estimated_value_sek=99_999), {"route": "annonserad", "estimated_value_sek": 4_000_000}],
     ids=["direct_award_below_100000", "tendered"],
 )
-def test_direct_award_documented_before_registration_does_not_apply__lou_19_a_kap_2(
+def test_direct_award_documented_before_registration_does_not_apply__lou_19_a_kap_11(
     overrides: dict[str, Any],
 ) -> None:
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **overrides)
-    result, refused = on_recording("contract_registered", spec.id, snapshot, UPPHANDLARE, SAMPLE_DATA["contract_registered"])
+    result, refused = on_recording(
+        "contract_registered", spec.id, snapshot, UPPHANDLARE, SAMPLE_DATA["contract_registered"]
+    )
     assert_not_applicable(result)
     assert refused == []
 
@@ -1319,10 +1555,14 @@ def test_direct_award_documented_before_registration_does_not_apply__lou_19_a_ka
 ROUND = {"results": [{"id": "K1", "result": "godkand"}]}
 
 
-def test_supplier_ready_before_testing_refuses_a_round_before_the_supplier_is_ready__9_2_5() -> None:
+def test_supplier_ready_before_testing_refuses_a_round_before_the_supplier_is_ready__9_2_5() -> (
+    None
+):
     spec = kind_gate("acceptance_round", "supplier_ready_before_testing")
     prior = ev(sample("acceptance_requirements"))
-    result, refused = on_recording("acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior)
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior
+    )
     assert blocked_with(result, spec) == spec.message
     assert refused == list(result.reasons)
 
@@ -1330,7 +1570,9 @@ def test_supplier_ready_before_testing_refuses_a_round_before_the_supplier_is_re
 def test_supplier_ready_before_testing_accepts_once_ready__9_2_5() -> None:
     spec = kind_gate("acceptance_round", "supplier_ready_before_testing")
     prior = ev(sample("acceptance_requirements"), sample("supplier_ready"))
-    result, refused = on_recording("acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior)
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior
+    )
     assert_passes(result)
     assert refused == []
 
@@ -1338,7 +1580,9 @@ def test_supplier_ready_before_testing_accepts_once_ready__9_2_5() -> None:
 def test_requirement_list_before_testing_refuses_a_round_without_the_list__5_4_5() -> None:
     spec = kind_gate("acceptance_round", "requirement_list_before_testing")
     prior = ev(sample("supplier_ready"))
-    result, refused = on_recording("acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior)
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior
+    )
     assert blocked_with(result, spec) == spec.message
     assert refused == list(result.reasons)
 
@@ -1346,7 +1590,9 @@ def test_requirement_list_before_testing_refuses_a_round_without_the_list__5_4_5
 def test_requirement_list_before_testing_accepts_once_loaded__5_4_5() -> None:
     spec = kind_gate("acceptance_round", "requirement_list_before_testing")
     prior = ev(sample("supplier_ready"), sample("acceptance_requirements"))
-    result, refused = on_recording("acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior)
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, ROUND, prior=prior
+    )
     assert_passes(result)
     assert refused == []
 
@@ -1362,8 +1608,13 @@ def contract_of(value: int) -> Evidence:
 def test_amendment_signatory_mandate_refuses_a_change_beyond_the_mandate__5_4_5() -> None:
     spec = kind_gate("amendment", "amendment_signatory_mandate")
     result, refused = on_recording(
-        "amendment", spec.id, case("forvaltning"), DELEGAT, amendment(800_000),
-        prior=contract_of(10_000_000), extra=mandate_record(ENHETSCHEF),
+        "amendment",
+        spec.id,
+        case("forvaltning"),
+        DELEGAT,
+        amendment(800_000),
+        prior=contract_of(10_000_000),
+        extra=mandate_record(ENHETSCHEF),
     )
     blocked_with(
         result,
@@ -1376,8 +1627,13 @@ def test_amendment_signatory_mandate_refuses_a_change_beyond_the_mandate__5_4_5(
 def test_amendment_signatory_mandate_refuses_a_signatory_without_mandate__5_4_5() -> None:
     spec = kind_gate("amendment", "amendment_signatory_mandate")
     result, refused = on_recording(
-        "amendment", spec.id, case("forvaltning"), DELEGAT, amendment(100_000),
-        prior=contract_of(10_000_000), extra=mandate_record(None),
+        "amendment",
+        spec.id,
+        case("forvaltning"),
+        DELEGAT,
+        amendment(100_000),
+        prior=contract_of(10_000_000),
+        extra=mandate_record(None),
     )
     blocked_with(result, spec, "Karin Delegat har inget mandat i delegationsordningen.")
     assert refused == list(result.reasons)
@@ -1386,8 +1642,13 @@ def test_amendment_signatory_mandate_refuses_a_signatory_without_mandate__5_4_5(
 def test_amendment_signatory_mandate_accepts_a_covering_mandate__5_4_5() -> None:
     spec = kind_gate("amendment", "amendment_signatory_mandate")
     result, refused = on_recording(
-        "amendment", spec.id, case("forvaltning"), DELEGAT, amendment(800_000),
-        prior=contract_of(10_000_000), extra=mandate_record(AVDELNINGSCHEF),
+        "amendment",
+        spec.id,
+        case("forvaltning"),
+        DELEGAT,
+        amendment(800_000),
+        prior=contract_of(10_000_000),
+        extra=mandate_record(AVDELNINGSCHEF),
     )
     assert_passes(result)
     assert refused == []
@@ -1395,8 +1656,13 @@ def test_amendment_signatory_mandate_accepts_a_covering_mandate__5_4_5() -> None
 
 def _record_amendment(data: dict[str, Any], prior: Evidence) -> tuple[GateResult, list[Reason]]:
     return on_recording(
-        "amendment", "amendment_not_substantial", case("forvaltning"), DELEGAT, data,
-        prior=prior, extra=mandate_record(KOMMUNDIREKTOR),
+        "amendment",
+        "amendment_not_substantial",
+        case("forvaltning"),
+        DELEGAT,
+        data,
+        prior=prior,
+        extra=mandate_record(KOMMUNDIREKTOR),
     )
 
 
@@ -1409,7 +1675,7 @@ def test_amendment_not_substantial_refuses_ten_percent_of_the_contract__lou_17_k
         f"Stopp: ändringen ({kr(1_000_000)}) är minst 10 % av avtalets värde ({kr(10_000_000)}).",
         "Ange annan rättslig grund.",
     )
-    assert "EU:s tröskelvärde" not in message
+    assert "EU:s tröskelvärde" not in message[len(spec.message) :]
     assert refused == list(result.reasons)
 
 
@@ -1420,9 +1686,13 @@ def test_amendment_not_substantial_refuses_the_eu_threshold__lou_17_kap_9() -> N
     assert refused == list(result.reasons)
 
 
-def test_amendment_not_substantial_uses_the_estimated_value_without_a_registered_contract__lou_17_kap_9() -> None:
+def test_amendment_not_substantial_uses_the_estimated_value_without_a_registered_contract__lou_17_kap_9() -> (
+    None
+):
     spec = kind_gate("amendment", "amendment_not_substantial")
-    result, _ = _record_amendment(amendment(400_000), Evidence())  # the case's value is 4 000 000 kr
+    result, _ = _record_amendment(
+        amendment(400_000), Evidence()
+    )  # the case's value is 4 000 000 kr
     blocked_with(result, spec, f"av avtalets värde ({kr(4_000_000)})")
 
 
@@ -1435,7 +1705,9 @@ def test_amendment_not_substantial_uses_the_estimated_value_without_a_registered
     ],
     ids=["below_ten_percent", "below_eu_threshold", "other_legal_ground"],
 )
-def test_amendment_not_substantial_accepts__lou_17_kap_9(data: dict[str, Any], contract_value: int) -> None:
+def test_amendment_not_substantial_accepts__lou_17_kap_9(
+    data: dict[str, Any], contract_value: int
+) -> None:
     result, refused = _record_amendment(data, contract_of(contract_value))
     assert_passes(result)
     assert refused == []
@@ -1444,11 +1716,11 @@ def test_amendment_not_substantial_accepts__lou_17_kap_9(data: dict[str, Any], c
 # =================================================================================================
 # Meta: every gate of the definition has a test here, named with a section it cites
 # =================================================================================================
-TestFunctions = Mapping[str, Callable[..., Any]]
+NamedTests = Mapping[str, Callable[..., Any]]
 
 
 def _test_functions() -> dict[str, Callable[..., Any]]:
-    return {n: f for n, f in globals().items() if n.startswith("test_") and getattr(f, "__test__", True)}
+    return {n: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 
 def _gate_of_test(name: str, gate_ids: Iterable[str]) -> str | None:
@@ -1457,34 +1729,39 @@ def _gate_of_test(name: str, gate_ids: Iterable[str]) -> str | None:
     return max(matching, key=len) if matching else None
 
 
+_PARAM = type(pytest.param(None))  # what pytest.param(...) makes
+
+
 def _parametrized_strings(fn: Callable[..., Any]) -> set[str]:
     values: set[str] = set()
     for mark in getattr(fn, "pytestmark", []):
         if mark.name != "parametrize":
             continue
         for value in mark.args[1]:
-            items = value.values if isinstance(value, ParameterSet) else value
+            items = value.values if isinstance(value, _PARAM) else value
             items = items if isinstance(items, tuple) else (items,)
             values.update(v for v in items if isinstance(v, str))
     return values
 
 
-def uncovered(pairs: list[tuple[str, str]], tests: TestFunctions) -> list[tuple[str, str]]:
+def uncovered(pairs: list[tuple[str, str]], tests: NamedTests) -> list[tuple[str, str]]:
     """Pairs (owner, gate id) without a test. A gate on several owners needs, for each owner, a
-    test about it that is parametrized with that owner's id."""
+    test about it that names the owner or is parametrized with the owner's id."""
     gate_ids = {g for _, g in pairs}
     owners: dict[str, set[str]] = {}
     for owner, gate_id in pairs:
         owners.setdefault(gate_id, set()).add(owner)
-    about: dict[str, list[Callable[..., Any]]] = {}
+    about: dict[str, list[tuple[str, Callable[..., Any]]]] = {}
     for name, fn in tests.items():
         gate_id = _gate_of_test(name, gate_ids)
         if gate_id is not None:
-            about.setdefault(gate_id, []).append(fn)
+            about.setdefault(gate_id, []).append((name, fn))
     missing = []
     for owner, gate_id in pairs:
-        fns = about.get(gate_id, [])
-        if not fns or (len(owners[gate_id]) > 1 and not any(owner in _parametrized_strings(f) for f in fns)):
+        named = about.get(gate_id, [])
+        if len(owners[gate_id]) > 1:
+            named = [(n, f) for n, f in named if owner in n or owner in _parametrized_strings(f)]
+        if not named:
             missing.append((owner, gate_id))
     return missing
 
@@ -1493,7 +1770,7 @@ def _section_key(text: str) -> str:
     return "_" + re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_") + "_"
 
 
-def misnamed(pairs: list[tuple[str, str]], tests: TestFunctions) -> list[str]:
+def misnamed(pairs: list[tuple[str, str]], tests: NamedTests) -> list[str]:
     """Tests about a gate whose name does not end with `__<a section the gate cites>`."""
     sources = {}
     for owner, gate_id in pairs:
@@ -1512,7 +1789,7 @@ def misnamed(pairs: list[tuple[str, str]], tests: TestFunctions) -> list[str]:
 
 def test_every_gate_of_the_definition_has_a_test_here() -> None:
     pairs = gate_pairs()
-    assert len(pairs) >= 44  # what v1 ships; a gate removed without thought fails here
+    assert len(pairs) >= 45  # what v1 ships; a gate removed without thought fails here
     assert uncovered(pairs, _test_functions()) == []
 
 
@@ -1529,14 +1806,25 @@ def test_the_shared_gates_guard_exactly_the_triggers_tested_here() -> None:
     assert guarded_by("crisis_review_for_critical") == CRISIS_REVIEW_ON
     assert guarded_by("sanctions_check") == SANCTIONS_ON
     assert guarded_by("standstill_ended") == STANDSTILL_ON
+    kinds_with_standstill = [
+        k.id for k in V1.evidence_kinds if any(g.id == "standstill_ended" for g in k.gates)
+    ]
+    assert kinds_with_standstill == ["contract_signed"]
 
 
 def test_the_coverage_check_reports_a_gate_or_owner_without_a_test() -> None:
     tests = _test_functions()
     new_gate = [*gate_pairs(), ("go_live", "brand_new_gate")]
     assert uncovered(new_gate, tests) == [("go_live", "brand_new_gate")]
-    new_owner = [*gate_pairs(), ("complete_evaluation", "sanctions_check")]
-    assert uncovered(new_owner, tests) == [("complete_evaluation", "sanctions_check")]
+    new_owner = [
+        *gate_pairs(),
+        ("complete_evaluation", "sanctions_check"),
+        ("handover_done", "standstill_ended"),
+    ]
+    assert uncovered(new_owner, tests) == [
+        ("complete_evaluation", "sanctions_check"),
+        ("handover_done", "standstill_ended"),
+    ]
     without = {n: f for n, f in tests.items() if not n.startswith("test_handover_done_")}
     assert uncovered(gate_pairs(), without) == [("go_live", "handover_done")]
 

@@ -1,0 +1,258 @@
+"""The plan's rules for contracts in förvaltning (§ 9.1, § 5.4.5, § 10.3; LOU 17 kap. 9 §) and the
+plan's own procurement plan (§ 9.1.1–9.1.4) loaded as demo data, checked through the API."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from cli.startup import prepare
+from flows.contracts import import_contract
+from flows.registry import Registry
+from flows.settings import Settings
+from flows.users import add_user
+from helpers import (
+    DEFINITION_KEY,
+    User,
+    assert_problem,
+    attributes,
+    case_state,
+    counts,
+    drive,
+    frozen,
+    make_client,
+    start,
+)
+from seeds.loader import SEEDS, read_yaml
+from states.errors import EvidenceRefused
+from states.roles import Actor
+from store.db import Database
+from store.uow import UnitOfWork
+
+EU_THRESHOLD = 2_389_585
+
+
+def contract(**overrides: Any) -> dict[str, Any]:
+    """A registered contract: ends 2029-08-31, may be extended to 2031-08-31 (decided by
+    2029-02-28)."""
+    return {
+        "supplier": "Leverantören AB", "value_sek": 10_000_000, "start_on": "2025-09-01",
+        "end_on": "2029-08-31", "extensions": [{"until": "2031-08-31", "decide_by": "2029-02-28"}],
+        "kraljic": "strategiskt", "framework": False, "processes_personal_data": False,
+        "citizen_facing": False, "critical": False, "register_reference": "AVT-7", **overrides,
+    }
+
+
+def imported(db: Database, by: User, data: dict[str, Any], **attrs: Any) -> int:
+    """An existing contract registered straight into förvaltning, as the upphandlare does."""
+    with frozen("2026-03-02 09:00:00"), UnitOfWork(db) as uow:
+        row = import_contract(uow, registry=Registry(), actor=by.actor,
+                              attributes=attributes(**attrs), contract=data,
+                              definition_key=DEFINITION_KEY)
+        uow.commit()
+        return row.id
+
+
+def post_evidence(client: TestClient, case_id: int, kind: str, data: Any, by: User) -> Any:
+    return client.post(f"/api/cases/{case_id}/evidence", json={"kind": kind, "data": data},
+                       headers=by.headers)
+
+
+def amendment(value: int, ground: str = "ingen", **extra: Any) -> dict[str, Any]:
+    return {"description": "Ny integrationsmodul", "value_sek": value, "legal_ground": ground,
+            **extra}
+
+
+@pytest.mark.parametrize(
+    ("attrs", "due"),
+    [
+        ({"subcategory": "Verksamhetssystem"}, "2029-08-31"),  # 24 months
+        ({"subcategory": "IT-hårdvara"}, "2030-02-28"),  # 18 months; February has 28 days
+        ({"subcategory": "IT-konsulter"}, "2030-02-28"),
+        ({"subcategory": "Övrigt IT", "consultants": True}, "2030-02-28"),
+        ({"subcategory": "Telekommunikation"}, "2030-02-28"),  # the default, 18 months
+        ({"subcategory": "IT som tjänst"}, "2030-02-28"),
+    ],
+)
+def test_contract_deadlines_from_last_possible_end__9_1(
+    client: TestClient, users: dict[str, User], db: Database, attrs: dict[str, Any], due: str
+) -> None:
+    case_id = imported(db, users["upphandlare"], contract(), **attrs)
+    with frozen("2026-03-02 10:00:00"):
+        case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
+    assert case["state"] == "forvaltning"
+    assert [(d["kind"], d["due_on"], d["overdue"]) for d in case["deadlines"]] == [
+        ("new_procurement_start", due, False),
+        ("extension_decision", "2029-02-28", False),
+    ]
+    assert "2031-08-31" in case["deadlines"][0]["title"]
+
+
+def test_amendment_below_ten_percent_records_the_mandate__5_4_5(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    case_id = imported(db, users["upphandlare"], contract())
+    recorded = post_evidence(client, case_id, "amendment", amendment(500_000), users["delegat"])
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["data"] == {
+        **amendment(500_000), "mandate_id": "kommundirektor", "mandate_title": "Kommundirektör",
+        "mandate_max_sek": 50_000_000,
+    }
+    audit = client.get(f"/api/cases/{case_id}/audit", headers=users["delegat"].headers).json()
+    assert audit["events"][-1]["evidence"]["data"]["mandate_id"] == "kommundirektor"
+    assert_problem(
+        post_evidence(client, case_id, "amendment", amendment(500_000), users["upphandlare"]), 403
+    )
+
+
+@pytest.mark.parametrize("value", [1_200_000, 1_000_000], ids=["12-percent", "10-percent"])
+def test_substantial_amendment_without_legal_ground_is_refused__lou_17_9(
+    client: TestClient, users: dict[str, User], db: Database, value: int
+) -> None:
+    case_id = imported(db, users["upphandlare"], contract())
+    before = counts(db)
+    body = assert_problem(
+        post_evidence(client, case_id, "amendment", amendment(value), users["delegat"]), 409
+    )
+    assert body["type"] == "urn:upphandla:problem:evidence_refused"
+    [reason] = body["reasons"]
+    assert reason["gate"] == "amendment_not_substantial"
+    assert "LOU 17 kap. 9 §" in reason["source"]
+    assert "10 %" in reason["message"]
+    assert counts(db) == before
+
+    just_below = post_evidence(client, case_id, "amendment", amendment(999_999), users["delegat"])
+    assert just_below.status_code == 201, just_below.text
+    other_ground = amendment(1_200_000, "17_kap_10", legal_ground_reason="Förutsedd i avtalet")
+    grounded = post_evidence(client, case_id, "amendment", other_ground, users["delegat"])
+    assert grounded.status_code == 201, grounded.text
+    assert grounded.json()["data"]["legal_ground"] == "17_kap_10"
+
+
+def test_amendment_at_eu_threshold_is_refused_even_below_ten_percent__lou_17_9(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    case_id = imported(db, users["upphandlare"], contract(value_sek=45_000_000))
+    before = counts(db)
+    refused = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD), users["delegat"])
+    [reason] = assert_problem(refused, 409)["reasons"]
+    assert reason["gate"] == "amendment_not_substantial"
+    assert "tröskelvärde" in reason["message"]
+    assert counts(db) == before
+    below = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD - 1),
+                          users["delegat"])
+    assert below.status_code == 201, below.text
+
+
+def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    with UnitOfWork(db) as uow:
+        row, token = add_user(uow, name="Enhetschefen", email="enhetschef@example.se",
+                              role="delegat", organisation="Testkommunen", mandate="enhetschef")
+        uow.commit()
+    small = User(Actor(row.id, row.name, row.role, row.organisation, row.mandate), token)
+    case_id = imported(db, users["upphandlare"], contract())
+    before = counts(db)
+    body = assert_problem(post_evidence(client, case_id, "amendment", amendment(700_001), small), 409)
+    assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
+        ("amendment_signatory_mandate", "§ 5.4.5 fotnot 2")
+    ]
+    assert counts(db) == before
+    covered = post_evidence(client, case_id, "amendment", amendment(700_000), small)
+    assert covered.status_code == 201, covered.text
+    assert covered.json()["data"]["mandate_id"] == "enhetschef"
+
+
+FRAMEWORK = {"framework": True, "start_on": "2026-04-01", "end_on": "2028-03-31"}
+
+
+def test_framework_over_four_years_needs_a_reason__10_3(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"], personal_data=True)
+        drive(db, case_id, "avtalstecknande", users)
+    up, before = users["upphandlare"], counts(db)
+    five_years = contract(**FRAMEWORK, extensions=[{"until": "2031-03-31"}])
+    body = assert_problem(post_evidence(client, case_id, "contract_registered", five_years, up), 409)
+    assert body["type"] == "urn:upphandla:problem:evidence_refused"
+    assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
+        ("framework_at_most_four_years", "§ 10.3 fotnot 4; LOU 7 kap. 2 §")
+    ]
+    assert counts(db) == before
+    with pytest.raises(EvidenceRefused), UnitOfWork(db) as uow:  # nor as an imported contract
+        import_contract(uow, registry=Registry(), actor=up.actor, attributes=attributes(),
+                        contract=five_years, definition_key=DEFINITION_KEY)
+    assert counts(db) == before
+
+    four_years = contract(**FRAMEWORK, extensions=[{"until": "2030-03-31"}])
+    assert post_evidence(client, case_id, "contract_registered", four_years, up).status_code == 201
+    reasoned = {**five_years, "term_reason": "Investering som kräver längre löptid"}
+    accepted = post_evidence(client, case_id, "contract_registered", reasoned, up)
+    assert accepted.status_code == 201, accepted.text
+    assert case_state(db, case_id)[0] == "avtalstecknande"
+
+
+# -- the plan's own data as demo ------------------------------------------------------------------
+
+
+def months_before(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def stored_cases(db: Database) -> list[tuple[str, str]]:
+    with db.reader.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(text("SELECT title, state FROM cases"))]
+
+
+def test_demo_loads_every_row_of_the_plan_once__9_1(db: Database, db_url: str) -> None:
+    plan = read_yaml(SEEDS / "plan.yaml")
+    dated = [r for r in plan["needs"] if r["extension_possible_until"] is not None]
+    soon = [r for r in plan["needs"] if r["extension_possible_until"] is None]
+    settings = Settings(database_url=db_url)
+    with frozen("2026-11-24 09:00:00"):
+        prepare(db, settings, demo=True)
+        loaded, first = stored_cases(db), counts(db)
+        tokens = {u.role: u.token for u in prepare(db, settings, demo=True)}
+    assert counts(db) == first  # the second run adds nothing
+
+    early = {"behovsanalys", "forstudie", "ssa"}  # the 2023 rows in turn, 14 rows each
+    assert len(loaded) == len(plan["planned_2023"]) + len(plan["needs"]) == 60
+    assert Counter(state for _, state in loaded) == {
+        "forvaltning": len(dated), "behovsanalys": 14 + len(soon), "forstudie": 14, "ssa": 14,
+    }
+    for row in plan["planned_2023"]:
+        assert any(t == row["need"] and s in early for t, s in loaded), row["need"]
+    for row in dated:
+        assert (row["need"], "forvaltning") in loaded
+    for row in soon:
+        assert (row["need"][:200], "behovsanalys") in loaded
+
+    late = {
+        r["need"] for r in dated
+        if months_before(r["extension_possible_until"],
+                         24 if r["subcategory"] == "Verksamhetssystem" else 18)
+        < date(2026, 11, 24)
+    }
+    assert "Kommunikation som tjänst" in late and "Kostdatasystem" not in late
+    headers = {"Authorization": f"Bearer {tokens['controller']}"}
+    with frozen("2026-11-24 09:00:00"), make_client(db, db_url) as client:
+        listed = client.get("/api/cases", params={"overdue": "true", "limit": 200},
+                            headers=headers)
+        assert listed.status_code == 200, listed.text
+        assert {i["title"] for i in listed.json()["items"]} == late
+        [kst] = [i for i in listed.json()["items"] if i["title"] == "Kommunikation som tjänst"]
+        case = client.get(f"/api/cases/{kst['id']}", headers=headers).json()
+    assert (case["state"], case["subcategory"]) == ("forvaltning", "Telekommunikation")
+    assert [(d["kind"], d["due_on"], d["overdue"]) for d in case["deadlines"]] == [
+        ("new_procurement_start", "2025-05-15", True)
+    ]
+    assert "2026-11-15" in case["deadlines"][0]["title"]
