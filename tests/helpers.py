@@ -25,9 +25,9 @@ from sqlalchemy import text
 from api.app import create_app
 from flows import cases
 from flows.registry import Registry, load_seed_definitions
+from flows.sanctions import current_list, load_sanctions_list
 from flows.settings import Settings
 from flows.users import add_user
-from flows.sanctions import current_list, load_sanctions_list
 from seeds.loader import DEFINITIONS, SEEDS, read_yaml
 from states.clock import today
 from states.roles import ROLES, Actor

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from states.case import CaseSnapshot, Evidence
-from states.definition import GateSpec
 from states.checks_money import gate_value_below_threshold
+from states.definition import GateSpec
 
 SPEC = GateSpec.model_validate(
     {
