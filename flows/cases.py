@@ -6,19 +6,19 @@ of work; a refusal raises before anything is written.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from flows.casefile import deadlines_of, enter_phase, evidence_of, snapshot
-from flows.context import context_for
+from flows.context import with_context
 from flows.delegation import mandate_of
 from flows.outbox import enqueue_case_message
 from flows.registry import Registry
 from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
+from states.case import EvidenceRecord
 from states.clock import local_date, now
 from states.deadlines import next_due_at, phase_deadlines
 from states.definition import Definition
@@ -28,18 +28,9 @@ from states.errors import Forbidden, Invalid
 from states.roles import Actor
 from states.validation import problems_from
 from store import audit
-from store.casestore import StoredCase, fetch_case, fetch_evidence, insert_evidence, save_case
+from store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
 from store.models import CaseRow
 from store.uow import UnitOfWork
-
-
-def _with_context(
-    uow: UnitOfWork, case: StoredCase, evidence: Evidence, today: date
-) -> CaseSnapshot:
-    context = context_for(
-        uow.s, case_id=case.id, attributes=case.attributes, evidence=evidence, today=today
-    )
-    return replace(snapshot(case), context=context)
 
 
 @dataclass
@@ -164,7 +155,7 @@ def record_evidence(
     kind_spec = definition.evidence_kind.get(kind)
     clean = check_evidence(
         definition,
-        _with_context(uow, case, evidence, local_date(at)),
+        with_context(uow.s, snapshot(case), evidence, local_date(at)),
         kind_id=kind,
         actor=actor,
         data=data,
@@ -229,7 +220,7 @@ def advance(
     decision = decide(
         definition,
         lifecycle,
-        _with_context(uow, case, evidence, local_date(at)),
+        with_context(uow.s, snapshot(case), evidence, local_date(at)),
         evidence,
         trigger_id=trigger,
         actor=actor,

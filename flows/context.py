@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from states.case import Evidence
+from states.case import CaseSnapshot, Evidence
 from store.models import CaseRow, EvidenceRow
 
 SIGNED_KIND = "contract_signed"  # the record a signatory makes when signing
@@ -99,3 +100,14 @@ def sanctions_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
             {"party": h.party, "listed_name": h.listed_name, "reference": h.reference} for h in hits
         ],
     }
+
+
+def with_context(
+    session: Session, case: CaseSnapshot, evidence: Evidence, today: date
+) -> CaseSnapshot:
+    """The snapshot with the facts from outside the case that its gates may ask for."""
+    assert case.id is not None
+    context = context_for(
+        session, case_id=case.id, attributes=case.attributes, evidence=evidence, today=today
+    )
+    return replace(case, context=context)

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import func, select
 
 from flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
+from flows.context import with_context
 from flows.registry import Registry
 from states.checks_lists import ChecklistEntry, ChecklistParams, checklist
 from states.clock import now, today
@@ -46,7 +47,9 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
     row = load_case(uow.s, case_id)
     definition, _ = registry.get(uow, row.definition_key, row.definition_version)
     rows = load_evidence(uow.s, row.id)
-    steps = preview(definition, snapshot(row), evidence_of(rows), actor=actor, today=today())
+    evidence = evidence_of(rows)
+    case = with_context(uow.s, snapshot(row), evidence, today())
+    steps = preview(definition, case, evidence, actor=actor, today=today())
     return CaseView(row, definition, rows, steps)
 
 
