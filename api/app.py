@@ -11,6 +11,7 @@ from api.middleware import RequestLimits
 from api.routes_acceptance import router as acceptance_router
 from api.routes_cases import router as cases_router
 from api.routes_meta import router as meta_router
+from api.routes_outbox import router as outbox_router
 from flows.registry import Registry
 from flows.settings import Settings, get_settings
 from store.db import Database, open_database
@@ -34,5 +35,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(meta_router)
     app.include_router(cases_router)
     app.include_router(acceptance_router)
+    app.include_router(outbox_router)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     return app

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.docs import docs_app
+from cli.outbox import outbox_app
 from cli.sanctions import sanctions_app
 from flows.settings import Settings, get_settings
 from states.definition import DefinitionError, parse_definition
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
 app.add_typer(sanctions_app, name="sanctions")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _db(settings: Settings) -> Database:

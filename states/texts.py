@@ -28,6 +28,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Underlaget stoppades av grindar",
         "Underlaget ”{kind}” kan inte registreras: {count} villkor är inte uppfyllda.",
     ),
+    "outbox_not_found": (
+        "Meddelandet finns inte",
+        "Det finns inget meddelande med id {outbox_id} i utkorgen.",
+    ),
+    "outbox_not_dead": (
+        "Meddelandet kan inte skickas igen",
+        "Meddelande {outbox_id} har läget ”{state}”; bara meddelanden som gett upp kan skickas igen.",
+    ),
     "comment_required": (
         "Motivering saknas",
         "Övergången ”{trigger}” kräver en motivering (comment).",

@@ -1,0 +1,105 @@
+"""`upphandla outbox deliver` and `upphandla outbox retry ID`.
+
+`outbox_app` is registered in cli/main.py under the name `outbox`. `deliver` makes one delivery
+pass (flows.delivery) with the SMTP settings of notifications.settings; run it from a timer,
+e.g. every minute. `retry` puts a message that has been given up on back in the queue.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from flows.delivery import STATE_TITLES, deliver_due, retry
+from flows.settings import get_settings
+from notifications.settings import MailSettings
+from notifications.smtp import SmtpConfig, SmtpConfigError
+from states.errors import Conflict, NotFound
+from store.db import Database, open_database
+from store.models import OutboxRow
+from store.uow import UnitOfWork
+
+outbox_app = typer.Typer(help="Utkorgen: e-post som skickas efter att ärenden ändrats.")
+
+
+def _db() -> Database:
+    settings = get_settings()
+    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _mail_settings() -> tuple[MailSettings, SmtpConfig]:
+    try:
+        mail = MailSettings()
+        return mail, SmtpConfig.from_settings(mail)
+    except ValidationError as exc:
+        fields = ", ".join(
+            "UPPHANDLA_" + ".".join(str(part) for part in error["loc"]).upper()
+            for error in exc.errors()
+        )
+        raise _fail(f"Ogiltiga e-postinställningar: {fields}.", 2) from None
+    except SmtpConfigError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=10_000, help="Högst så många meddelanden")
+    ] = 100,
+) -> None:
+    """Skicka de meddelanden som står på tur (ett varv). Misslyckade försöks igen senare."""
+    mail, config = _mail_settings()
+    db = _db()
+    try:
+        report = deliver_due(
+            lambda: UnitOfWork(db),
+            config=config,
+            base_url=get_settings().base_url,
+            domain=mail.domain,
+            batch_size=batch_size,
+            max_attempts=mail.outbox_max_attempts,
+        )
+    finally:
+        db.dispose()
+    typer.echo(
+        f"Utkorgen: {report.sent} skickade, {report.retried} försöks igen senare, "
+        f"{report.dead} gav upp."
+    )
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    outbox_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, help="Meddelandets id", show_default=False)
+    ],
+) -> None:
+    """Lägg tillbaka ett meddelande som gett upp i kön, så att det skickas vid nästa varv."""
+    db = _db()
+    try:
+        with UnitOfWork(db) as uow:
+            try:
+                row: OutboxRow = retry(uow, outbox_id)
+            except NotFound:
+                raise _fail(f"Meddelande {outbox_id} finns inte i utkorgen.") from None
+            except Conflict:
+                state = uow.s.get(OutboxRow, outbox_id)
+                title = STATE_TITLES.get(state.state, state.state) if state else "okänt"
+                raise _fail(
+                    f"Meddelande {outbox_id} har läget ”{title}”; bara meddelanden som "
+                    "gett upp kan skickas igen."
+                ) from None
+            uow.commit()
+            done = (
+                f"Meddelande {outbox_id} ({row.template} till {', '.join(row.recipients)}) "
+                "står i kön igen och skickas vid nästa varv."
+            )
+    finally:
+        db.dispose()
+    typer.echo(done)
