@@ -9,13 +9,13 @@ from typing import Annotated
 
 import typer
 
+from cli.common import fail, settings_db
 from cli.docs import docs_app
 from cli.outbox import outbox_app
 from cli.sanctions import sanctions_app
-from flows.settings import Settings, get_settings
+from flows.settings import get_settings
 from states.definition import DefinitionError, parse_definition
 from states.errors import DomainError
-from store.db import Database, open_database
 
 app = typer.Typer(
     help="Arbetsflöden för kommunens IT-upphandlingar.", no_args_is_help=True, add_completion=False
@@ -33,18 +33,9 @@ app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(outbox_app, name="outbox")
 
 
-def _db(settings: Settings) -> Database:
-    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-
-
 def _describe(exc: DomainError) -> str:
     details = "; ".join(f"{p['path']}: {p['message']}" for p in exc.extra().get("errors", []))
     return f"{exc.title}: {exc.detail}" + (f" ({details})" if details else "")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 @db_app.command("upgrade")
@@ -52,8 +43,7 @@ def db_upgrade() -> None:
     """Uppgradera databasen till senaste schemat (säkert att köra flera gånger)."""
     from store.migrate import upgrade
 
-    settings = get_settings()
-    upgrade(_db(settings))
+    upgrade(settings_db())
     typer.echo("Databasen är uppgraderad.")
 
 
@@ -69,13 +59,13 @@ def user_add(
     from store.migrate import upgrade
     from store.uow import UnitOfWork
 
-    db = _db(get_settings())
+    db = settings_db()
     upgrade(db)
     with UnitOfWork(db) as uow:
         try:
             user, token = add_user(uow, name=name, email=email, role=role, organisation=org)
         except DomainError as exc:
-            raise _fail(_describe(exc), 2) from None
+            raise fail(_describe(exc), 2) from None
         uow.commit()
     typer.echo(f"Användare {user.id} ({user.name}, {user.role}) är skapad. Token:")
     typer.echo(token)
@@ -89,7 +79,7 @@ def audit_verify(
     from flows.queries import verify_audit
     from store.uow import UnitOfWork
 
-    with UnitOfWork(_db(get_settings()), write=False) as uow:
+    with UnitOfWork(settings_db(), write=False) as uow:
         report = verify_audit(uow)
     if as_json:
         typer.echo(
@@ -123,7 +113,7 @@ def _read_definition(file: Path) -> object:
     try:
         return read_yaml(file)
     except SeedFileError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 @definition_app.command("check")
@@ -134,9 +124,7 @@ def definition_check(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> 
     except DefinitionError as exc:
         for p in exc.problems:
             typer.echo(f"{file}: {p.path}: {p.message}", err=True)
-        raise _fail(
-            f"{file}: {len(exc.problems)} fel; definitionen kan inte användas.", 1
-        ) from None
+        raise fail(f"{file}: {len(exc.problems)} fel; definitionen kan inte användas.", 1) from None
     typer.echo(
         f"{file}: {d.key} version {d.version} är giltig ({len(d.phases)} faser, "
         f"{len(d.triggers)} övergångar)."
@@ -151,7 +139,7 @@ def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> N
     from store.uow import UnitOfWork
 
     data = _read_definition(file)
-    db = _db(get_settings())
+    db = settings_db()
     upgrade(db)
     with UnitOfWork(db) as uow:
         try:
@@ -159,9 +147,9 @@ def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> N
         except DefinitionError as exc:
             for p in exc.problems:
                 typer.echo(f"{file}: {p.path}: {p.message}", err=True)
-            raise _fail(f"{file}: definitionen kan inte användas.", 1) from None
+            raise fail(f"{file}: definitionen kan inte användas.", 1) from None
         except DomainError as exc:
-            raise _fail(_describe(exc), 1) from None
+            raise fail(_describe(exc), 1) from None
         uow.commit()
     typer.echo(
         f"{d.key} version {d.version} {'är inläst' if added else 'fanns redan, oförändrad'}."
@@ -182,13 +170,13 @@ def serve(
     from cli.startup import prepare
 
     settings = get_settings()
-    db = _db(settings)
+    db = settings_db()
     try:
         users = prepare(db, settings, demo=demo)
     except DomainError as exc:
-        raise _fail(f"Kan inte starta: {_describe(exc)}", 1) from None
+        raise fail(f"Kan inte starta: {_describe(exc)}", 1) from None
     except DefinitionError as exc:
-        raise _fail(f"Kan inte starta: {exc}", 1) from None
+        raise fail(f"Kan inte starta: {exc}", 1) from None
     if demo:
         typer.echo("Demoanvändare (nya token vid varje start med --demo):")
         for u in users:

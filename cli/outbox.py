@@ -12,26 +12,16 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from cli.common import fail, settings_db
 from flows.delivery import STATE_TITLES, deliver_due, retry
 from flows.settings import get_settings
 from notifications.settings import MailSettings
 from notifications.smtp import SmtpConfig, SmtpConfigError
 from states.errors import Conflict, NotFound
-from store.db import Database, open_database
 from store.models import OutboxRow
 from store.uow import UnitOfWork
 
 outbox_app = typer.Typer(help="Utkorgen: e-post som skickas efter att ärenden ändrats.")
-
-
-def _db() -> Database:
-    settings = get_settings()
-    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def _mail_settings() -> tuple[MailSettings, SmtpConfig]:
@@ -43,9 +33,9 @@ def _mail_settings() -> tuple[MailSettings, SmtpConfig]:
             "UPPHANDLA_" + ".".join(str(part) for part in error["loc"]).upper()
             for error in exc.errors()
         )
-        raise _fail(f"Ogiltiga e-postinställningar: {fields}.", 2) from None
+        raise fail(f"Ogiltiga e-postinställningar: {fields}.", 2) from None
     except SmtpConfigError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 @outbox_app.command("deliver")
@@ -56,7 +46,7 @@ def outbox_deliver(
 ) -> None:
     """Skicka de meddelanden som står på tur (ett varv). Misslyckade försöks igen senare."""
     mail, config = _mail_settings()
-    db = _db()
+    db = settings_db()
     try:
         report = deliver_due(
             lambda: UnitOfWork(db),
@@ -81,17 +71,17 @@ def outbox_retry(
     ],
 ) -> None:
     """Lägg tillbaka ett meddelande som gett upp i kön, så att det skickas vid nästa varv."""
-    db = _db()
+    db = settings_db()
     try:
         with UnitOfWork(db) as uow:
             try:
                 row: OutboxRow = retry(uow, outbox_id)
             except NotFound:
-                raise _fail(f"Meddelande {outbox_id} finns inte i utkorgen.") from None
+                raise fail(f"Meddelande {outbox_id} finns inte i utkorgen.") from None
             except Conflict:
                 state = uow.s.get(OutboxRow, outbox_id)
                 title = STATE_TITLES.get(state.state, state.state) if state else "okänt"
-                raise _fail(
+                raise fail(
                     f"Meddelande {outbox_id} har läget ”{title}”; bara meddelanden som "
                     "gett upp kan skickas igen."
                 ) from None

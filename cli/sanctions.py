@@ -14,29 +14,18 @@ from typing import Annotated
 import typer
 from sqlalchemy import inspect
 
+from cli.common import fail, settings_db
 from flows.sanctions import (
     SanctionsFileError,
     current_list,
     decode_sanctions_file,
     load_sanctions_list,
 )
-from flows.settings import get_settings
 from states.clock import today
-from store.db import Database, open_database
 from store.models import SanctionsListRow
 from store.uow import UnitOfWork
 
 sanctions_app = typer.Typer(help="Sanktionslistor (EU-förordning 833/2014 art. 5k).")
-
-
-def _db() -> Database:
-    settings = get_settings()
-    return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def _describe(row: SanctionsListRow) -> str:
@@ -49,7 +38,7 @@ def _parse_date(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"Ogiltigt datum {value!r}; ange det som ÅÅÅÅ-MM-DD.", 2) from None
+        raise fail(f"Ogiltigt datum {value!r}; ange det som ÅÅÅÅ-MM-DD.", 2) from None
 
 
 @sanctions_app.command("load")
@@ -67,8 +56,8 @@ def sanctions_load(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise _fail(f"{file}: filen kan inte läsas ({exc.strerror}).", 2) from None
-    db = _db()
+        raise fail(f"{file}: filen kan inte läsas ({exc.strerror}).", 2) from None
+    db = settings_db()
     try:
         upgrade(db)
         with UnitOfWork(db) as uow:
@@ -77,7 +66,7 @@ def sanctions_load(
                     uow, text=decode_sanctions_file(data), source=str(file), list_date=day
                 )
             except SanctionsFileError as exc:
-                raise _fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None
+                raise fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None
             uow.commit()
             row = result.sanctions_list
             if result.already_loaded:
@@ -99,7 +88,7 @@ def sanctions_load(
 @sanctions_app.command("show")
 def sanctions_show() -> None:
     """Visa den sanktionslista som parterna kontrolleras mot."""
-    db = _db()
+    db = settings_db()
     try:
         if not inspect(db.reader).has_table(SanctionsListRow.__tablename__):
             typer.echo("Ingen sanktionslista är inläst (databasen är inte uppgraderad).")
