@@ -8,6 +8,7 @@ from api.schemas import (
     DeadlineOut,
     DefinitionRef,
     EvidenceOut,
+    FindingOut,
     GateOut,
     NextStepOut,
 )
@@ -59,6 +60,18 @@ def case_out(view: CaseView) -> CaseOut:
             for e in view.evidence
         ],
         deadlines=[DeadlineOut.model_validate(d) for d in view.deadlines],
+        findings=[
+            FindingOut(
+                key=f.key,
+                title=f.title,
+                message=f.message,
+                source=f.source,
+                open=f.closed_at is None,
+                opened_at=f.opened_at,
+                closed_at=f.closed_at,
+            )
+            for f in view.findings
+        ],
         next_steps=[
             NextStepOut(
                 trigger=s.trigger.id,

@@ -59,11 +59,26 @@ class EvidenceOut(BaseModel):
 
 
 class DeadlineOut(BaseModel):
+    key: str
     kind: str
     phase: str
     title: str
     due_on: str
     overdue: bool
+    action: str
+    source: str
+
+
+class FindingOut(BaseModel):
+    """A gate that no longer holds on the running case, found by the sweep's re-check."""
+
+    key: str
+    title: str
+    message: str
+    source: str
+    open: bool
+    opened_at: datetime
+    closed_at: datetime | None
 
 
 class DefinitionRef(BaseModel):
@@ -105,6 +120,7 @@ class CaseOut(CaseSummary):
     created_at: datetime
     evidence: list[EvidenceOut]
     deadlines: list[DeadlineOut]
+    findings: list[FindingOut]
     next_steps: list[NextStepOut]
 
 

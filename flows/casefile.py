@@ -67,6 +67,7 @@ def enter_phase(
     row.state = state
     row.phase_entered_at = at
     row.next_due_at = next_due_at(deadlines_of(definition, row, evidence))
+    row.next_sweep_at = at  # the sweep plans the new phase's reminders, timers and re-checks
     row.updated_at = at
     after = {"state": row.state, "next_due_at": _iso(row.next_due_at)}
     return {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}

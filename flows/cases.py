@@ -118,6 +118,7 @@ def create_case(
         updated_at=at,
         phase_entered_at=at,
         next_due_at=next_due_at(phase_deadlines(definition, state, local_date(at))),
+        next_sweep_at=at,
         audit_seq=0,
         audit_head=audit.GENESIS,
         row_version=1,
@@ -183,6 +184,7 @@ def record_evidence(
     case.updated_at = at
     record = EvidenceRecord(kind, clean, at, actor.name, actor.role)
     case.next_due_at = next_due_at(deadlines_of(definition, case, evidence.with_record(record)))
+    case.next_sweep_at = at  # new evidence may close a finding or move a deadline
     case.row_version = read_version + 1
     save_case(uow.s, case, read_version=read_version)
     stored = Recorded(

@@ -50,6 +50,7 @@ def context_for(
                 session, case_id=case_id, subcategory=str(attributes["subcategory"]), today=today
             ),
             "sanctions": lambda: sanctions_screening(session, evidence),
+            "supplier_sanctions": lambda: supplier_screening(session, evidence),
         }
     )
 
@@ -93,6 +94,32 @@ def sanctions_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
     record = evidence.latest(DECLARATION_KIND)
     parties = list(record.data.get("parties", [])) if record else []
     hits = screen(session, [p["name"] for p in parties], [p.get("identifier") for p in parties])
+    return {
+        "list_date": listed.list_date.isoformat(),
+        "list_checksum": listed.checksum,
+        "hits": [
+            {"party": h.party, "listed_name": h.listed_name, "reference": h.reference} for h in hits
+        ],
+    }
+
+
+def supplier_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
+    """Every supplier named in the case's latest records, and the parties of its latest
+    declaration, screened against the current sanctions list."""
+    from flows.sanctions import current_list, screen
+
+    listed = current_list(session)
+    if listed is None:
+        return {"list_date": None, "hits": []}
+    names: dict[str, str | None] = {}
+    for record in evidence.latest_of_each():
+        supplier = record.data.get("supplier")
+        if isinstance(supplier, str) and supplier:
+            names.setdefault(supplier, None)
+    declaration = evidence.latest(DECLARATION_KIND)
+    for party in declaration.data.get("parties", []) if declaration else []:
+        names[party["name"]] = party.get("identifier")
+    hits = screen(session, list(names), list(names.values()))
     return {
         "list_date": listed.list_date.isoformat(),
         "list_checksum": listed.checksum,

@@ -10,6 +10,39 @@ from store.casestore import StoredCase, emails_for, insert_outbox
 from store.uow import UnitOfWork
 
 
+def recipients_for(uow: UnitOfWork, case: StoredCase, names: list[str]) -> list[str]:
+    """The e-mail addresses of the named roles and/or the case's creator ("creator")."""
+    user_ids = [case.created_by] if "creator" in names and case.created_by else []
+    roles = [r for r in names if r != "creator"]
+    return emails_for(uow.s, user_ids=user_ids, roles=roles)
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    case: StoredCase,
+    dedupe_key: str,
+    template: str,
+    emails: list[str],
+    context: dict[str, Any],
+    at: datetime,
+) -> None:
+    insert_outbox(
+        uow.s,
+        {
+            "dedupe_key": dedupe_key,
+            "case_id": case.id,
+            "template": template,
+            "recipients": emails,
+            "context": {**context, "case_id": case.id, "case_title": case.title},
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": at,
+        },
+    )
+
+
 def enqueue_case_message(
     uow: UnitOfWork,
     *,
@@ -22,23 +55,16 @@ def enqueue_case_message(
 ) -> bool:
     """Queue one message about a case to the named roles and/or its creator ("creator").
     Keyed by case, audit event and template, so the same cause never queues twice."""
-    user_ids = [case.created_by] if "creator" in recipients and case.created_by else []
-    roles = [r for r in recipients if r != "creator"]
-    emails = emails_for(uow.s, user_ids=user_ids, roles=roles)
+    emails = recipients_for(uow, case, recipients)
     if not emails:
         return False
-    insert_outbox(
-        uow.s,
-        {
-            "dedupe_key": f"case:{case.id}:event:{event_seq}:{template}",
-            "case_id": case.id,
-            "template": template,
-            "recipients": emails,
-            "context": {**context, "case_id": case.id, "case_title": case.title},
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        },
+    enqueue(
+        uow,
+        case=case,
+        dedupe_key=f"case:{case.id}:event:{event_seq}:{template}",
+        template=template,
+        emails=emails,
+        context=context,
+        at=at,
     )
     return True

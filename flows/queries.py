@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
 from flows.context import with_context
+from flows.findings import case_findings
 from flows.registry import Registry
 from states.checks_lists import ChecklistEntry, ChecklistParams, checklist
 from states.clock import now, today
@@ -17,7 +18,7 @@ from states.definition import Definition
 from states.engine import TriggerPreview, preview
 from states.roles import Actor
 from store import audit
-from store.models import AuditEventRow, CaseRow, EvidenceRow
+from store.models import AuditEventRow, CaseRow, EvidenceRow, FindingRow
 from store.uow import UnitOfWork
 
 
@@ -27,18 +28,13 @@ class CaseView:
     definition: Definition
     evidence: list[EvidenceRow]
     next_steps: list[TriggerPreview]
+    findings: list[FindingRow]
 
     @property
     def deadlines(self) -> list[dict[str, Any]]:
         current = today()
         return [
-            {
-                "kind": d.kind,
-                "phase": d.phase,
-                "title": d.title,
-                "due_on": d.due_on.isoformat(),
-                "overdue": d.due_on < current,
-            }
+            {**d.as_dict(), "overdue": d.due_on < current}
             for d in deadlines_of(self.definition, self.row, evidence_of(self.evidence))
         ]
 
@@ -50,7 +46,7 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
     evidence = evidence_of(rows)
     case = with_context(uow.s, snapshot(row), evidence, today())
     steps = preview(definition, case, evidence, actor=actor, today=today())
-    return CaseView(row, definition, rows, steps)
+    return CaseView(row, definition, rows, steps, case_findings(uow, row.id))
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,10 @@ def load_sanctions_list(uow: UnitOfWork, *, text: str, source: str, list_date: d
                 for e in entries[start : start + _INSERT_BATCH]
             ],
         )
+    # Contracts already signed are screened again by the next sweep (§ 10.11).
+    from flows.sweep import mark_for_recheck
+
+    mark_for_recheck(uow, check="suppliers_not_sanctioned", at=row.loaded_at)
     return LoadResult(row, already_loaded=False)
 
 

@@ -35,6 +35,9 @@ class Evidence:
     def latest(self, kind: str) -> EvidenceRecord | None:
         return self._latest.get(kind)
 
+    def latest_of_each(self) -> list[EvidenceRecord]:
+        return list(self._latest.values())
+
     def with_record(self, record: EvidenceRecord) -> Evidence:
         return Evidence(self.records + (record,))
 

@@ -218,3 +218,57 @@ def gate_sanctions_clear(
 
 
 CHECKS["sanctions_clear"] = Check(gate_sanctions_clear, SanctionsParams, "kind")
+
+
+class SuppliersParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kinds: list[str]  # records naming the contracted supplier
+    field: str = "supplier"
+    declaration_kind: str | None = None  # its parties are screened too
+
+
+def gate_suppliers_not_sanctioned(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """For contracts already signed: blocks when the supplier, or a declared party, is on the
+    current sanctions list [§ 10.11: existing contracts with them may not be performed]. The
+    use-case layer screens every named supplier and party and puts the result in the context
+    as `supplier_sanctions`. With no list loaded there is nothing to find."""
+    params = cast(SuppliersParams, spec.parsed_params)
+    names = {
+        str(record.data[params.field])
+        for kind in params.kinds
+        if (record := evidence.latest(kind)) is not None and record.data.get(params.field)
+    }
+    declaration = evidence.latest(params.declaration_kind) if params.declaration_kind else None
+    if declaration is not None:
+        names |= {str(p["name"]) for p in declaration.data.get("parties", [])}
+    screening = case.context.get("supplier_sanctions") or {}
+    hits = [h for h in screening.get("hits", []) if h["party"] in names]
+    if not hits:
+        return passed(spec)
+    listed = "; ".join(
+        f"{h['party']} finns på sanktionslistan daterad {screening['list_date']} som "
+        f"”{h['listed_name']}”" + (f" ({h['reference']})" if h.get("reference") else "")
+        for h in hits
+    )
+    return blocked(spec, f"Träff: {listed}.")
+
+
+CHECKS["suppliers_not_sanctioned"] = Check(
+    gate_suppliers_not_sanctioned,
+    SuppliersParams,
+    kind_params=("declaration_kind",),
+    extra=lambda parsed, path, kinds, facts: (
+        [
+            Problem(f"{path}.kinds[{i}]", f"okänt underlag ”{k}”")
+            for i, k in enumerate(parsed.kinds)
+            if k not in kinds
+        ]
+        + [
+            Problem(f"{path}.kinds[{i}]", f"”{k}” har inget fält ”{parsed.field}”")
+            for i, k in enumerate(parsed.kinds)
+            if k in kinds and parsed.field not in {f.name for f in kinds[k].fields}
+        ]
+    ),
+)

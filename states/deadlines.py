@@ -1,14 +1,36 @@
-"""Deadlines of a case, on the legal calendar."""
+"""Deadlines of a case, on the legal calendar.
+
+Every deadline has a stable `key`: the same deadline computed again (by the sweep, the case view
+or a calendar feed) has the same key, and a changed date is a new deadline. Reminders are keyed
+by it (states.reminders).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any, cast
 
 from states.calendar import period_end
 from states.case import CaseSnapshot, Evidence
 from states.clock import STOCKHOLM
 from states.definition import Definition
+
+PHASE = "phase"
+STANDSTILL_END = "standstill_end"
+NEW_PROCUREMENT_START = "new_procurement_start"
+EXTENSION_DECISION = "extension_decision"
+WCAG_FOLLOW_UP = "wcag_follow_up"
+FINDING = "finding"  # a gate re-check that no longer holds (states.rechecks)
+
+DEADLINE_KINDS: dict[str, str] = {
+    PHASE: "Fasens måldatum",
+    STANDSTILL_END: "Avtalsspärrens slut",
+    NEW_PROCUREMENT_START: "Start av ny upphandling",
+    EXTENSION_DECISION: "Beslut om förlängning",
+    WCAG_FOLLOW_UP: "Årlig uppföljning av tillgänglighet",
+    FINDING: "Anmärkning vid omprövning",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,10 +39,30 @@ class Deadline:
     phase: str
     title: str
     due_on: date
+    key: str = ""  # stable identity; defaults to kind:phase:due_on
+    action: str = ""  # what must be done
+    rule: str = ""  # why
+    source: str = ""  # the rule's source
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", f"{self.kind}:{self.phase}:{self.due_on.isoformat()}")
 
     def due_at(self) -> datetime:
         """The end of the due day in Stockholm, as an aware datetime."""
         return datetime.combine(self.due_on, time(23, 59, 59), tzinfo=STOCKHOLM)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "phase": self.phase,
+            "title": self.title,
+            "due_on": self.due_on.isoformat(),
+            "action": self.action,
+            "rule": self.rule,
+            "source": self.source,
+        }
 
 
 def phase_deadlines(definition: Definition, state: str, entered_on: date) -> list[Deadline]:
@@ -29,10 +71,15 @@ def phase_deadlines(definition: Definition, state: str, entered_on: date) -> lis
         return []
     return [
         Deadline(
-            "phase",
+            PHASE,
             state,
             f"{phase.title} ska vara klar",
             period_end(entered_on, phase.deadline_days),
+            key=f"{PHASE}:{state}:{entered_on.isoformat()}",
+            action=f"Gör klart det som krävs för att lämna fasen {phase.title}.",
+            rule=f"Kommunens mål är att fasen {phase.title} är klar inom "
+            f"{phase.deadline_days} dagar.",
+            source="Processdefinitionens måltider",
         )
     ]
 
@@ -43,7 +90,11 @@ def next_due_at(deadlines: list[Deadline]) -> datetime | None:
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` earlier (the month's last day when it has fewer days)."""
-    total = day.year * 12 + day.month - 1 - months
+    return _shift_months(day, -months)
+
+
+def _shift_months(day: date, months: int) -> date:
+    total = day.year * 12 + day.month - 1 + months
     year, month = divmod(total, 12)
     month += 1
     for last in (31, 30, 29, 28):
@@ -72,31 +123,111 @@ def contract_deadlines(
     )
     months = lead.months if lead else rules.default_lead_months
     last_end = last_possible_end(record.data)
+    source = lead.source if lead else "kommunens standard"
+    start_on = months_before(last_end, months)
     out = [
         Deadline(
-            "new_procurement_start",
+            NEW_PROCUREMENT_START,
             case.state,
             f"Ny upphandling ska påbörjas ({months} månader före avtalets sista möjliga slut "
-            f"{last_end.isoformat()}; {lead.source if lead else 'kommunens standard'})",
-            months_before(last_end, months),
+            f"{last_end.isoformat()}; {source})",
+            start_on,
+            key=f"{NEW_PROCUREMENT_START}:{start_on.isoformat()}",
+            action="Starta ett nytt upphandlingsärende för det som avtalet täcker.",
+            rule=f"En ny upphandling ska påbörjas {months} månader före avtalets sista möjliga "
+            f"slut ({last_end.isoformat()}).",
+            source=source,
         )
     ]
     for option in record.data.get("extensions") or []:
         if option.get("decide_by"):
+            decide_by = date.fromisoformat(option["decide_by"])
             out.append(
                 Deadline(
-                    "extension_decision",
+                    EXTENSION_DECISION,
                     case.state,
                     f"Beslut om förlängning till {option['until']}",
-                    date.fromisoformat(option["decide_by"]),
+                    decide_by,
+                    key=f"{EXTENSION_DECISION}:{option['until']}:{decide_by.isoformat()}",
+                    action=f"Besluta om avtalet ska förlängas till {option['until']} och "
+                    "meddela leverantören.",
+                    rule="En förlängningsoption måste beslutas i tid, annars löper avtalet ut.",
+                    source="§ 9.1.2–9.1.4",
                 )
             )
     return out
 
 
+def wcag_deadlines(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence
+) -> list[Deadline]:
+    """The yearly follow-up of accessibility on a citizen-facing contract in förvaltning: a year
+    after the last follow-up, or after the case entered förvaltning [§ 9.2.13]."""
+    rules = definition.reminders
+    if rules is None or rules.wcag_follow_up is None:
+        return []
+    spec = rules.wcag_follow_up
+    if case.state not in spec.phases or not spec.applies_when.holds(case.facts(evidence)):
+        return []
+    done = evidence.latest(spec.kind)
+    since = date.fromisoformat(done.data[spec.date_field]) if done else case.phase_entered_on
+    due = _shift_months(since, 12)
+    return [
+        Deadline(
+            WCAG_FOLLOW_UP,
+            case.state,
+            "Årlig uppföljning av tillgänglighet (WCAG)",
+            due,
+            key=f"{WCAG_FOLLOW_UP}:{due.isoformat()}",
+            action="Följ upp leverantörens tillgänglighetsredogörelse och registrera "
+            "uppföljningen.",
+            rule="Tillgängligheten i medborgarnära system följs upp varje år.",
+            source=spec.source,
+        )
+    ]
+
+
+def standstill_deadlines(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence
+) -> list[Deadline]:
+    """The last day of the avtalsspärr, while the case is in it (from the standstill gate of the
+    triggers that leave the phase)."""
+    from states.checks_time import StandstillParams, standstill_status
+
+    for trigger in definition.triggers_from(case.state):
+        for gate in trigger.gates:
+            if gate.check != "standstill_ended":
+                continue
+            if gate.applies_when is not None and not gate.applies_when.holds(case.facts(evidence)):
+                return []
+            last_day, explanation = standstill_status(
+                evidence, cast(StandstillParams, gate.parsed_params)
+            )
+            if last_day is None:
+                return []
+            return [
+                Deadline(
+                    STANDSTILL_END,
+                    case.state,
+                    "Avtalsspärren löper ut",
+                    last_day,
+                    key=f"{STANDSTILL_END}:{last_day.isoformat()}",
+                    action="Förbered undertecknandet: avtalet får tecknas dagen efter.",
+                    rule=explanation,
+                    source=gate.source,
+                )
+            ]
+    return []
+
+
 def case_deadlines(
     definition: Definition, case: CaseSnapshot, evidence: Evidence
 ) -> list[Deadline]:
-    return phase_deadlines(definition, case.state, case.phase_entered_on) + contract_deadlines(
-        definition, case, evidence
+    if definition.phase[case.state].final:
+        return []
+    return (
+        phase_deadlines(definition, case.state, case.phase_entered_on)
+        + standstill_deadlines(definition, case, evidence)
+        + contract_deadlines(definition, case, evidence)
+        + wcag_deadlines(definition, case, evidence)
     )

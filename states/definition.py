@@ -81,6 +81,9 @@ class Trigger(_Strict):
     available_when: Condition | None = None
     requires_comment: bool = False
     notify: list[str] = []  # roles, or "creator" for the case's beställare, told by e-mail
+    # A timer: the sweep fires the trigger as the system on the day after this kind of deadline
+    # (states.deadlines), when its gates hold.
+    fires_after: str | None = None
 
 
 class LeadTime(_Strict):
@@ -100,6 +103,45 @@ class ContractRules(_Strict):
     import_into: str  # the phase an existing contract is registered into
 
 
+class ReminderPolicy(_Strict):
+    """Who is told about one kind of deadline, how many days before, and to whom it escalates
+    when it has passed."""
+
+    deadline: str  # a kind in states.deadlines.DEADLINE_KINDS
+    notify: list[str]  # roles, or "creator" for the case's beställare
+    before_days: list[Annotated[int, Field(ge=0, le=730)]] = []  # calendar days; 0: the day
+    escalate_after_working_days: Annotated[int, Field(ge=1, le=60)] | None = None
+    escalate_to: list[str] = []
+    source: Label
+
+
+class WcagFollowUp(_Strict):
+    """The yearly accessibility follow-up on citizen-facing contracts (§ 9.2.13)."""
+
+    kind: str  # the evidence kind that records a follow-up
+    date_field: Identifier
+    phases: list[str]
+    applies_when: Condition
+    source: Label
+
+
+class Recheck(GateSpec):
+    """A gate the sweep evaluates again on running cases in `phases`, because its facts can go
+    stale; when it blocks, the case gets a finding."""
+
+    phases: list[str]
+
+
+class ReminderRules(_Strict):
+    policies: list[ReminderPolicy]
+    wcag_follow_up: WcagFollowUp | None = None
+    rechecks: list[Recheck] = []
+
+    @cached_property
+    def policy(self) -> dict[str, ReminderPolicy]:
+        return {p.deadline: p for p in self.policies}
+
+
 class Definition(_Strict):
     key: Key
     version: Annotated[int, Field(ge=1)]
@@ -112,6 +154,7 @@ class Definition(_Strict):
     evidence_kinds: list[EvidenceKind]
     triggers: list[Trigger]
     contracts: ContractRules | None = None
+    reminders: ReminderRules | None = None
 
     @cached_property
     def phase(self) -> dict[str, Phase]:

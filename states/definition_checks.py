@@ -66,6 +66,10 @@ def consistency_problems(d: Definition) -> list[Problem]:
         if t.available_when is not None:
             out += fact_problems(t.available_when, f"{base}.available_when", facts)
         out += _gate_problems(t.gates, f"{base}.gates", kinds, facts)
+        if t.fires_after is not None:
+            out += _timer_problems(t.fires_after, t.roles, base)
+    if d.reminders is not None:
+        out += _reminder_problems(d, phases, kinds, facts)
     if d.contracts is not None:
         if d.contracts.kind not in kinds:
             out.append(Problem("contracts.kind", f"okänt underlag ”{d.contracts.kind}”"))
@@ -76,6 +80,76 @@ def consistency_problems(d: Definition) -> list[Problem]:
                 out += fact_problems(
                     lead.applies_when, f"contracts.lead_times[{j}].applies_when", facts
                 )
+    return out
+
+
+def _timer_problems(kind: str, roles: list[str], base: str) -> list[Problem]:
+    from states.deadlines import DEADLINE_KINDS, FINDING
+
+    out = []
+    if kind not in DEADLINE_KINDS or kind == FINDING:
+        out.append(Problem(f"{base}.fires_after", f"okänd sorts frist ”{kind}”"))
+    if SYSTEM_ROLE not in roles:
+        out.append(Problem(f"{base}.roles", f"en tidsstyrd övergång behöver rollen {SYSTEM_ROLE}"))
+    return out
+
+
+def _reminder_problems(
+    d: Definition, phases: set[str], kinds: dict[str, EvidenceKind], facts: dict[str, type]
+) -> list[Problem]:
+    from states.deadlines import DEADLINE_KINDS
+
+    assert d.reminders is not None
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for i, p in enumerate(d.reminders.policies):
+        base = f"reminders.policies[{i}]"
+        if p.deadline not in DEADLINE_KINDS:
+            known = ", ".join(DEADLINE_KINDS)
+            out.append(
+                Problem(f"{base}.deadline", f"okänd sorts frist ”{p.deadline}”; kända: {known}")
+            )
+        elif p.deadline in seen:
+            out.append(Problem(f"{base}.deadline", f"”{p.deadline}” förekommer flera gånger"))
+        seen.add(p.deadline)
+        for field, names in (("notify", p.notify), ("escalate_to", p.escalate_to)):
+            out += [
+                Problem(f"{base}.{field}[{j}]", f"okänd mottagare ”{r}”")
+                for j, r in enumerate(names)
+                if r not in ROLES and r != "creator"
+            ]
+        if not p.notify:
+            out.append(Problem(f"{base}.notify", "minst en mottagare behövs"))
+        if p.escalate_after_working_days is not None and not p.escalate_to:
+            out.append(Problem(f"{base}.escalate_to", "ange vem en försenad frist eskaleras till"))
+        if len(set(p.before_days)) != len(p.before_days):
+            out.append(Problem(f"{base}.before_days", "samma antal dagar förekommer flera gånger"))
+    wcag = d.reminders.wcag_follow_up
+    if wcag is not None:
+        kind = kinds.get(wcag.kind)
+        if kind is None:
+            out.append(Problem("reminders.wcag_follow_up.kind", f"okänt underlag ”{wcag.kind}”"))
+        elif not any(f.name == wcag.date_field and f.type == "date" for f in kind.fields):
+            out.append(
+                Problem(
+                    "reminders.wcag_follow_up.date_field",
+                    f"”{wcag.kind}” har inget datumfält ”{wcag.date_field}”",
+                )
+            )
+        out += [
+            Problem(f"reminders.wcag_follow_up.phases[{j}]", f"okänd fas ”{p}”")
+            for j, p in enumerate(wcag.phases)
+            if p not in phases
+        ]
+        out += fact_problems(wcag.applies_when, "reminders.wcag_follow_up.applies_when", facts)
+    rechecks = d.reminders.rechecks
+    out += _gate_problems(list(rechecks), "reminders.rechecks", kinds, facts)
+    for i, r in enumerate(rechecks):
+        out += [
+            Problem(f"reminders.rechecks[{i}].phases[{j}]", f"okänd fas ”{p}”")
+            for j, p in enumerate(r.phases)
+            if p not in phases
+        ]
     return out
 
 

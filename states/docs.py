@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from states.definition import Definition, EvidenceKind, FieldSpec, GateSpec, Phase, Trigger
+from states.docs_reminders import reminders_section
 from states.roles import ROLE_NAMES, SYSTEM_ROLE
 
 REGENERATE = "upphandla definition docs"
@@ -86,6 +87,7 @@ def rules_markdown(definition: Definition) -> str:
     ]
     for number, phase in enumerate(d.phases, start=1):
         out += _phase_section(d, number, phase)
+    out += reminders_section(d)
     out += ["## Underlag", ""]
     if not d.evidence_kinds:
         out += ["Definitionen har inga underlag.", ""]
@@ -124,6 +126,8 @@ def _trigger_rows(d: Definition, t: Trigger) -> list[list[str]]:
         title += "; kräver motivering"
     if t.notify:
         title += "; e-post till: " + ", ".join(_recipient(r) for r in t.notify)
+    if t.fires_after:
+        title += f"; tidsstyrd: systemet gör övergången dagen efter `{t.fires_after}`"
     offered = t.available_when.describe() if t.available_when is not None else "alltid"
     lead = [title, _phase_ref(d, t.dest), _roles(t.roles), offered]
     if not t.gates:

@@ -30,6 +30,7 @@ class StoredCase:
     created_by: int | None
     phase_entered_at: datetime
     next_due_at: datetime | None
+    next_sweep_at: datetime | None
     updated_at: datetime
     audit_seq: int
     audit_head: str

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.types import JSONDoc, UTCDateTime
@@ -74,6 +84,7 @@ class CaseRow(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_next_due_at", "next_due_at"),
+        Index("ix_cases_next_sweep_at", "next_sweep_at", "id"),
         Index("ix_cases_state", "state"),
         Index("ix_cases_subcategory", "subcategory"),
         Index("ix_cases_organisation", "organisation"),
@@ -93,6 +104,8 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     phase_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the sweep must next look at the case (a reminder, an escalation, a timer, a re-check).
+    next_sweep_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64))
     row_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -118,7 +131,10 @@ class AuditEventRow(Base):
     """Append-only. `body` is the canonical JSON that `hash` covers; the other columns index it."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+        Index("ix_audit_events_actor", "actor_id", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -149,3 +165,66 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReminderRow(Base):
+    """One reminder or escalation decided by the sweep. The unique key (case, deadline, kind,
+    threshold) is what makes the sweep idempotent, however often or concurrently it runs."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("case_id", "deadline_key", "kind", "threshold", name="uq_reminders_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    deadline_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation
+    threshold: Mapped[int] = mapped_column(Integer)  # days before; working days after
+    due_on: Mapped[date] = mapped_column(Date)
+    planned_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # queued | skipped | no_recipients
+    recipients: Mapped[list[str]] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FindingRow(Base):
+    """A gate that no longer holds on a running case, found by a re-check. At most one open
+    finding per (case, key); closing it sets `closed_at`."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_case", "case_id"),
+        Index(
+            "uq_findings_open",
+            "case_id",
+            "key",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarFeedRow(Base):
+    """A personal calendar feed: only the secret's hash is kept; revoking sets `revoked_at`."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (Index("ix_calendar_feeds_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

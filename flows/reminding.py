@@ -1,0 +1,148 @@
+"""Reminders and escalations for one case: which are due today (states.reminders), recorded
+under their unique key and queued in the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from flows.outbox import enqueue, recipients_for
+from states.deadlines import PHASE, Deadline
+from states.definition import Definition
+from states.reminders import (
+    ESCALATION,
+    NO_RECIPIENTS,
+    QUEUED,
+    SKIPPED,
+    ItemKey,
+    Planned,
+    due,
+    plan,
+)
+from states.roles import ROLE_NAMES
+from store.casestore import StoredCase
+from store.models import ReminderRow
+from store.uow import UnitOfWork
+
+REMINDERS: Table = ReminderRow.__table__  # type: ignore[assignment]
+TEMPLATES = {"reminder": "deadline_reminder", ESCALATION: "deadline_escalation"}
+
+
+@dataclass
+class Reminded:
+    queued: list[dict[str, Any]] = field(default_factory=list)  # for the audit event
+    enqueued: int = 0
+    escalated: int = 0
+    next_on: date | None = None
+
+
+def remind(
+    uow: UnitOfWork,
+    definition: Definition,
+    case: StoredCase,
+    deadlines: list[Deadline],
+    *,
+    today: date,
+    at: datetime,
+    blocking: list[dict[str, str]],
+) -> Reminded:
+    out = Reminded()
+    rules = definition.reminders
+    if rules is None:
+        return out
+    done: set[ItemKey] = {
+        (k, kind, t)
+        for k, kind, t in uow.s.execute(
+            select(REMINDERS.c.deadline_key, REMINDERS.c.kind, REMINDERS.c.threshold).where(
+                REMINDERS.c.case_id == case.id
+            )
+        )
+    }
+    days: list[date] = []
+    for deadline in deadlines:
+        policy = rules.policy.get(deadline.kind)
+        if policy is None:
+            continue
+        result = due(plan(policy, deadline), done, today)
+        if result.next_on is not None:
+            days.append(result.next_on)
+        for item in result.skip:
+            _record(uow, case, item, SKIPPED, [], at)
+        for item in result.send:
+            _send(uow, definition, case, item, at, blocking if deadline.kind == PHASE else [], out)
+    out.next_on = min(days, default=None)
+    return out
+
+
+def _send(
+    uow: UnitOfWork,
+    definition: Definition,
+    case: StoredCase,
+    item: Planned,
+    at: datetime,
+    blocking: list[dict[str, str]],
+    out: Reminded,
+) -> None:
+    emails = recipients_for(uow, case, list(item.notify + item.escalate_to))
+    if not _record(uow, case, item, QUEUED if emails else NO_RECIPIENTS, emails, at):
+        return  # another sweep recorded this reminder first
+    summary = {
+        "deadline": item.deadline.key,
+        "kind": item.kind,
+        "threshold": item.threshold,
+        "recipients": emails,
+    }
+    out.queued.append(summary)
+    if not emails:
+        return
+    d = item.deadline
+    enqueue(
+        uow,
+        case=case,
+        dedupe_key=f"reminder:{case.id}:{d.key}:{item.kind}:{item.threshold}",
+        template=TEMPLATES[item.kind],
+        emails=emails,
+        context={
+            "deadline": {**d.as_dict(), "phase_title": definition.phase[d.phase].title},
+            "reminder": {
+                "kind": item.kind,
+                "threshold": item.threshold,
+                "planned_on": item.on.isoformat(),
+                "days_left": item.days_left,
+            },
+            "blocking": blocking,
+            "escalated_to": [ROLE_NAMES.get(r, r) for r in item.escalate_to],
+        },
+        at=at,
+    )
+    if item.kind == ESCALATION:
+        out.escalated += 1
+    else:
+        out.enqueued += 1
+
+
+def _record(
+    uow: UnitOfWork, case: StoredCase, item: Planned, status: str, emails: list[str], at: datetime
+) -> bool:
+    """Record the item under its unique key; False when it was already there."""
+    dialect = postgresql if not uow.is_sqlite else sqlite
+    statement = (
+        dialect.insert(REMINDERS)
+        .values(
+            case_id=case.id,
+            deadline_key=item.deadline.key,
+            kind=item.kind,
+            threshold=item.threshold,
+            due_on=item.deadline.due_on,
+            planned_on=item.on,
+            status=status,
+            recipients=emails,
+            created_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "threshold"])
+    )
+    return bool(uow.s.execute(statement).rowcount)  # type: ignore[attr-defined]
