@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -17,6 +20,24 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
     page_size_max: int = 200
+
+    # Schedules and Prefect (flows.orchestration, cli.supervisor)
+    data_dir: Path | None = None  # None: see resolved_data_dir()
+    sweep_interval_seconds: int = Field(default=900, ge=1)
+    delivery_interval_seconds: int = Field(default=60, ge=1)
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+
+    def resolved_data_dir(self) -> Path:
+        """Where the embedded Prefect server keeps its home and SQLite database: `data_dir`
+        if set, else the folder `upphandla-data` next to the SQLite file (in the working
+        directory when the database is not a SQLite file)."""
+        if self.data_dir is not None:
+            return self.data_dir.expanduser().resolve()
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).expanduser().resolve().parent / "upphandla-data"
+        return Path("upphandla-data").resolve()
 
 
 @lru_cache(maxsize=1)
