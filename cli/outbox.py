@@ -1,8 +1,9 @@
 """`upphandla outbox deliver` and `upphandla outbox retry ID`.
 
 `outbox_app` is registered in cli/main.py under the name `outbox`. `deliver` makes one delivery
-pass (flows.delivery) with the SMTP settings of notifications.settings; run it from a timer,
-e.g. every minute. `retry` puts a message that has been given up on back in the queue.
+pass (flows.delivery.deliver_with_settings: the SMTP settings of notifications.settings, and a
+calendar attachment on reminders and escalations); run it from a timer, e.g. every minute.
+`retry` puts a message that has been given up on back in the queue.
 """
 
 from __future__ import annotations
@@ -10,32 +11,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from cli.common import fail, settings_db
-from flows.delivery import STATE_TITLES, deliver_due, retry
-from flows.settings import get_settings
-from notifications.settings import MailSettings
-from notifications.smtp import SmtpConfig, SmtpConfigError
+from flows.delivery import STATE_TITLES, deliver_with_settings, retry
+from notifications.smtp import SmtpConfigError
 from states.errors import Conflict, NotFound
 from store.models import OutboxRow
 from store.uow import UnitOfWork
 
 outbox_app = typer.Typer(help="Utkorgen: e-post som skickas efter att ärenden ändrats.")
-
-
-def _mail_settings() -> tuple[MailSettings, SmtpConfig]:
-    try:
-        mail = MailSettings()
-        return mail, SmtpConfig.from_settings(mail)
-    except ValidationError as exc:
-        fields = ", ".join(
-            "UPPHANDLA_" + ".".join(str(part) for part in error["loc"]).upper()
-            for error in exc.errors()
-        )
-        raise fail(f"Ogiltiga e-postinställningar: {fields}.", 2) from None
-    except SmtpConfigError as exc:
-        raise fail(str(exc), 2) from None
 
 
 @outbox_app.command("deliver")
@@ -45,17 +29,11 @@ def outbox_deliver(
     ] = 100,
 ) -> None:
     """Skicka de meddelanden som står på tur (ett varv). Misslyckade försöks igen senare."""
-    mail, config = _mail_settings()
     db = settings_db()
     try:
-        report = deliver_due(
-            lambda: UnitOfWork(db),
-            config=config,
-            base_url=get_settings().base_url,
-            domain=mail.domain,
-            batch_size=batch_size,
-            max_attempts=mail.outbox_max_attempts,
-        )
+        report = deliver_with_settings(db, batch_size=batch_size)
+    except SmtpConfigError as exc:  # unusable mail settings: nothing was claimed
+        raise fail(str(exc), 2) from None
     finally:
         db.dispose()
     typer.echo(

@@ -23,15 +23,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
+from pydantic import ValidationError
 from sqlalchemy import CursorResult, func, select, update
 
+from flows.settings import get_settings
+from notifications import ics
 from notifications.message import build_message
 from notifications.render import render
-from notifications.smtp import RecipientsRefused, SmtpConfig, describe_error, send
+from notifications.settings import MailSettings
+from notifications.smtp import (
+    RecipientsRefused,
+    SmtpConfig,
+    SmtpConfigError,
+    describe_error,
+    send,
+)
 from states.clock import now
 from states.errors import Conflict, NotFound
+from store.db import Database
 from store.models import OutboxRow
 from store.uow import UnitOfWork
 
@@ -129,6 +141,37 @@ def deliver_due(
         else:
             sent += _mark(uow_factory, row, state=SENT)
     return DeliveryReport(sent=sent, retried=retried, dead=dead)
+
+
+def mail_config() -> tuple[MailSettings, SmtpConfig]:
+    """The mail settings and SMTP configuration from the environment (UPPHANDLA_SMTP_*).
+    Raises SmtpConfigError, with a Swedish message for operators, when they cannot be used."""
+    try:
+        mail = MailSettings()
+    except ValidationError as exc:
+        fields = ", ".join(
+            "UPPHANDLA_" + ".".join(str(part) for part in error["loc"]).upper()
+            for error in exc.errors()
+        )
+        raise SmtpConfigError(f"Ogiltiga e-postinställningar: {fields}.") from None
+    return mail, SmtpConfig.from_settings(mail)
+
+
+def deliver_with_settings(db: Database, *, batch_size: int = 100) -> DeliveryReport:
+    """One delivery pass as configured: SMTP and mail domain from the environment, links to
+    flows.settings' base_url, and a `frist.ics` for reminders and escalations. Raises
+    SmtpConfigError before anything is claimed if the mail settings cannot be used."""
+    mail, config = mail_config()
+    base_url = get_settings().base_url
+    return deliver_due(
+        lambda: UnitOfWork(db),
+        config=config,
+        base_url=base_url,
+        domain=mail.domain,
+        batch_size=batch_size,
+        max_attempts=mail.outbox_max_attempts,
+        ics_for=partial(ics.ics_for, domain=mail.domain, base_url=base_url),
+    )
 
 
 def _claim(uow_factory: UowFactory, *, batch_size: int, lease: timedelta) -> list[_Claimed]:
