@@ -1,0 +1,182 @@
+"""Gate re-checks by the sweep on running contracts: a PUB-avtal missing in förvaltning (§ 6.2)
+and a supplier on a newly loaded sanctions list (§ 10.11) become findings on the case, visible in
+GET /api/cases/{id}, reminded and escalated, and closed when the gate holds again. Also the
+contract deadlines of förvaltning: extension decisions and the yearly WCAG follow-up."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from flows.cases import record_evidence
+from flows.contracts import import_contract
+from flows.registry import Registry
+from flows.sanctions import load_sanctions_list
+from flows.sweep import run_sweep
+from helpers import DEFINITION_KEY, User, attributes, audit_rows, frozen
+from store.db import Database
+from store.uow import UnitOfWork
+
+
+def contract(**overrides: Any) -> dict[str, Any]:
+    return {
+        "supplier": "Leverantören AB",
+        "value_sek": 2_000_000,
+        "start_on": "2026-01-01",
+        "end_on": "2030-12-31",
+        "kraljic": "standard",
+        "framework": False,
+        "processes_personal_data": False,
+        "citizen_facing": False,
+        "critical": False,
+        "register_reference": "AVT-1",
+        **overrides,
+    }
+
+
+def imported(db: Database, by: User, data: dict[str, Any], at: str, **attrs: Any) -> int:
+    with frozen(at), UnitOfWork(db) as uow:
+        row = import_contract(
+            uow,
+            registry=Registry(),
+            actor=by.actor,
+            attributes=attributes(**attrs),
+            contract=data,
+            definition_key=DEFINITION_KEY,
+        )
+        uow.commit()
+        return row.id
+
+
+def queued(db: Database, case_id: int) -> list[tuple[str, str, int, list[str]]]:
+    with db.reader.connect() as conn:
+        rows = conn.execute(
+            text("SELECT template, context, recipients FROM outbox WHERE case_id = :c ORDER BY id"),
+            {"c": case_id},
+        ).all()
+    out = []
+    for template, ctx, to in rows:
+        ctx = json.loads(ctx) if isinstance(ctx, str) else ctx
+        to = json.loads(to) if isinstance(to, str) else to
+        out.append((template, ctx["deadline"]["key"], ctx["reminder"]["threshold"], to))
+    return out
+
+
+def test_missing_pub_avtal_is_a_finding_until_it_is_registered__6_2(
+    db: Database, users: dict[str, User], client: TestClient
+) -> None:
+    case_id = imported(
+        db,
+        users["upphandlare"],
+        contract(processes_personal_data=True),
+        "2026-11-02 09:00:00",
+    )
+    with frozen("2026-11-02 10:00:00"):
+        report = run_sweep(db)
+    assert report.findings == 1
+    with frozen("2026-11-02 10:00:00"):
+        case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
+    [finding] = case["findings"]
+    assert finding["key"] == "pub_avtal_in_forvaltning" and finding["open"] is True
+    assert finding["source"] == "§ 6.2; GDPR art. 28"
+    assert "PUB-avtal" in finding["message"]
+    key = "finding:pub_avtal_in_forvaltning:2026-11-02"
+    # The upphandlare imported it, so the case's own person is the upphandlare.
+    people = ["dso@example.se", "upphandlare@example.se"]
+    assert queued(db, case_id) == [("deadline_reminder", key, 0, people)]
+    # Still missing two working days later (Wednesday 11-04): escalated to the kategoriledare.
+    with frozen("2026-11-03 08:00:00"):
+        assert run_sweep(db).escalated == 0
+    with frozen("2026-11-04 08:00:00"):
+        assert run_sweep(db).escalated == 1
+    assert queued(db, case_id)[-1] == (
+        "deadline_escalation",
+        key,
+        2,
+        sorted([*people, "kategoriledare@example.se"]),
+    )
+    # Registered: the next sweep closes the finding, and an audit event says so.
+    with frozen("2026-11-05 09:00:00"), UnitOfWork(db) as uow:
+        record_evidence(
+            uow,
+            registry=Registry(),
+            actor=users["dso"].actor,
+            case_id=case_id,
+            kind="pub_avtal_signed",
+            data={"signed_on": "2026-11-05", "reference": "KS 2026/7"},
+        )
+        uow.commit()
+    with frozen("2026-11-05 09:30:00"):
+        assert run_sweep(db).findings_closed == 1
+    with frozen("2026-11-05 09:30:00"):
+        case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
+    assert [f["open"] for f in case["findings"]] == [False]
+    actions = [a for _, _, a in audit_rows(db, case_id)]
+    assert actions.count("finding_raised") == 1 and actions.count("finding_closed") == 1
+
+
+def test_a_supplier_on_a_newly_loaded_sanctions_list_is_a_finding__10_11(
+    db: Database, users: dict[str, User], client: TestClient
+) -> None:
+    clean = imported(db, users["upphandlare"], contract(), "2026-11-02 09:00:00")
+    listed = imported(
+        db,
+        users["upphandlare"],
+        contract(supplier="Ivan Fiktivov"),
+        "2026-11-02 09:00:00",
+        title="Konsulttjänst",
+    )
+    with frozen("2026-11-02 10:00:00"):
+        assert run_sweep(db).findings == 0  # no list loaded yet: nothing to find
+    csv = "name,identifier,country,reference\nIvan Fiktivov,,RU,EXEMPEL-1\n"
+    with frozen("2026-11-10 09:00:00"), UnitOfWork(db) as uow:
+        load_sanctions_list(uow, text=csv, source="lista.csv", list_date=date(2026, 11, 10))
+        uow.commit()
+    with frozen("2026-11-10 09:05:00"):
+        report = run_sweep(db)
+    assert (report.cases, report.findings) == (2, 1)
+    with frozen("2026-11-10 09:05:00"):
+        findings = client.get(f"/api/cases/{listed}", headers=users["controller"].headers).json()[
+            "findings"
+        ]
+        none = client.get(f"/api/cases/{clean}", headers=users["controller"].headers).json()
+    assert [f["key"] for f in findings] == ["supplier_not_sanctioned"]
+    assert "Ivan Fiktivov" in findings[0]["message"] and "2026-11-10" in findings[0]["message"]
+    assert findings[0]["source"].startswith("§ 10.11")
+    assert none["findings"] == []
+
+
+def test_extension_decision_and_wcag_follow_up_are_reminded(
+    db: Database, users: dict[str, User]
+) -> None:
+    # Imported Monday 2026-11-02; the option must be decided by 2026-12-15 (a Tuesday).
+    case_id = imported(
+        db,
+        users["upphandlare"],
+        contract(
+            citizen_facing=True,
+            extensions=[{"until": "2032-12-31", "decide_by": "2026-12-15"}],
+        ),
+        "2026-11-02 09:00:00",
+    )
+    with frozen("2026-11-02 10:00:00"):
+        run_sweep(db)
+    extension = "extension_decision:2032-12-31:2026-12-15"
+    # 30 days before (11-15) is a Sunday: Friday 11-13.
+    with frozen("2026-11-12 08:00:00"):
+        run_sweep(db)
+    assert [q[1] for q in queued(db, case_id)] == []
+    with frozen("2026-11-13 08:00:00"):
+        run_sweep(db)
+    assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]
+    # The yearly WCAG follow-up: a year after entering förvaltning, 30 days before is 2027-10-03
+    # (a Sunday): Friday 2027-10-01.
+    with frozen("2027-10-01 08:00:00"):
+        run_sweep(db)
+    wcag = [q for q in queued(db, case_id) if q[1].startswith("wcag_follow_up")]
+    assert [(q[1], q[2]) for q in wcag] == [("wcag_follow_up:2027-11-02", 30)]
+    assert wcag[0][3] == ["objektledare_it@example.se", "upphandlare@example.se"]
