@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import text
 
 from api.deps import ActorDep, ReadUoW
 from api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
 from flows import queries
+from flows.prefect_status import status_for
 from flows.registry import definition_body, list_definitions
 
 router = APIRouter()
 
 
 @router.get("/health", response_model=HealthOut, tags=["drift"])
-def health(uow: ReadUoW) -> HealthOut:
-    """Svarar så snart API:t är uppe; anger databasens läge."""
+def health(request: Request, uow: ReadUoW) -> HealthOut:
+    """Svarar så snart API:t är uppe; anger databasens och Prefects läge. Prefect: `starting`,
+    `ok`, `down`, eller `off` när den här processen inte bevakar någon Prefect-server."""
     try:
         uow.s.execute(text("SELECT 1"))
         database = "ok"
     except Exception:  # noqa: BLE001 - health reports, it does not fail
         database = "down"
-    return HealthOut(status="ok", database=database)
+    try:
+        prefect = status_for(request.app.state).state  # kept by a background thread
+    except Exception:  # noqa: BLE001 - Prefect never makes health fail
+        prefect = "down"
+    return HealthOut(status="ok", database=database, prefect=prefect)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -169,3 +169,4 @@ class DefinitionSummary(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
+    prefect: Literal["off", "starting", "ok", "down"]

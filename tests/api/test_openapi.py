@@ -48,4 +48,4 @@ def test_declares_a_bearer_scheme_used_by_the_api(openapi: dict) -> None:
 def test_health_answers_without_a_token(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "prefect": "off"}
