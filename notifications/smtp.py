@@ -7,6 +7,7 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
+from functools import lru_cache
 from email.message import EmailMessage
 
 from notifications.settings import MailSettings, Security
@@ -62,19 +63,26 @@ class SmtpConfig:
         )
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust store, loaded once per process (loading it takes tens of ms)."""
+    return ssl.create_default_context()
+
+
 def send(config: SmtpConfig, message: EmailMessage) -> None:
     """Hand `message` to the server: its envelope sender is `config.sender`, its recipients
     are the message's To, Cc and Bcc. Raises RecipientsRefused if only some were accepted and
     an smtplib or socket error for anything else."""
-    context = ssl.create_default_context()
     client: smtplib.SMTP
     if config.security == "tls":
-        client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+        client = smtplib.SMTP_SSL(
+            config.host, config.port, timeout=config.timeout, context=_tls_context()
+        )
     else:
         client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
     with client:
         if config.security == "starttls":
-            client.starttls(context=context)
+            client.starttls(context=_tls_context())
         if config.username:
             client.login(config.username, config.password or "")
         refused = client.send_message(message, from_addr=config.sender)
