@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from api import problems
 from api.middleware import RequestLimits
 from api.routes_acceptance import router as acceptance_router
+from api.routes_calendar import router as calendar_router
 from api.routes_cases import router as cases_router
 from api.routes_meta import router as meta_router
 from api.routes_outbox import router as outbox_router
@@ -36,5 +37,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(cases_router)
     app.include_router(acceptance_router)
     app.include_router(outbox_router)
+    app.include_router(calendar_router)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     return app

@@ -36,6 +36,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Meddelandet kan inte skickas igen",
         "Meddelande {outbox_id} har läget ”{state}”; bara meddelanden som gett upp kan skickas igen.",
     ),
+    "calendar_not_found": (
+        "Kalendern finns inte",
+        "Det finns ingen kalender på den här adressen. Den kan ha stängts eller ersatts av en ny; "
+        "skapa en ny adress med POST /api/calendar.",
+    ),
     "comment_required": (
         "Motivering saknas",
         "Övergången ”{trigger}” kräver en motivering (comment).",

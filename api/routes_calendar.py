@@ -1,0 +1,101 @@
+"""Personal calendar feeds: the deadlines of the caller's open cases, for a calendar program to
+subscribe to. The feed's address carries a secret instead of a bearer token (calendar programs
+cannot send one); a new address replaces the old one, and it can be closed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response, status
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from api.deps import ActorDep, ReadUoW, RegistryDep, SettingsDep, WriteUoW
+from flows import calendar
+from states.roles import Actor
+
+router = APIRouter(prefix="/api/calendar", tags=["kalender"])
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Inloggning krävs"},
+}
+Secret = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=calendar.SECRET_MAX_LENGTH,
+        description="Hemligheten i kalenderns adress (från POST /api/calendar)",
+    ),
+]
+
+
+def _user_id(actor: Actor) -> int:
+    """A person's id; the system actor has none and no calendar."""
+    if actor.user_id is None:
+        raise HTTPException(status_code=401)
+    return actor.user_id
+
+
+class CalendarFeedOut(BaseModel):
+    url: str = Field(
+        description="Kalenderns adress att prenumerera på. Den är hemlig: den som har den kan "
+        "läsa fristerna. Den visas bara nu."
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CalendarFeedOut,
+    responses=ERRORS,
+)
+def create_feed(
+    response: Response, actor: ActorDep, uow: WriteUoW, settings: SettingsDep
+) -> CalendarFeedOut:
+    """Skapa en personlig kalender med fristerna i dina öppna ärenden (de du har startat eller
+    handlagt). En ny adress ersätter den förra, som slutar fungera."""
+    secret = calendar.create_feed(uow, _user_id(actor))
+    uow.commit()
+    response.headers["Cache-Control"] = "no-store"
+    return CalendarFeedOut(url=calendar.feed_url(settings.base_url, secret))
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def revoke_feeds(actor: ActorDep, uow: WriteUoW) -> Response:
+    """Stäng din kalender: adressen slutar fungera."""
+    calendar.revoke_feeds(uow, _user_id(actor))
+    uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{secret}.ics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Kalendern (iCalendar): en heldagshändelse per frist",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "Ingen kalender med den adressen, eller den har stängts"},
+        422: {"description": "Adressen är för lång"},
+    },
+)
+def feed(secret: Secret, uow: ReadUoW, registry: RegistryDep, settings: SettingsDep) -> Response:
+    """Kalendern med fristerna i dina öppna ärenden. Ingen åtkomsttoken: hemligheten i
+    adressen är behörigheten."""
+    body = calendar.feed_for_secret(
+        uow,
+        secret,
+        registry=registry,
+        domain=calendar.event_domain(settings.base_url),
+        base_url=settings.base_url,
+    )
+    return Response(
+        content=body,
+        media_type=CALENDAR_TYPE,
+        headers={
+            "Cache-Control": "private, no-cache",
+            "Content-Disposition": 'inline; filename="frister.ics"',
+        },
+    )
