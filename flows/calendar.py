@@ -5,8 +5,9 @@ The feed's address holds a secret (`secrets.token_urlsafe(32)`); only its SHA-25
 The secret is the credential, since calendar programs cannot send a bearer token: a new feed
 revokes the person's earlier ones, and revoking makes the address answer "not found". A
 person's open cases are those they started or acted on (an audit event of theirs) and that
-are not in a final phase. Each deadline is one event with the same UID as the `frist.ics` of
-its reminder e-mails (notifications.ics).
+are not in a final phase. Their deadlines are those of the case view (states.deadlines) and
+their open findings, as the sweep reminds of them; each is one event with the same UID as the
+`frist.ics` of its reminder e-mails (notifications.ics).
 """
 
 from __future__ import annotations
@@ -17,21 +18,29 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 
 from flows.casefile import deadlines_of, evidence_of
 from flows.registry import Registry
 from notifications.ics import calendar_bytes, deadline_event
 from notifications.settings import MailSettings
-from states.clock import now
+from states.clock import local_date, now
 from states.deadlines import Deadline
 from states.definition import Definition
 from states.errors import NotFound
-from store.models import AuditEventRow, CalendarFeedRow, CaseRow, EvidenceRow, UserRow
+from states.rechecks import Finding, finding_deadline
+from store.models import (
+    AuditEventRow,
+    CalendarFeedRow,
+    CaseRow,
+    EvidenceRow,
+    FindingRow,
+    UserRow,
+)
 from store.uow import UnitOfWork
 
 log = logging.getLogger("upphandla.calendar")
@@ -40,7 +49,8 @@ SECRET_BYTES = 32  # token_urlsafe(32): 43 characters
 SECRET_MAX_LENGTH = 128  # longer is never a secret of ours
 SECRET_PATTERN = r"^[A-Za-z0-9_-]+$"
 _SECRET = re.compile(SECRET_PATTERN)
-_EVIDENCE_CHUNK = 500  # case ids per evidence query
+_Row = TypeVar("_Row", EvidenceRow, FindingRow)
+_CHUNK = 500  # case ids per query
 
 
 def secret_hash(secret: str) -> str:
@@ -127,24 +137,37 @@ def open_deadlines(
         definition, _ = registry.get(uow, row.definition_key, row.definition_version)
         if not definition.phase[row.state].final:
             open_cases.append((row, definition))
-    evidence = _evidence_by_case(uow, [row.id for row, _ in open_cases])
+    ids = [row.id for row, _ in open_cases]
+    evidence = _by_case(uow, EvidenceRow, ids)
+    findings = _by_case(uow, FindingRow, ids, FindingRow.closed_at.is_(None))
     found = [
         (row, deadline)
         for row, definition in open_cases
-        for deadline in deadlines_of(definition, row, evidence_of(evidence.get(row.id, [])))
+        for deadline in [
+            *deadlines_of(definition, row, evidence_of(evidence.get(row.id, []))),
+            *(_finding_deadline(row, f) for f in findings.get(row.id, [])),
+        ]
     ]
     found.sort(key=lambda item: (item[1].due_on, item[0].id, item[1].key))
     return found
 
 
-def _evidence_by_case(uow: UnitOfWork, case_ids: list[int]) -> dict[int, list[EvidenceRow]]:
-    by_case: dict[int, list[EvidenceRow]] = defaultdict(list)
-    for chunk in _chunks(case_ids, _EVIDENCE_CHUNK):
-        for row in uow.s.scalars(
-            select(EvidenceRow).where(EvidenceRow.case_id.in_(chunk)).order_by(EvidenceRow.id)
-        ):
+def _by_case(
+    uow: UnitOfWork, model: type[_Row], case_ids: list[int], *where: ColumnElement[bool]
+) -> dict[int, list[_Row]]:
+    """The rows of `model` (evidence, findings) of these cases, by case, in the order written."""
+    by_case: dict[int, list[_Row]] = defaultdict(list)
+    for chunk in _chunks(case_ids, _CHUNK):
+        query = select(model).where(model.case_id.in_(chunk), *where).order_by(model.id)
+        for row in uow.s.scalars(query):
             by_case[row.case_id].append(row)
     return by_case
+
+
+def _finding_deadline(case: CaseRow, row: FindingRow) -> Deadline:
+    """An open finding as the sweep reminds of it: due the day it was found, same key."""
+    finding = Finding(row.key, row.title, row.message, row.source)
+    return finding_deadline(case.state, finding, local_date(row.opened_at))
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

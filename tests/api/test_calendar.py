@@ -5,7 +5,7 @@ feed, closed by DELETE, and a Swedish problem for any other address."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import icalendar
@@ -28,6 +28,7 @@ from helpers import (
 )
 from states.calendar import period_end
 from store.db import Database
+from store.models import FindingRow
 from store.uow import UnitOfWork
 
 DOMAIN = "testkommunen.se"
@@ -135,6 +136,44 @@ def test_a_feed_holds_one_all_day_event_per_deadline_of_the_callers_open_cases(
     # the upphandlare acted on the förstudie (and cancelled the third): only the open one counts
     theirs = events(fetch(client, new_feed(client, users["upphandlare"])))
     assert set(theirs) == {studied_uid}
+
+
+def add_finding(db: Database, case_id: int, key: str, *, closed: bool = False) -> None:
+    at = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)
+    with UnitOfWork(db) as uow:
+        uow.s.add(
+            FindingRow(
+                case_id=case_id,
+                key=key,
+                kind="recheck",
+                title="PUB-avtal saknas",
+                message="Leverantören behandlar personuppgifter utan PUB-avtal.",
+                source="GDPR art. 28",
+                details={"state": "forstudie"},
+                opened_at=at,
+                closed_at=at if closed else None,
+            )
+        )
+        uow.commit()
+
+
+def test_open_findings_are_events_on_the_day_they_were_found(
+    client: TestClient,
+    db: Database,
+    users: dict[str, User],
+    cases_of_the_bestallare: dict[str, int],
+) -> None:
+    studied = cases_of_the_bestallare["studied"]
+    add_finding(db, studied, "pub_avtal")
+    add_finding(db, studied, "sanktioner", closed=True)
+    found = events(fetch(client, new_feed(client, users["upphandlare"])))
+    uid = f"case-{studied}-finding-pub_avtal-2026-03-10@{DOMAIN}"
+    assert set(found) == {f"case-{studied}-phase-forstudie-2026-03-02@{DOMAIN}", uid}
+    assert found[uid].decoded("dtstart") == date(2026, 3, 10)
+    assert str(found[uid]["summary"]) == (
+        f"PUB-avtal saknas – ärende {studied} Ärendehantering för bygglov"
+    )
+    assert "Källa: GDPR art. 28" in str(found[uid]["description"])
 
 
 def test_only_the_secrets_hash_is_stored(
