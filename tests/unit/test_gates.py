@@ -444,6 +444,7 @@ def test_checks_registry_names_the_known_checks() -> None:
         "mandate_covers_value",
         "amendment_within_limits",
         "sanctions_clear",
+        "suppliers_not_sanctioned",
     }
     assert all(check.fn.__doc__ for check in CHECKS.values())
     assert CHECKS["evidence_recorded"].evidence_param == "kind"
