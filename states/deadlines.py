@@ -203,8 +203,8 @@ def standstill_deadlines(
             last_day, explanation = standstill_status(
                 evidence, cast(StandstillParams, gate.parsed_params)
             )
-            if last_day is None:
-                return []
+            if last_day is None or case.phase_entered_on > last_day:
+                return []  # waiting for the court, or the phase began after the standstill
             return [
                 Deadline(
                     STANDSTILL_END,
