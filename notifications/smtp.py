@@ -7,8 +7,8 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from functools import lru_cache
 from email.message import EmailMessage
+from functools import lru_cache
 
 from notifications.settings import MailSettings, Security
 
