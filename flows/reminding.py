@@ -73,7 +73,16 @@ def remind(
         for item in result.skip:
             _record(uow, case, item, SKIPPED, [], at)
         for item in result.send:
-            _send(uow, definition, case, item, at, blocking if deadline.kind == PHASE else [], out)
+            _send(
+                uow,
+                definition,
+                case,
+                item,
+                today=today,
+                at=at,
+                blocking=blocking if deadline.kind == PHASE else [],
+                out=out,
+            )
     out.next_on = min(days, default=None)
     return out
 
@@ -83,6 +92,8 @@ def _send(
     definition: Definition,
     case: StoredCase,
     item: Planned,
+    *,
+    today: date,
     at: datetime,
     blocking: list[dict[str, str]],
     out: Reminded,
@@ -112,7 +123,9 @@ def _send(
                 "kind": item.kind,
                 "threshold": item.threshold,
                 "planned_on": item.on.isoformat(),
-                "days_left": item.days_left,
+                # from the day it goes out: negative when overdue (a late escalation says
+                # how late it really is)
+                "days_left": (d.due_on - today).days,
             },
             "blocking": blocking,
             "escalated_to": [ROLE_NAMES.get(r, r) for r in item.escalate_to],

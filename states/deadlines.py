@@ -129,8 +129,7 @@ def contract_deadlines(
         Deadline(
             NEW_PROCUREMENT_START,
             case.state,
-            f"Ny upphandling ska påbörjas ({months} månader före avtalets sista möjliga slut "
-            f"{last_end.isoformat()}; {source})",
+            f"Ny upphandling ska påbörjas (avtalet kan löpa till {last_end.isoformat()})",
             start_on,
             key=f"{NEW_PROCUREMENT_START}:{start_on.isoformat()}",
             action="Starta ett nytt upphandlingsärende för det som avtalet täcker.",

@@ -45,10 +45,6 @@ class Planned:
     def key(self) -> ItemKey:
         return (self.deadline.key, self.kind, self.threshold)
 
-    @property
-    def days_left(self) -> int:
-        return (self.deadline.due_on - self.on).days
-
 
 def working_day_on_or_before(day: date) -> date:
     while not is_working_day(day):

@@ -145,6 +145,10 @@ def test_sweeping_again_queues_nothing_twice(db: Database, users: dict[str, User
         before = last_outbox_id(db)
         second = run_sweep(db)
     assert first.escalated == 3 and first.cases == 3
+    # A late escalation says how late it really is, counted from the day it goes out.
+    for message in outbox_since(db, 0):
+        due_on = date.fromisoformat(message["ctx"]["deadline"]["due_on"])
+        assert message["ctx"]["reminder"]["days_left"] == (due_on - date(2027, 1, 20)).days < -20
     assert second == SweepReport()
     assert outbox_since(db, before) == []
     # Even when every case is made due again by hand, the unique keys hold.

@@ -60,7 +60,6 @@ def test_escalation_names_its_recipients_and_keys_are_distinct() -> None:
     escalation = next(p for p in items if p.kind == ESCALATION)
     assert escalation.escalate_to == ("kategoriledare",)
     assert escalation.notify == ("creator", "upphandlare")
-    assert escalation.days_left == -2
     assert len({p.key for p in items}) == 3
 
 
