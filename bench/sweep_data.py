@@ -13,6 +13,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import insert
 
+from bench.lifecycle_plan import ATTRIBUTES
 from flows.registry import load_seed_definitions
 from flows.users import add_user
 from states.clock import now
@@ -21,20 +22,6 @@ from store.migrate import upgrade
 from store.models import CaseRow, OutboxRow
 from store.uow import UnitOfWork
 
-ATTRIBUTES = {
-    "title": "Verksamhetssystem",
-    "organisation": "Socialförvaltningen",
-    "subcategory": "Verksamhetssystem",
-    "route": "annonserad",
-    "estimated_value_sek": 4_000_000,
-    "personal_data": False,
-    "citizen_facing": False,
-    "critical_service": False,
-    "uses_ai": False,
-    "cloud_service": True,
-    "consultants": False,
-    "hardware": False,
-}
 BATCH = 20_000
 
 
@@ -61,9 +48,9 @@ def fill_cases(db: Database, *, total: int, due: int) -> None:
             "definition_version": 1,
             "state": "behovsanalys",
             "title": f"Ärende {n}",
-            "organisation": "Socialförvaltningen",
-            "subcategory": "Verksamhetssystem",
-            "route": "annonserad",
+            "organisation": ATTRIBUTES["organisation"],
+            "subcategory": ATTRIBUTES["subcategory"],
+            "route": ATTRIBUTES["route"],
             "attributes": ATTRIBUTES,
             "created_by": creator.id,
             "created_at": entered,
