@@ -1,5 +1,5 @@
-"""`upphandla`: serve, db upgrade, user add, audit verify, definition check/load/docs,
-sanctions load/show."""
+"""`upphandla`: serve, sweep, worker, db upgrade, user add, audit verify, definition
+check/load/docs, sanctions load/show, outbox deliver/retry."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cli.common import fail, settings_db
 from cli.docs import docs_app
 from cli.outbox import outbox_app
 from cli.sanctions import sanctions_app
+from cli.schedules import sweep, worker
 from flows.settings import get_settings
 from states.definition import DefinitionError, parse_definition
 from states.errors import DomainError
@@ -164,27 +165,43 @@ def serve(
         bool, typer.Option("--demo", help="Läs in demoanvändare och demoärenden")
     ] = False,
 ) -> None:
-    """Starta motorn: migrerar databasen, läser in processdefinitionerna och startar API:t."""
+    """Starta motorn: migrerar databasen, läser in processdefinitionerna, startar API:t och
+    (utan PREFECT_API_URL) en egen Prefect-server med schemalagt svep och utskick."""
     import uvicorn
 
+    from cli.schedules import prepare_prefect, stopping_on_signals
     from cli.startup import prepare
 
     settings = get_settings()
-    db = settings_db()
-    try:
-        users = prepare(db, settings, demo=demo)
-    except DomainError as exc:
-        raise fail(f"Kan inte starta: {_describe(exc)}", 1) from None
-    except DefinitionError as exc:
-        raise fail(f"Kan inte starta: {exc}", 1) from None
-    if demo:
-        typer.echo("Demoanvändare (nya token vid varje start med --demo):")
-        for u in users:
-            typer.echo(f"  {u.role:<22} {u.name:<28} {u.token}")
-    from api.app import create_app
+    supervisor = prepare_prefect(settings)
+    with stopping_on_signals(supervisor.stop):
+        status = supervisor.start()
+        db = settings_db()
+        try:
+            users = prepare(db, settings, demo=demo)
+        except DomainError as exc:
+            raise fail(f"Kan inte starta: {_describe(exc)}", 1) from None
+        except DefinitionError as exc:
+            raise fail(f"Kan inte starta: {exc}", 1) from None
+        if demo:
+            typer.echo("Demoanvändare (nya token vid varje start med --demo):")
+            for u in users:
+                typer.echo(f"  {u.role:<22} {u.name:<28} {u.token}")
+        from api.app import create_app
 
-    typer.echo(f"upphandla lyssnar på http://{host}:{port}  (API-dokumentation: /docs)")
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+        web_app = create_app(settings, db)
+        web_app.state.prefect = status
+        typer.echo(f"upphandla lyssnar på http://{host}:{port}  (API-dokumentation: /docs)")
+        place = supervisor.place
+        if place.embedded:
+            typer.echo(f"Prefect-gränssnittet: {place.ui_url}  (startar i bakgrunden)")
+        else:
+            typer.echo(f"Prefect: {place.ui_url}  (scheman körs av `upphandla worker`, inte här)")
+        uvicorn.Server(uvicorn.Config(web_app, host=host, port=port, log_level="info")).run()
+
+
+app.command("sweep")(sweep)
+app.command("worker")(worker)
 
 
 if __name__ == "__main__":

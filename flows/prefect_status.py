@@ -13,6 +13,7 @@ import os
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 PrefectState = Literal["off", "starting", "ok", "down"]
@@ -35,18 +36,21 @@ class PrefectStatus:
     """The Prefect state of this process, kept current by `start()`'s polling thread.
 
     `expect_serving=True` when this process serves the deployments itself: then `ok` also needs
-    `serving(True)`. `fail()` marks it down for good (the server process or runner ended)."""
+    `serving(True)`. `alive()`, if given, tells whether the server process still runs; when it
+    has ended, or `fail()` is called (the runner ended), the state is `down` for good."""
 
     def __init__(
         self,
         api_url: str | None,
         *,
         expect_serving: bool = False,
+        alive: Callable[[], bool] | None = None,
         interval_starting: float = 0.5,
         interval: float = 5.0,
     ) -> None:
         self.api_url = api_url
         self._expect_serving = expect_serving
+        self._alive = alive
         self._intervals = (interval_starting, interval)
         self._lock = threading.Lock()
         self._healthy: bool | None = None  # None: not polled yet
@@ -83,6 +87,9 @@ class PrefectStatus:
 
     def poll(self) -> bool:
         """Ask the server once and record the answer."""
+        if self._alive is not None and not self._alive():
+            self.fail()
+            return False
         ok = self.api_url is not None and server_healthy(self.api_url)
         with self._lock:
             self._healthy = ok

@@ -1,0 +1,190 @@
+"""`upphandla sweep --now`, `upphandla worker`, and what `serve` needs to run Prefect beside the
+API (cli.supervisor).
+
+`sweep --now` runs one sweep through Prefect: on the server of PREFECT_API_URL if set, else on
+the embedded server of this data directory if a `serve` runs it, else on a temporary server
+that Prefect starts for this command. `worker` serves the sweep and delivery deployments
+against the server of PREFECT_API_URL (the at-scale setup) until SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from cli.common import fail
+from cli.supervisor import (
+    Supervisor,
+    prefect_place,
+    quiet_prefect_env,
+    running_embedded_server,
+    use_embedded_env,
+)
+from flows.prefect_status import server_healthy
+from flows.settings import Settings, get_settings
+
+WAIT_FOR_SERVER_SECONDS = 120.0
+
+
+class Stopped(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C does."""
+
+
+def prepare_prefect(settings: Settings) -> Supervisor:
+    """The supervisor for `serve`, with this process's Prefect environment set (before Prefect
+    is imported)."""
+    place = prefect_place(settings)
+    if place.embedded:
+        use_embedded_env(place)
+    else:
+        quiet_prefect_env()
+    return Supervisor(settings, place)
+
+
+@contextlib.contextmanager
+def stopping_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """Run the body until it ends, Ctrl-C or SIGTERM; then `stop()`, once, while further
+    signals only say that it is stopping."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    def on_again(signum: int, frame: FrameType | None) -> None:
+        typer.echo("Stänger redan ned …", err=True)
+
+    previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGTERM,)}
+    try:
+        yield
+    except (KeyboardInterrupt, Stopped):
+        pass
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_again)
+        typer.echo("Stänger ned upphandla …", err=True)
+        try:
+            stop()
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Whatever Prefect (or a server it starts) writes to standard output goes to standard
+    error meanwhile, so that standard output carries only this command's answer."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def sweep(
+    now_: Annotated[bool, typer.Option("--now", help="Svep nu (genom Prefect)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=10_000, help="Ärenden per omgång")
+    ] = 200,
+) -> None:
+    """Kör ett svep nu: påminnelser, eskaleringar, tidsstyrda övergångar och omprövade grindar
+    för de ärenden som står på tur. Schemalagda svep kör `serve` och `worker` själva."""
+    if not now_:
+        raise fail(
+            "Ange --now för att svepa nu. Schemalagda svep körs av `upphandla serve` "
+            "(eller `upphandla worker`).",
+            2,
+        )
+    settings = get_settings()
+    quiet_prefect_env()
+    if not os.environ.get("PREFECT_API_URL"):
+        place = prefect_place(settings)
+        assert place.home is not None
+        place.home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(place.home)
+        running = running_embedded_server(settings)
+        if running is not None:
+            os.environ["PREFECT_API_URL"] = running
+        else:
+            os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
+            typer.echo(
+                "Ingen Prefect-server kör; Prefect startar en tillfällig (10–20 s) …", err=True
+            )
+    from cli.common import settings_db
+    from store.migrate import upgrade
+
+    db = settings_db()
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    with _stdout_to_stderr():
+        from flows.orchestration import sweep_flow
+
+        try:
+            report = asyncio.run(sweep_flow(batch_size=batch_size))
+        except Exception as exc:  # noqa: BLE001 - the run's log is in Prefect
+            raise fail(f"Svepet misslyckades: {exc}", 1) from None
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    typer.echo(
+        f"Svepet är klart: {report['cases']} ärenden gicks igenom; "
+        f"{report['enqueued']} påminnelser och {report['escalated']} eskaleringar köades, "
+        f"{report['transitions']} tidsstyrda övergångar, {report['findings']} nya och "
+        f"{report['findings_closed']} stängda avvikelser, {report['errors']} fel."
+    )
+    if report["errors"]:
+        raise typer.Exit(1)
+
+
+def worker() -> None:
+    """Kör de schemalagda flödena (svep och utskick) mot Prefect-servern i PREFECT_API_URL,
+    tills SIGTERM eller Ctrl-C. API:t körs separat (`upphandla serve`)."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        raise fail(
+            "PREFECT_API_URL saknas: ange Prefect-serverns adress, t.ex. "
+            "PREFECT_API_URL=http://prefect.example.se:4200/api. Utan egen Prefect-server kör "
+            "`upphandla serve` både API:t och schemana.",
+            2,
+        )
+    quiet_prefect_env()
+    settings = get_settings()
+    deadline = time.monotonic() + WAIT_FOR_SERVER_SECONDS
+    while not server_healthy(api_url):
+        if time.monotonic() > deadline:
+            raise fail(f"Prefect-servern på {api_url} svarar inte.", 1)
+        time.sleep(1)
+    from flows.orchestration import DeploymentServer, deployments
+
+    server = DeploymentServer(
+        deployments(settings),
+        name=f"upphandla-worker-{socket.gethostname()}-{os.getpid()}",
+        pause_on_shutdown=False,  # other workers may go on serving the same deployments
+        on_serving=lambda: typer.echo(
+            f"upphandla worker kör svep var {settings.sweep_interval_seconds}:e sekund och "
+            f"utskick var {settings.delivery_interval_seconds}:e sekund mot {api_url}.",
+            err=True,
+        ),
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    typer.echo("upphandla worker har stoppats.", err=True)

@@ -1,0 +1,274 @@
+"""Prefect orchestration: the scheduled sweep and outbox delivery as thin async flows around the
+plain functions the API and the tests call (flows.sweep, flows.delivery).
+
+- `sweep_flow`: one flow run per sweep; one task run per batch of due cases (never per case).
+- `deliver_flow`: delivery passes until a pass finds less than a full batch due (at most
+  `max_passes`), one task run per pass.
+- `deployments(settings)`: both flows as deployments on the intervals of the settings.
+- `DeploymentServer`: serves deployments with a Prefect Runner on an event loop of its own, in
+  whichever thread calls `run()` (cli.supervisor runs it in a background thread, `upphandla
+  worker` in the main thread); `stop()` may be called from any thread.
+
+Exactly-once is the database's job (the case row lock and unique reminder keys, the outbox
+lease), not Prefect's: no Prefect caching, transactions or task retries here. The blocking
+database work runs in a worker thread, so the flow's event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio.to_thread
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.registry import Registry
+from flows.settings import Settings, get_settings
+from flows.sweep import SweepReport, due_case_batches, sweep_cases
+from states.clock import STOCKHOLM, now
+from store.db import Database, open_database
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.runner import Runner
+
+    from flows.delivery import DeliveryReport
+
+log = logging.getLogger("upphandla.orchestration")
+T = TypeVar("T")
+
+SWEEP_FLOW = "sweep"
+DELIVERY_FLOW = "deliver-outbox"
+DEPLOYMENT = "upphandla"
+SCHEDULE_ANCHOR = datetime(2026, 1, 1, tzinfo=STOCKHOLM)
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+
+
+def _open(database_url: str | None) -> Database:
+    settings = get_settings()
+    return open_database(
+        database_url or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+
+
+# -- the sweep --------------------------------------------------------------------------------
+
+
+@task(name="sweep-batch", task_run_name="sweep-batch-{number}", cache_policy=NO_CACHE)
+async def sweep_batch(
+    db: Database, ids: list[int], *, registry: Registry, at: datetime, number: int
+) -> SweepReport:
+    """Sweep one batch of due cases (each case in a unit of work of its own)."""
+    return await _in_thread(sweep_cases, db, ids, registry=registry, at=at)
+
+
+@flow(
+    name=SWEEP_FLOW,
+    description="Påminnelser, eskaleringar, tidsstyrda övergångar och "
+    "omprövade grindar för de ärenden som står på tur.",
+)
+async def sweep_flow(database_url: str | None = None, batch_size: int = 200) -> dict[str, int]:
+    """One sweep as of now: every due case, batch by batch. Returns the summed report."""
+    db = await _in_thread(_open, database_url)
+    try:
+        registry = Registry()
+        at = now()
+        batches: Iterator[list[int]] = due_case_batches(db, at=at, batch_size=batch_size)
+        report = SweepReport()
+        number = 0
+        while (ids := await _in_thread(next, batches, None)) is not None:
+            number += 1
+            report += await sweep_batch(db, ids, registry=registry, at=at, number=number)
+    finally:
+        await _in_thread(db.dispose)
+    result = report.as_dict()
+    get_run_logger().info(
+        "Svepet är klart: %s ärenden i %s omgångar; %s påminnelser köade, %s eskaleringar, "
+        "%s övergångar, %s nya och %s stängda avvikelser, %s fel.",
+        result["cases"], number, result["enqueued"], result["escalated"],
+        result["transitions"], result["findings"], result["findings_closed"], result["errors"],
+    )  # fmt: skip
+    return result
+
+
+# -- outbox delivery --------------------------------------------------------------------------
+
+
+def _deliver_pass(db: Database, batch_size: int) -> DeliveryReport:
+    from flows.delivery import deliver_with_settings
+
+    return deliver_with_settings(db, batch_size=batch_size)
+
+
+def _counts(report: Any) -> dict[str, int]:
+    return {k: v for k, v in asdict(report).items() if isinstance(v, int)}
+
+
+@task(name="delivery-pass", task_run_name="delivery-pass-{number}", cache_policy=NO_CACHE)
+async def delivery_pass(db: Database, *, batch_size: int, number: int) -> dict[str, int]:
+    """One delivery pass: claim up to `batch_size` due messages, send them, record each."""
+    return _counts(await _in_thread(_deliver_pass, db, batch_size))
+
+
+@flow(name=DELIVERY_FLOW, description="Skickar de e-postmeddelanden i utkorgen som står på tur.")
+async def deliver_flow(
+    database_url: str | None = None, batch_size: int = 100, max_passes: int = 20
+) -> dict[str, int]:
+    """Delivery passes until one handles less than a full batch, or `max_passes` have run.
+    Returns the summed counts and the number of passes."""
+    db = await _in_thread(_open, database_url)
+    totals: dict[str, int] = {}
+    passes = 0
+    try:
+        while passes < max_passes:
+            passes += 1
+            counts = await delivery_pass(db, batch_size=batch_size, number=passes)
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+            if sum(counts.values()) < batch_size:
+                break
+    finally:
+        await _in_thread(db.dispose)
+    get_run_logger().info(
+        "Utkorgen: %s skickade, %s försöks igen senare, %s gav upp (%s varv).",
+        totals.get("sent", 0), totals.get("retried", 0), totals.get("dead", 0), passes,
+    )  # fmt: skip
+    return {**totals, "passes": passes}
+
+
+# -- deployments and serving them -------------------------------------------------------------
+
+
+def deployments(settings: Settings) -> list[RunnerDeployment]:
+    """The sweep and delivery deployments, on the intervals of `settings`. Call it outside a
+    running event loop."""
+    return [
+        _deployment(sweep_flow, settings.sweep_interval_seconds),
+        _deployment(deliver_flow, settings.delivery_interval_seconds),
+    ]
+
+
+def _deployment(to_deploy: Any, seconds: int) -> RunnerDeployment:
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Interval
+    from prefect.types.entrypoint import EntrypointType
+
+    made = to_deploy.to_deployment(
+        name=DEPLOYMENT,
+        # A fixed anchor: the same times after every restart, whichever worker registers it.
+        schedule=Interval(
+            timedelta(seconds=seconds), anchor_date=SCHEDULE_ANCHOR, timezone="Europe/Stockholm"
+        ),
+        tags=["upphandla"],
+        # Found by module, not by file: independent of the working directory.
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    assert isinstance(made, RunnerDeployment), "deployments() runs outside an event loop"
+    return made
+
+
+def flush_prefect(timeout: float = 5.0) -> None:
+    """Send the logs and events Prefect still holds now, and send no more logs to its API:
+    call it after the runner stopped and before the server stops. Otherwise, at interpreter
+    exit, Prefect waits for a server that is gone (a minute of connection retries)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogHandler, APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=timeout)
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for each in loggers:
+        if isinstance(each, logging.Logger):
+            for handler in list(each.handlers):
+                if isinstance(handler, APILogHandler):
+                    each.removeHandler(handler)
+
+
+class DeploymentServer:
+    """Serves deployments with a Prefect Runner: `run()` blocks in the calling thread (on an
+    event loop of its own) until `stop()` is called from any thread, or, in the main thread, a
+    SIGINT or SIGTERM arrives. The runner starts each flow run as a subprocess and stops them
+    when it stops."""
+
+    def __init__(
+        self,
+        deployments: Sequence[RunnerDeployment],
+        *,
+        name: str,
+        pause_on_shutdown: bool,
+        on_serving: Callable[[], None] | None = None,
+    ) -> None:
+        self._deployments = list(deployments)
+        self._name = name
+        self._pause_on_shutdown = pause_on_shutdown
+        self._on_serving = on_serving
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._runner: Runner | None = None
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._stop_scheduled = False
+        self.serving = threading.Event()  # set once the deployments are registered
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from prefect.runner import Runner
+
+        with self._lock:
+            if self._stopping:
+                return
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self.stop)
+        runner = Runner(name=self._name, pause_on_shutdown=self._pause_on_shutdown)
+        for deployment in self._deployments:
+            await runner.aadd_deployment(deployment)
+        self._runner = runner
+        self.serving.set()
+        if self._on_serving is not None:
+            self._on_serving()
+        await runner.start()  # in the main thread it installs its own SIGTERM handler
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._shutdown)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+    def _shutdown(self) -> None:
+        if self._runner is None:  # still registering the deployments
+            if self._task is not None:
+                self._task.cancel()
+        elif not self._stop_scheduled:
+            self._stop_scheduled = True
+            asyncio.ensure_future(self._stop_runner(self._runner))
+
+    async def _stop_runner(self, runner: Runner) -> None:
+        for _ in range(200):  # between registering and starting: wait for the start
+            if runner.started or self._task is None or self._task.done():
+                break
+            await asyncio.sleep(0.05)
+        if runner.started and not runner.stopping:
+            runner.stopping = True
+            await runner.astop()  # cancels the runs in flight, ends `start`
+        elif not runner.started and self._task is not None:
+            self._task.cancel()
