@@ -26,6 +26,7 @@ from flows.delivery import DeliveryReport, deliver_with_settings
 from flows.settings import get_settings
 from notifications.render import render
 from notifications.smtp import SmtpConfigError
+from reminder_samples import escalation_context, reminder_context
 from store.casestore import insert_outbox
 from store.db import Database
 from store.models import OutboxRow
@@ -41,53 +42,6 @@ SUMMARY = "Systemsäkerhetsanalys ska vara klar – ärende 12 Verksamhetssystem
 OWNER = ["bestallare@example.se"]
 ESCALATED = ["bestallare@example.se", "kategoriledare@example.se"]
 _numbers = itertools.count(1)
-
-
-def reminder_context() -> dict[str, Any]:
-    """Exactly what the sweep writes for a reminder 14 days before the due date."""
-    return {
-        "case_id": 12,
-        "case_title": "Verksamhetssystem för hemtjänst",
-        "deadline": {
-            "key": "phase:ssa:2026-11-02",
-            "kind": "phase",
-            "phase": "ssa",
-            "phase_title": "Systemsäkerhetsanalys",
-            "title": "Systemsäkerhetsanalys ska vara klar",
-            "due_on": "2026-12-17",
-            "action": "Gör klart det som krävs för att lämna fasen Systemsäkerhetsanalys.",
-            "rule": "Kommunens mål är att fasen Systemsäkerhetsanalys är klar inom 45 dagar.",
-            "source": "Processdefinitionens måltider",
-        },
-        "reminder": {
-            "kind": "reminder",
-            "threshold": 14,
-            "planned_on": "2026-12-03",
-            "days_left": 14,
-        },
-        "blocking": [
-            {
-                "gate": "ssa_approved",
-                "message": "SSA ska vara godkänd av informationssäkerhetssamordnaren",
-                "source": "§ 9.2.9",
-            }
-        ],
-        "escalated_to": [],
-    }
-
-
-def escalation_context() -> dict[str, Any]:
-    """Three working days after the due date (Thursday 17 → Tuesday 22 December)."""
-    return {
-        **reminder_context(),
-        "reminder": {
-            "kind": "escalation",
-            "threshold": 3,
-            "planned_on": "2026-12-22",
-            "days_left": -5,
-        },
-        "escalated_to": ["Kategoriledare IT & Telekom"],
-    }
 
 
 # -- a real SMTP server on loopback ----------------------------------------------------------------

@@ -5,47 +5,18 @@ alarm the day before."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
 
 import icalendar
 import pytest
 from freezegun import freeze_time
 
 from notifications.ics import calendar_bytes, deadline_event, event_uid, ics_for
+from reminder_samples import reminder_context, with_deadline
 from states.deadlines import Deadline
 
 DOMAIN = "testkommunen.se"
 BASE_URL = "https://upphandla.testkommunen.se/"
 T0 = datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)
-
-
-def context(**deadline_changes: Any) -> dict[str, Any]:
-    return {
-        "case_id": 12,
-        "case_title": "Verksamhetssystem för hemtjänst",
-        "deadline": {
-            "key": "phase:ssa:2026-11-02",
-            "kind": "phase",
-            "phase": "ssa",
-            "phase_title": "Systemsäkerhetsanalys",
-            "title": "Systemsäkerhetsanalys ska vara klar",
-            "due_on": "2026-12-17",
-            "action": "Gör klart det som krävs för att lämna fasen Systemsäkerhetsanalys.",
-            "rule": "Kommunens mål är att fasen Systemsäkerhetsanalys är klar inom 45 dagar.",
-            "source": "Processdefinitionens måltider",
-            **deadline_changes,
-        },
-        "reminder": {
-            "kind": "reminder",
-            "threshold": 14,
-            "planned_on": "2026-12-03",
-            "days_left": 14,
-        },
-        "blocking": [
-            {"gate": "ssa_approved", "message": "SSA ska vara godkänd", "source": "§ 9.2.9"}
-        ],
-        "escalated_to": [],
-    }
 
 
 def parse(data: bytes) -> icalendar.Calendar:
@@ -55,7 +26,7 @@ def parse(data: bytes) -> icalendar.Calendar:
 
 def test_a_reminder_attachment_is_one_all_day_event_on_the_due_date() -> None:
     with freeze_time(T0):
-        data = ics_for("deadline_reminder", context(), domain=DOMAIN, base_url=BASE_URL)
+        data = ics_for("deadline_reminder", reminder_context(), domain=DOMAIN, base_url=BASE_URL)
     assert data is not None
     assert data.startswith(b"BEGIN:VCALENDAR\r\n")
     calendar = parse(data)
@@ -79,7 +50,7 @@ def test_a_reminder_attachment_is_one_all_day_event_on_the_due_date() -> None:
         "Ärende 12: Verksamhetssystem för hemtjänst",
         "Frist: Systemsäkerhetsanalys ska vara klar",
         "Att göra: Gör klart det som krävs för att lämna fasen Systemsäkerhetsanalys.",
-        "– SSA ska vara godkänd (§ 9.2.9)",
+        "– SSA ska vara godkänd av informationssäkerhetssamordnaren (§ 9.2.9)",
         "Varför: Kommunens mål är att fasen Systemsäkerhetsanalys är klar inom 45 dagar.",
         "Källa: Processdefinitionens måltider",
         "Ärendet: https://upphandla.testkommunen.se/api/cases/12",
@@ -91,14 +62,16 @@ def test_a_reminder_attachment_is_one_all_day_event_on_the_due_date() -> None:
 
 
 def test_the_escalation_carries_the_same_event_and_other_templates_none() -> None:
-    reminder = ics_for("deadline_reminder", context(), domain=DOMAIN, base_url=BASE_URL)
-    escalation = ics_for("deadline_escalation", context(), domain=DOMAIN, base_url=BASE_URL)
+    reminder = ics_for("deadline_reminder", reminder_context(), domain=DOMAIN, base_url=BASE_URL)
+    escalation = ics_for(
+        "deadline_escalation", reminder_context(), domain=DOMAIN, base_url=BASE_URL
+    )
     assert reminder is not None and escalation is not None
     [first] = parse(reminder).walk("VEVENT")
     [second] = parse(escalation).walk("VEVENT")
     assert str(first["uid"]) == str(second["uid"])
     assert first.decoded("dtstart") == second.decoded("dtstart")
-    assert ics_for("case_advanced", context(), domain=DOMAIN, base_url=BASE_URL) is None
+    assert ics_for("case_advanced", reminder_context(), domain=DOMAIN, base_url=BASE_URL) is None
 
 
 def test_the_uid_is_stable_per_case_and_deadline_key_and_safe_in_any_calendar() -> None:
@@ -114,9 +87,9 @@ def test_the_uid_is_stable_per_case_and_deadline_key_and_safe_in_any_calendar() 
 
 
 def test_an_update_of_the_same_deadline_key_keeps_its_uid_and_moves_the_event() -> None:
-    before = ics_for("deadline_reminder", context(), domain=DOMAIN, base_url=BASE_URL)
+    before = ics_for("deadline_reminder", reminder_context(), domain=DOMAIN, base_url=BASE_URL)
     after = ics_for(
-        "deadline_reminder", context(due_on="2026-12-21"), domain=DOMAIN, base_url=BASE_URL
+        "deadline_reminder", with_deadline(due_on="2026-12-21"), domain=DOMAIN, base_url=BASE_URL
     )
     assert before is not None and after is not None
     [old] = parse(before).walk("VEVENT")
@@ -127,7 +100,9 @@ def test_an_update_of_the_same_deadline_key_keeps_its_uid_and_moves_the_event() 
 
 def test_special_characters_survive_the_round_trip() -> None:
     tricky = "Avtal; ”kommatecken”, snedstreck \\ och\nny rad <b>"
-    data = ics_for("deadline_reminder", context(title=tricky), domain=DOMAIN, base_url=BASE_URL)
+    data = ics_for(
+        "deadline_reminder", with_deadline(title=tricky), domain=DOMAIN, base_url=BASE_URL
+    )
     assert data is not None
     [event] = parse(data).walk("VEVENT")
     assert str(event["summary"]).startswith(tricky)
@@ -154,7 +129,7 @@ def test_a_deadline_of_the_domain_becomes_the_same_event_as_in_the_mail() -> Non
             base_url=BASE_URL,
         )
         feed = calendar_bytes([event], feed=True)
-        mail = ics_for("deadline_reminder", context(), domain=DOMAIN, base_url=BASE_URL)
+        mail = ics_for("deadline_reminder", reminder_context(), domain=DOMAIN, base_url=BASE_URL)
     assert mail is not None
     [from_feed] = parse(feed).walk("VEVENT")
     [from_mail] = parse(mail).walk("VEVENT")
@@ -168,7 +143,7 @@ def test_a_deadline_of_the_domain_becomes_the_same_event_as_in_the_mail() -> Non
 
 @pytest.mark.parametrize("missing", ["key", "due_on", "title"])
 def test_a_deadline_without_its_key_date_or_title_is_refused(missing: str) -> None:
-    broken = context()
+    broken = reminder_context()
     del broken["deadline"][missing]
     with pytest.raises(KeyError):
         ics_for("deadline_reminder", broken, domain=DOMAIN, base_url=BASE_URL)

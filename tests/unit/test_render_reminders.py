@@ -10,59 +10,10 @@ import pytest
 from jinja2 import UndefinedError
 
 from notifications.render import Rendered, render
+from reminder_samples import RULE, escalation_context, reminder_context
 
 BASE_URL = "https://upphandla.example.se/"
 CASE_URL = "https://upphandla.example.se/api/cases/12"
-RULE = "Kommunens mål är att fasen Systemsäkerhetsanalys är klar inom 45 dagar."
-
-
-def reminder_context(**changes: Any) -> dict[str, Any]:
-    """The context the sweep writes for a reminder (14 days before the due date)."""
-    context: dict[str, Any] = {
-        "case_id": 12,
-        "case_title": "Verksamhetssystem för hemtjänst",
-        "deadline": {
-            "key": "phase:ssa:2026-11-02",
-            "kind": "phase",
-            "phase": "ssa",
-            "phase_title": "Systemsäkerhetsanalys",
-            "title": "Systemsäkerhetsanalys ska vara klar",
-            "due_on": "2026-12-17",
-            "action": "Gör klart det som krävs för att lämna fasen Systemsäkerhetsanalys.",
-            "rule": RULE,
-            "source": "Processdefinitionens måltider",
-        },
-        "reminder": {
-            "kind": "reminder",
-            "threshold": 14,
-            "planned_on": "2026-12-03",
-            "days_left": 14,
-        },
-        "blocking": [
-            {
-                "gate": "ssa_approved",
-                "message": "SSA ska vara godkänd av informationssäkerhetssamordnaren",
-                "source": "§ 9.2.9",
-            }
-        ],
-        "escalated_to": [],
-    }
-    context.update(changes)
-    return context
-
-
-def escalation_context(**changes: Any) -> dict[str, Any]:
-    """The context of an escalation five days after the due date, three working days late."""
-    escalation: dict[str, Any] = {
-        "reminder": {
-            "kind": "escalation",
-            "threshold": 3,
-            "planned_on": "2026-12-22",
-            "days_left": -5,
-        },
-        "escalated_to": ["Kategoriledare IT & Telekom"],
-    }
-    return reminder_context(**{**escalation, **changes})
 
 
 def both(rendered: Rendered) -> list[str]:
