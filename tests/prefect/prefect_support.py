@@ -1,0 +1,223 @@
+"""Helpers for the tests in tests/prefect (imported as `prefect_support`; tests/prefect is put
+on sys.path by its conftest): a real SMTP server's inbox, polling, and the processes a test
+starts, read from /proc (Linux)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+# -- a real SMTP server on loopback -----------------------------------------------------------
+
+
+@dataclass
+class Inbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 2.0.0 Mottaget"
+
+    def texts(self) -> list[str]:
+        """Subject and every text part of each message, as one string per message."""
+        out = []
+        for message in list(self.messages):
+            parts = [str(message["Subject"])]
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    parts.append(str(part.get_content()))
+            out.append("\n".join(parts))
+        return out
+
+    def mentioning(self, text: str) -> list[str]:
+        return [t for t in self.texts() if text in t]
+
+
+@dataclass
+class Smtp:
+    port: int
+    inbox: Inbox
+
+    def env(self) -> dict[str, str]:
+        return {
+            "UPPHANDLA_SMTP_HOST": "127.0.0.1",
+            "UPPHANDLA_SMTP_PORT": str(self.port),
+            "UPPHANDLA_SMTP_SECURITY": "none",
+            "UPPHANDLA_SMTP_SENDER": "upphandla@testkommunen.se",
+        }
+
+
+# -- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(
+    what: str, probe: Callable[[], T | None], *, timeout: float = 120, every: float = 0.2
+) -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def get_json(url: str, timeout: float = 2.0) -> Any | None:
+    """The JSON body of a GET, or None if nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            return json.load(answer)
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    state: str
+    rss_kb: int
+    command: str
+
+
+def processes() -> dict[int, Proc]:
+    """Every process on the machine, from /proc (Linux)."""
+    table: dict[int, Proc] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        rss = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+            0,
+        )
+        pid = int(entry.name)
+        table[pid] = Proc(
+            pid, int(fields[1]), int(fields[2]), int(fields[3]), fields[0], rss, command
+        )
+    return table
+
+
+def descendants(root: int) -> dict[int, Proc]:
+    """`root` and every process below it."""
+    table = processes()
+    found = {root} if root in table else set()
+    grew = True
+    while grew:
+        grew = False
+        for proc in table.values():
+            if proc.ppid in found and proc.pid not in found:
+                found.add(proc.pid)
+                grew = True
+    return {pid: table[pid] for pid in found}
+
+
+def living_in_sessions(sessions: set[int]) -> list[Proc]:
+    """Processes (not zombies) in any of these sessions."""
+    return [p for p in processes().values() if p.sid in sessions and p.state != "Z"]
+
+
+@dataclass
+class Started:
+    """A command started by a test in a session of its own; its output goes to `log`."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def sessions(self) -> set[int]:
+        """The sessions of this process and everything it started."""
+        return {p.sid for p in descendants(self.pid).values()} | {self.pid}
+
+    def kill_all(self) -> None:
+        """Teardown: SIGKILL whatever of it is still there."""
+        for sid in self.sessions():
+            for proc in living_in_sessions({sid}):
+                try:
+                    os.kill(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def start(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Started:
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Started(process, log)
+
+
+def upphandla(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli.main", *args]
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """The test run's environment for a child process: tests/ not on the path, no Prefect
+    server of the test run, the project importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def showing_log(*started: Started) -> Iterator[None]:
+    """On a failed assertion, show the end of each process's output."""
+    try:
+        yield
+    except AssertionError as exc:
+        tails = "\n".join(f"--- {s.log.name} ---\n{s.output()[-6000:]}" for s in started)
+        raise AssertionError(f"{exc}\n{tails}") from exc
