@@ -273,7 +273,8 @@ class Supervisor:
             deployment_server.stop()
         if self._thread is not None:
             self._thread.join(timeout=45)
-        _stop_children()
+        server_process = self.server.process if self.server is not None else None
+        _stop_children({server_process.pid} if server_process is not None else set())
         if "flows.orchestration" in sys.modules:
             from flows.orchestration import flush_prefect
 
@@ -283,17 +284,38 @@ class Supervisor:
         self.status.stop()
 
 
-def _stop_children(timeout: float = 10.0) -> None:
-    """Flow-run subprocesses the runner left behind (normally none)."""
-    import multiprocessing
+def _children(spare: set[int]) -> list[int]:
+    """This process's child processes (Linux: from /proc), except those in `spare`."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.parent.name)
+        if int(fields[1]) == me and fields[0] != "Z" and pid not in spare:
+            found.append(pid)
+    return found
 
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    for child in children:
-        child.join(timeout)
-        if child.is_alive():
-            child.kill()
+
+def _stop_children(spare: set[int], timeout: float = 10.0) -> None:
+    """Flow-run subprocesses that the runner left behind (normally none): SIGTERM, then
+    SIGKILL after `timeout`. The server child (in `spare`) is stopped on its own."""
+    if not Path("/proc/self/stat").exists():
+        return
+    children = _children(spare)
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while children and time.monotonic() < deadline:
+        time.sleep(0.1)
+        children = [pid for pid in children if pid in _children(spare)]
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _say(message: str) -> None:
