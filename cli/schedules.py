@@ -142,14 +142,14 @@ def sweep(
             raise fail(f"Svepet misslyckades: {exc}", 1) from None
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
-        return
-    typer.echo(
-        f"Svepet är klart: {report['cases']} ärenden gicks igenom; "
-        f"{report['enqueued']} påminnelser och {report['escalated']} eskaleringar köades, "
-        f"{report['transitions']} tidsstyrda övergångar, {report['findings']} nya och "
-        f"{report['findings_closed']} stängda avvikelser, {report['errors']} fel."
-    )
-    if report["errors"]:
+    else:
+        typer.echo(
+            f"Svepet är klart: {report['cases']} ärenden gicks igenom; "
+            f"{report['enqueued']} påminnelser och {report['escalated']} eskaleringar köades, "
+            f"{report['transitions']} tidsstyrda övergångar, {report['findings']} nya och "
+            f"{report['findings_closed']} stängda avvikelser, {report['errors']} fel."
+        )
+    if report["errors"]:  # those cases are tried again in an hour
         raise typer.Exit(1)
 
 
