@@ -30,6 +30,7 @@ import anyio.to_thread
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.delivery import DeliveryReport, deliver_with_settings
 from flows.registry import Registry
 from flows.settings import Settings, get_settings
 from flows.sweep import SweepReport, due_case_batches, sweep_cases
@@ -40,9 +41,7 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.runner import Runner
 
-    from flows.delivery import DeliveryReport
 
-log = logging.getLogger("upphandla.orchestration")
 T = TypeVar("T")
 
 SWEEP_FLOW = "sweep"
@@ -94,7 +93,7 @@ async def sweep_flow(database_url: str | None = None, batch_size: int = 200) -> 
         await _in_thread(db.dispose)
     result = report.as_dict()
     get_run_logger().info(
-        "Svepet är klart: %s ärenden i %s omgångar; %s påminnelser köade, %s eskaleringar, "
+        "Svepet är klart: %s ärenden, %s omgång(ar); %s påminnelser köade, %s eskaleringar, "
         "%s övergångar, %s nya och %s stängda avvikelser, %s fel.",
         result["cases"], number, result["enqueued"], result["escalated"],
         result["transitions"], result["findings"], result["findings_closed"], result["errors"],
@@ -105,20 +104,14 @@ async def sweep_flow(database_url: str | None = None, batch_size: int = 200) -> 
 # -- outbox delivery --------------------------------------------------------------------------
 
 
-def _deliver_pass(db: Database, batch_size: int) -> DeliveryReport:
-    from flows.delivery import deliver_with_settings
-
-    return deliver_with_settings(db, batch_size=batch_size)
-
-
-def _counts(report: Any) -> dict[str, int]:
+def _counts(report: DeliveryReport) -> dict[str, int]:
     return {k: v for k, v in asdict(report).items() if isinstance(v, int)}
 
 
 @task(name="delivery-pass", task_run_name="delivery-pass-{number}", cache_policy=NO_CACHE)
 async def delivery_pass(db: Database, *, batch_size: int, number: int) -> dict[str, int]:
     """One delivery pass: claim up to `batch_size` due messages, send them, record each."""
-    return _counts(await _in_thread(_deliver_pass, db, batch_size))
+    return _counts(await _in_thread(deliver_with_settings, db, batch_size=batch_size))
 
 
 @flow(name=DELIVERY_FLOW, description="Skickar de e-postmeddelanden i utkorgen som står på tur.")
