@@ -171,7 +171,7 @@ def worker() -> None:
         if time.monotonic() > deadline:
             raise fail(f"Prefect-servern på {api_url} svarar inte.", 1)
         time.sleep(1)
-    from flows.orchestration import DeploymentServer, deployments
+    from flows.orchestration import DeploymentServer, deployments, flush_prefect
 
     server = DeploymentServer(
         deployments(settings),
@@ -187,4 +187,6 @@ def worker() -> None:
         server.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        flush_prefect()
     typer.echo("upphandla worker har stoppats.", err=True)
