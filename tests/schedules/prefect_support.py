@@ -1,4 +1,4 @@
-"""Helpers for the tests in tests/prefect (imported as `prefect_support`; tests/prefect is put
+"""Helpers for the tests in tests/schedules (imported as `prefect_support`; tests/schedules is put
 on sys.path by its conftest): a real SMTP server's inbox, polling, and the processes a test
 starts, read from /proc (Linux)."""
 
