@@ -3,6 +3,7 @@ under their unique key and queued in the outbox in the caller's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,8 +49,10 @@ def remind(
     *,
     today: date,
     at: datetime,
-    blocking: list[dict[str, str]],
+    blocking: Callable[[], list[dict[str, str]]],
 ) -> Reminded:
+    """Queue what is due today of the deadlines' reminders. `blocking()` says what still
+    blocks leaving the phase; it is asked only when a phase reminder goes out."""
     out = Reminded()
     rules = definition.reminders
     if rules is None:
@@ -80,7 +83,7 @@ def remind(
                 item,
                 today=today,
                 at=at,
-                blocking=blocking if deadline.kind == PHASE else [],
+                blocking=blocking() if deadline.kind == PHASE else [],
                 out=out,
             )
     out.next_on = min(days, default=None)

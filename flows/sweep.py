@@ -33,6 +33,7 @@ from flows.reminding import remind
 from states import rechecks
 from states.case import CaseSnapshot, Evidence
 from states.clock import STOCKHOLM, local_date, now
+from states.deadlines import Deadline
 from states.definition import Definition, parse_definition
 from states.engine import preview
 from states.errors import DomainError, TransitionRefused
@@ -121,47 +122,28 @@ def sweep_case(db: Database, case_id: int, *, registry: Registry, at: datetime) 
             return SweepReport()  # swept already, by a sweep running at the same time
         definition, _ = registry.get(uow, case.definition_key, case.definition_version)
         today = local_date(at)
-        transitions = 0
         evidence = evidence_of(fetch_evidence(uow.s, case.id))
-        for trigger in definition.triggers_from(case.state):
-            kind = trigger.fires_after
-            if kind is None or not any(
-                d.kind == kind and today > d.due_on
-                for d in deadlines_of(definition, case, evidence)
-            ):
-                continue
-            try:
-                advance(
-                    uow,
-                    registry=registry,
-                    actor=Actor.system(),
-                    case_id=case.id,
-                    trigger=trigger.id,
-                )
-            except TransitionRefused as exc:
-                log.info("sweep: timer %s on case %s refused: %s", trigger.id, case.id, exc.detail)
-                continue
-            transitions += 1
+        transitions = _fire_timers(uow, registry, definition, case, evidence, today)
+        if transitions:
             case = fetch_case(uow.s, case_id, for_update=True)
-            break
         read_version = case.row_version
-        evidence = evidence_of(fetch_evidence(uow.s, case.id))
         snap = with_context(uow.s, snapshot(case), evidence, today)
         found = sync_findings(
             uow, case, rechecks.findings(definition, snap, evidence, today), at=at
         )
-        deadlines = deadlines_of(definition, case, evidence) + [
-            rechecks.finding_deadline(case.state, finding, opened_on)
-            for finding, opened_on in found.open_since.values()
-        ]
+        deadlines = deadlines_of(definition, case, evidence)
         reminded = remind(
             uow,
             definition,
             case,
-            deadlines,
+            deadlines
+            + [
+                rechecks.finding_deadline(case.state, finding, opened_on)
+                for finding, opened_on in found.open_since.values()
+            ],
             today=today,
             at=at,
-            blocking=_blocking(definition, snap, evidence, today),
+            blocking=lambda: _blocking(definition, snap, evidence, today),
         )
         if reminded.queued:
             audit.append(
@@ -178,7 +160,8 @@ def sweep_case(db: Database, case_id: int, *, registry: Registry, at: datetime) 
                     "reminders": reminded.queued,
                 },
             )
-        case.next_sweep_at = _next_sweep(definition, case, evidence, reminded.next_on, today)
+        timers = [day for day in _timer_days(definition, case.state, deadlines) if day > today]
+        case.next_sweep_at = _next_sweep(reminded.next_on, timers)
         case.row_version = read_version + 1
         save_case(uow.s, case, read_version=read_version)
         uow.commit()
@@ -190,6 +173,32 @@ def sweep_case(db: Database, case_id: int, *, registry: Registry, at: datetime) 
         findings=len(found.opened),
         findings_closed=len(found.closed),
     )
+
+
+def _fire_timers(
+    uow: UnitOfWork,
+    registry: Registry,
+    definition: Definition,
+    case: StoredCase,
+    evidence: Evidence,
+    today: date,
+) -> int:
+    """Fire the first timer of the case's phase whose day has come, as the system, through the
+    same `advance` as the API (so its gates decide). Returns 1 if the case moved, else 0."""
+    deadlines = deadlines_of(definition, case, evidence)
+    for trigger in definition.triggers_from(case.state):
+        kind = trigger.fires_after
+        if kind is None or not any(d.kind == kind and d.due_on < today for d in deadlines):
+            continue
+        try:
+            advance(
+                uow, registry=registry, actor=Actor.system(), case_id=case.id, trigger=trigger.id
+            )
+        except TransitionRefused as exc:
+            log.info("sweep: timer %s on case %s refused: %s", trigger.id, case.id, exc.detail)
+            continue
+        return 1
+    return 0
 
 
 def _blocking(
@@ -204,33 +213,17 @@ def _blocking(
     return list(seen.values())[:20]
 
 
-def _timer_days(definition: Definition, case: StoredCase, evidence: Evidence) -> list[date]:
-    """The days on which a timer of the case's phase fires: the day after its deadline."""
-    kinds = {t.fires_after for t in definition.triggers_from(case.state) if t.fires_after}
-    if not kinds:
-        return []
-    return [
-        d.due_on + timedelta(days=1)
-        for d in deadlines_of(definition, case, evidence)
-        if d.kind in kinds
-    ]
+def _timer_days(definition: Definition, state: str, deadlines: list[Deadline]) -> list[date]:
+    """The days on which a timer of the phase fires: the day after its kind of deadline."""
+    kinds = {t.fires_after for t in definition.triggers_from(state) if t.fires_after}
+    return [d.due_on + timedelta(days=1) for d in deadlines if d.kind in kinds]
 
 
-def _next_sweep(
-    definition: Definition,
-    case: StoredCase,
-    evidence: Evidence,
-    next_on: date | None,
-    today: date,
-) -> datetime | None:
-    """The next moment this case is due: the next reminder's send time, or the start of the
-    day a timer fires (00:00 Stockholm), whichever is first."""
+def _next_sweep(next_on: date | None, timer_days: list[date]) -> datetime | None:
+    """The next moment the case is due: the next reminder's send time (07:00), or the start of
+    the day a timer fires (00:00 Stockholm), whichever is first."""
     moments = [send_time(next_on)] if next_on is not None else []
-    moments += [
-        datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-        for day in _timer_days(definition, case, evidence)
-        if day > today
-    ]
+    moments += [datetime.combine(day, time(0), tzinfo=STOCKHOLM) for day in timer_days]
     return min(moments, default=None)
 
 
