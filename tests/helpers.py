@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 from flows import cases
+from flows.contracts import import_contract
 from flows.registry import Registry, load_seed_definitions
 from flows.sanctions import current_list, load_sanctions_list
 from flows.settings import Settings
@@ -258,6 +259,43 @@ def start(db: Database, by: User, **overrides: Any) -> int:
             registry=Registry(),
             actor=by.actor,
             attributes=attributes(**overrides),
+            definition_key=DEFINITION_KEY,
+        )
+        uow.commit()
+        return row.id
+
+
+def contract(**overrides: Any) -> dict[str, Any]:
+    """A registered contract: ends 2029-08-31, may be extended to 2031-08-31 (decided by
+    2029-02-28)."""
+    return {
+        "supplier": "Leverantören AB",
+        "value_sek": 10_000_000,
+        "start_on": "2025-09-01",
+        "end_on": "2029-08-31",
+        "extensions": [{"until": "2031-08-31", "decide_by": "2029-02-28"}],
+        "kraljic": "strategiskt",
+        "framework": False,
+        "processes_personal_data": False,
+        "citizen_facing": False,
+        "critical": False,
+        "register_reference": "AVT-7",
+        **overrides,
+    }
+
+
+def imported(
+    db: Database, by: User, data: dict[str, Any], at: str = "2026-03-02 09:00:00", **attrs: Any
+) -> int:
+    """An existing contract registered straight into förvaltning at `at`, as the upphandlare
+    does."""
+    with frozen(at), UnitOfWork(db) as uow:
+        row = import_contract(
+            uow,
+            registry=Registry(),
+            actor=by.actor,
+            attributes=attributes(**attrs),
+            contract=data,
             definition_key=DEFINITION_KEY,
         )
         uow.commit()

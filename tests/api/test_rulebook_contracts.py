@@ -23,9 +23,11 @@ from helpers import (
     assert_problem,
     attributes,
     case_state,
+    contract,
     counts,
     drive,
     frozen,
+    imported,
     make_client,
     start,
 )
@@ -36,27 +38,6 @@ from store.db import Database
 from store.uow import UnitOfWork
 
 EU_THRESHOLD = 2_389_585
-
-
-def contract(**overrides: Any) -> dict[str, Any]:
-    """A registered contract: ends 2029-08-31, may be extended to 2031-08-31 (decided by
-    2029-02-28)."""
-    return {
-        "supplier": "Leverantören AB", "value_sek": 10_000_000, "start_on": "2025-09-01",
-        "end_on": "2029-08-31", "extensions": [{"until": "2031-08-31", "decide_by": "2029-02-28"}],
-        "kraljic": "strategiskt", "framework": False, "processes_personal_data": False,
-        "citizen_facing": False, "critical": False, "register_reference": "AVT-7", **overrides,
-    }
-
-
-def imported(db: Database, by: User, data: dict[str, Any], **attrs: Any) -> int:
-    """An existing contract registered straight into förvaltning, as the upphandlare does."""
-    with frozen("2026-03-02 09:00:00"), UnitOfWork(db) as uow:
-        row = import_contract(uow, registry=Registry(), actor=by.actor,
-                              attributes=attributes(**attrs), contract=data,
-                              definition_key=DEFINITION_KEY)
-        uow.commit()
-        return row.id
 
 
 def post_evidence(client: TestClient, case_id: int, kind: str, data: Any, by: User) -> Any:

@@ -7,49 +7,17 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from flows.cases import record_evidence
-from flows.contracts import import_contract
 from flows.registry import Registry
 from flows.sanctions import load_sanctions_list
 from flows.sweep import run_sweep
-from helpers import DEFINITION_KEY, User, attributes, audit_rows, frozen
+from helpers import User, audit_rows, contract, frozen, imported
 from store.db import Database
 from store.uow import UnitOfWork
-
-
-def contract(**overrides: Any) -> dict[str, Any]:
-    return {
-        "supplier": "Leverantören AB",
-        "value_sek": 2_000_000,
-        "start_on": "2026-01-01",
-        "end_on": "2030-12-31",
-        "kraljic": "standard",
-        "framework": False,
-        "processes_personal_data": False,
-        "citizen_facing": False,
-        "critical": False,
-        "register_reference": "AVT-1",
-        **overrides,
-    }
-
-
-def imported(db: Database, by: User, data: dict[str, Any], at: str, **attrs: Any) -> int:
-    with frozen(at), UnitOfWork(db) as uow:
-        row = import_contract(
-            uow,
-            registry=Registry(),
-            actor=by.actor,
-            attributes=attributes(**attrs),
-            contract=data,
-            definition_key=DEFINITION_KEY,
-        )
-        uow.commit()
-        return row.id
 
 
 def queued(db: Database, case_id: int) -> list[tuple[str, str, int, list[str]]]:
