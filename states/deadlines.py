@@ -7,6 +7,7 @@ by it (states.reminders).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
@@ -14,7 +15,7 @@ from typing import Any, cast
 from states.calendar import period_end
 from states.case import CaseSnapshot, Evidence
 from states.clock import STOCKHOLM
-from states.definition import Definition
+from states.definition import ContractRules, Definition
 
 PHASE = "phase"
 STANDSTILL_END = "standstill_end"
@@ -108,12 +109,30 @@ def _shift_months(day: date, months: int) -> date:
 def contract_deadlines(
     definition: Definition, case: CaseSnapshot, evidence: Evidence
 ) -> list[Deadline]:
-    """From the registered contract: when the next procurement must start (the last possible end
-    minus the lead time that applies, § 9.1), each extension option's decision date, and the end."""
+    """From the registered contract: when the next procurement must start (§ 9.1), unless it
+    has started, and the decision date of each extension option not yet decided."""
     rules = definition.contracts
     record = evidence.latest(rules.kind) if rules else None
     if rules is None or record is None:
         return []
+    started = rules.procurement_started_kind and evidence.latest(rules.procurement_started_kind)
+    decided = {
+        str(r.data.get("until"))
+        for r in evidence.records
+        if rules.extension_decided_kind and r.kind == rules.extension_decided_kind
+    }
+    out = [] if started else [_new_procurement(rules, case, evidence, record.data)]
+    return out + [
+        _extension_decision(case.state, option)
+        for option in record.data.get("extensions") or []
+        if option.get("decide_by") and option["until"] not in decided
+    ]
+
+
+def _new_procurement(
+    rules: ContractRules, case: CaseSnapshot, evidence: Evidence, contract: Mapping[str, Any]
+) -> Deadline:
+    """The last possible end of the contract minus the lead time that applies (§ 9.1)."""
     from states.checks_lists import last_possible_end
 
     facts = case.facts(evidence)
@@ -122,39 +141,33 @@ def contract_deadlines(
         None,
     )
     months = lead.months if lead else rules.default_lead_months
-    last_end = last_possible_end(record.data)
-    source = lead.source if lead else "kommunens standard"
+    last_end = last_possible_end(contract)
     start_on = months_before(last_end, months)
-    out = [
-        Deadline(
-            NEW_PROCUREMENT_START,
-            case.state,
-            f"Ny upphandling ska påbörjas (avtalet kan löpa till {last_end.isoformat()})",
-            start_on,
-            key=f"{NEW_PROCUREMENT_START}:{start_on.isoformat()}",
-            action="Starta ett nytt upphandlingsärende för det som avtalet täcker.",
-            rule=f"En ny upphandling ska påbörjas {months} månader före avtalets sista möjliga "
-            f"slut ({last_end.isoformat()}).",
-            source=source,
-        )
-    ]
-    for option in record.data.get("extensions") or []:
-        if option.get("decide_by"):
-            decide_by = date.fromisoformat(option["decide_by"])
-            out.append(
-                Deadline(
-                    EXTENSION_DECISION,
-                    case.state,
-                    f"Beslut om förlängning till {option['until']}",
-                    decide_by,
-                    key=f"{EXTENSION_DECISION}:{option['until']}:{decide_by.isoformat()}",
-                    action=f"Besluta om avtalet ska förlängas till {option['until']} och "
-                    "meddela leverantören.",
-                    rule="En förlängningsoption måste beslutas i tid, annars löper avtalet ut.",
-                    source="§ 9.1.2–9.1.4",
-                )
-            )
-    return out
+    return Deadline(
+        NEW_PROCUREMENT_START,
+        case.state,
+        f"Ny upphandling ska påbörjas (avtalet kan löpa till {last_end.isoformat()})",
+        start_on,
+        key=f"{NEW_PROCUREMENT_START}:{start_on.isoformat()}",
+        action="Starta ett nytt upphandlingsärende för det som avtalet täcker.",
+        rule=f"En ny upphandling ska påbörjas {months} månader före avtalets sista möjliga "
+        f"slut ({last_end.isoformat()}).",
+        source=lead.source if lead else "kommunens standard",
+    )
+
+
+def _extension_decision(state: str, option: Mapping[str, Any]) -> Deadline:
+    decide_by = date.fromisoformat(option["decide_by"])
+    return Deadline(
+        EXTENSION_DECISION,
+        state,
+        f"Beslut om förlängning till {option['until']}",
+        decide_by,
+        key=f"{EXTENSION_DECISION}:{option['until']}:{decide_by.isoformat()}",
+        action=f"Besluta om avtalet ska förlängas till {option['until']} och meddela leverantören.",
+        rule="En förlängningsoption måste beslutas i tid, annars löper avtalet ut.",
+        source="§ 9.1.2–9.1.4",
+    )
 
 
 def wcag_deadlines(

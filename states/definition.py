@@ -101,6 +101,10 @@ class ContractRules(_Strict):
     lead_times: list[LeadTime]  # the first that applies wins
     default_lead_months: Annotated[int, Field(ge=1, le=120)]
     import_into: str  # the phase an existing contract is registered into
+    # Records that settle a contract deadline: a decision on the extension option with the
+    # same `until`, and the start of the next procurement.
+    extension_decided_kind: str | None = None
+    procurement_started_kind: str | None = None
 
 
 class ReminderPolicy(_Strict):

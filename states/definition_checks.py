@@ -73,6 +73,19 @@ def consistency_problems(d: Definition) -> list[Problem]:
     if d.contracts is not None:
         if d.contracts.kind not in kinds:
             out.append(Problem("contracts.kind", f"okänt underlag ”{d.contracts.kind}”"))
+        for name in ("extension_decided_kind", "procurement_started_kind"):
+            kind = getattr(d.contracts, name)
+            if kind is not None and kind not in kinds:
+                out.append(Problem(f"contracts.{name}", f"okänt underlag ”{kind}”"))
+        decided = kinds.get(d.contracts.extension_decided_kind or "")
+        if decided is not None and not any(
+            f.name == "until" and f.type == "date" for f in decided.fields
+        ):
+            out.append(
+                Problem(
+                    "contracts.extension_decided_kind", f"”{decided.id}” saknar datumfältet until"
+                )
+            )
         if d.contracts.import_into not in phases:
             out.append(Problem("contracts.import_into", f"okänd fas ”{d.contracts.import_into}”"))
         for j, lead in enumerate(d.contracts.lead_times):

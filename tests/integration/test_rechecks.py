@@ -141,6 +141,21 @@ def test_extension_decision_and_wcag_follow_up_are_reminded(
     with frozen("2026-11-13 08:00:00"):
         run_sweep(db)
     assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]
+    # Decided before the 14-day reminder: nothing more about that option.
+    with frozen("2026-11-20 09:00:00"), UnitOfWork(db) as uow:
+        record_evidence(
+            uow,
+            registry=Registry(),
+            actor=users["delegat"].actor,
+            case_id=case_id,
+            kind="extension_decided",
+            data={"until": "2032-12-31", "extend": False, "decided_on": "2026-11-20"},
+        )
+        uow.commit()
+    for day in ("2026-11-20", "2026-12-01", "2026-12-10", "2026-12-18"):
+        with frozen(f"{day} 09:30:00"):
+            run_sweep(db)
+    assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]
     # The yearly WCAG follow-up: a year after entering förvaltning, 30 days before is 2027-10-03
     # (a Sunday): Friday 2027-10-01.
     with frozen("2027-10-01 08:00:00"):

@@ -203,3 +203,39 @@ def test_closed_cases_have_no_deadlines() -> None:
     assert (
         case_deadlines(V1, snapshot("avslutad"), records(("contract_registered", CONTRACT))) == []
     )
+
+
+def test_a_decided_option_and_a_started_procurement_settle_their_deadlines__9_1() -> None:
+    options = {
+        **CONTRACT,
+        "extensions": [
+            {"until": "2031-12-31", "decide_by": "2030-06-30"},
+            {"until": "2032-12-31", "decide_by": "2031-06-30"},
+        ],
+    }
+
+    def keys(*items: tuple[str, dict[str, Any]]) -> list[str]:
+        evidence = records(("contract_registered", options), *items)
+        return sorted(d.key for d in case_deadlines(V1, snapshot(), evidence))
+
+    # IT som tjänst: 18 months before the last possible end, 2032-12-31.
+    assert keys() == [
+        "extension_decision:2031-12-31:2030-06-30",
+        "extension_decision:2032-12-31:2031-06-30",
+        "new_procurement_start:2031-06-30",
+    ]
+    decision = {"until": "2031-12-31", "extend": True, "decided_on": "2030-05-02"}
+    assert keys(("extension_decided", decision)) == [
+        "extension_decision:2032-12-31:2031-06-30",
+        "new_procurement_start:2031-06-30",
+    ]
+    started = {"started_on": "2030-09-01", "reference": "UH 2030/12"}
+    assert keys(("new_procurement_started", started)) == [
+        "extension_decision:2031-12-31:2030-06-30",
+        "extension_decision:2032-12-31:2031-06-30",
+    ]
+
+
+def test_the_settling_kinds_must_exist() -> None:
+    problems = broken(lambda r: r["contracts"].update(procurement_started_kind="nytt"))
+    assert problems["contracts.procurement_started_kind"] == "okänt underlag ”nytt”"
