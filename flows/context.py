@@ -86,31 +86,14 @@ def similar_contracts(
 
 def sanctions_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
     """The parties of the latest declaration, screened against the current sanctions list."""
-    from flows.sanctions import current_list, screen
-
-    listed = current_list(session)
-    if listed is None:
-        return {"list_date": None, "hits": []}
     record = evidence.latest(DECLARATION_KIND)
     parties = list(record.data.get("parties", [])) if record else []
-    hits = screen(session, [p["name"] for p in parties], [p.get("identifier") for p in parties])
-    return {
-        "list_date": listed.list_date.isoformat(),
-        "list_checksum": listed.checksum,
-        "hits": [
-            {"party": h.party, "listed_name": h.listed_name, "reference": h.reference} for h in hits
-        ],
-    }
+    return _screening(session, [p["name"] for p in parties], [p.get("identifier") for p in parties])
 
 
 def supplier_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
     """Every supplier named in the case's latest records, and the parties of its latest
     declaration, screened against the current sanctions list."""
-    from flows.sanctions import current_list, screen
-
-    listed = current_list(session)
-    if listed is None:
-        return {"list_date": None, "hits": []}
     names: dict[str, str | None] = {}
     for record in evidence.latest_of_each():
         supplier = record.data.get("supplier")
@@ -119,7 +102,18 @@ def supplier_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
     declaration = evidence.latest(DECLARATION_KIND)
     for party in declaration.data.get("parties", []) if declaration else []:
         names[party["name"]] = party.get("identifier")
-    hits = screen(session, list(names), list(names.values()))
+    return _screening(session, list(names), list(names.values()))
+
+
+def _screening(session: Session, names: list[str], identifiers: list[str | None]) -> dict[str, Any]:
+    """The parties (identifiers[i] belongs to names[i]) screened against the current list, with
+    the list's date and checksum; no list loaded: no date and no hits."""
+    from flows.sanctions import current_list, screen
+
+    listed = current_list(session)
+    if listed is None:
+        return {"list_date": None, "hits": []}
+    hits = screen(session, names, identifiers)
     return {
         "list_date": listed.list_date.isoformat(),
         "list_checksum": listed.checksum,
