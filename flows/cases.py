@@ -59,7 +59,7 @@ class RecordedEvidence:
     title: str
 
 
-def _actor_payload(actor: Actor) -> dict[str, Any]:
+def actor_payload(actor: Actor) -> dict[str, Any]:
     return {"actor": {"id": actor.user_id, "name": actor.name}, "role": actor.role}
 
 
@@ -126,7 +126,7 @@ def create_case(
     uow.s.add(row)
     uow.s.flush()  # assigns the id the audit event names
     payload = {
-        **_actor_payload(actor),
+        **actor_payload(actor),
         "definition": {"key": definition.key, "version": definition.version},
         "from_state": None,
         "to_state": row.state,
@@ -173,7 +173,7 @@ def record_evidence(
         action="evidence_recorded",
         actor_id=actor.user_id,
         payload={
-            **_actor_payload(actor),
+            **actor_payload(actor),
             "definition": {"key": case.definition_key, "version": case.definition_version},
             "from_state": case.state,
             "to_state": case.state,
@@ -237,7 +237,7 @@ def advance(
         action="cancelled" if trigger == "cancel" else "transition",
         actor_id=actor.user_id,
         payload={
-            **_actor_payload(actor),
+            **actor_payload(actor),
             "definition": {"key": case.definition_key, "version": case.definition_version},
             "trigger": trigger,
             "comment": comment,

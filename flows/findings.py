@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flows.cases import actor_payload
 from states.clock import local_date
 from states.rechecks import Finding
+from states.roles import Actor
 from store import audit
 from store.casestore import StoredCase
 from store.models import FindingRow
 from store.uow import UnitOfWork
-
-SYSTEM_ACTOR = {"actor": {"id": None, "name": "Systemet"}, "role": "system"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _event(uow: UnitOfWork, case: StoredCase, at: datetime, action: str, finding
         action=action,
         actor_id=None,
         payload={
-            **SYSTEM_ACTOR,
+            **actor_payload(Actor.system()),
             "definition": {"key": case.definition_key, "version": case.definition_version},
             "from_state": case.state,
             "to_state": case.state,

@@ -25,9 +25,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select, tuple_, update
 
 from flows.casefile import deadlines_of, evidence_of, snapshot
-from flows.cases import advance
+from flows.cases import actor_payload, advance
 from flows.context import with_context
-from flows.findings import SYSTEM_ACTOR, sync_findings
+from flows.findings import sync_findings
 from flows.registry import Registry
 from flows.reminding import remind
 from states import rechecks
@@ -153,7 +153,7 @@ def sweep_case(db: Database, case_id: int, *, registry: Registry, at: datetime) 
                 action="reminders_queued",
                 actor_id=None,
                 payload={
-                    **SYSTEM_ACTOR,
+                    **actor_payload(Actor.system()),
                     "definition": {"key": case.definition_key, "version": case.definition_version},
                     "from_state": case.state,
                     "to_state": case.state,
