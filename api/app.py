@@ -6,16 +6,16 @@ import os
 
 from fastapi import FastAPI
 
-from api import problems
-from api.middleware import RequestLimits
-from api.routes_acceptance import router as acceptance_router
-from api.routes_calendar import router as calendar_router
-from api.routes_cases import router as cases_router
-from api.routes_meta import router as meta_router
-from api.routes_outbox import router as outbox_router
-from flows.registry import Registry
-from flows.settings import Settings, get_settings
-from store.db import Database, open_database
+from upphandla.api import problems
+from upphandla.api.middleware import RequestLimits
+from upphandla.api.routes_acceptance import router as acceptance_router
+from upphandla.api.routes_calendar import router as calendar_router
+from upphandla.api.routes_cases import router as cases_router
+from upphandla.api.routes_meta import router as meta_router
+from upphandla.api.routes_outbox import router as outbox_router
+from upphandla.flows.registry import Registry
+from upphandla.flows.settings import Settings, get_settings
+from upphandla.store.db import Database, open_database
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

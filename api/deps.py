@@ -9,12 +9,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from flows.registry import Registry
-from flows.settings import Settings
-from flows.users import actor_for_token
-from states.roles import Actor
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.flows.commands.users import actor_for_token
+from upphandla.flows.registry import Registry
+from upphandla.flows.settings import Settings
+from upphandla.states.roles import Actor
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 _bearer = HTTPBearer(auto_error=False, description="Åtkomsttoken från `upphandla user add`.")
 

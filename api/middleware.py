@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from states.texts import text
+from upphandla.states.texts import text
 
 _ID_HEADER = b"x-request-id"
 

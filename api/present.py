@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.schemas import (
+from upphandla.api.schemas import (
     CaseOut,
     CaseSummary,
     DeadlineOut,
@@ -12,11 +12,11 @@ from api.schemas import (
     GateOut,
     NextStepOut,
 )
-from flows.cases import RecordedEvidence
-from flows.queries import CaseView
-from states.clock import now
-from states.gates import GateResult
-from store.models import CaseRow
+from upphandla.flows.commands.cases import RecordedEvidence
+from upphandla.flows.views.cases import CaseView
+from upphandla.states.clock import now
+from upphandla.states.gates import GateResult
+from upphandla.store.models import CaseRow
 
 
 def gates_out(results: tuple[GateResult, ...]) -> list[GateOut]:

@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from states.definition import DefinitionError
-from states.errors import DomainError
-from states.texts import text
-from states.validation import problems_from_errors
+from upphandla.states.definition import DefinitionError
+from upphandla.states.errors import DomainError
+from upphandla.states.texts import text
+from upphandla.states.validation import problems_from_errors
 
 log = logging.getLogger("upphandla.api")
 

@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ActorDep, RegistryDep, RequestId, WriteUoW
-from api.present import evidence_out
-from api.routes_cases import ERRORS, CaseId
-from api.schemas import EvidenceOut
-from flows.acceptance import import_requirements
-from states.errors import Invalid
-from states.validation import Problem
+from upphandla.api.deps import ActorDep, RegistryDep, RequestId, WriteUoW
+from upphandla.api.present import evidence_out
+from upphandla.api.routes_cases import ERRORS, CaseId
+from upphandla.api.schemas import EvidenceOut
+from upphandla.flows.commands.acceptance import import_requirements
+from upphandla.states.errors import Invalid
+from upphandla.states.validation import Problem
 
 router = APIRouter(prefix="/api/cases", tags=["acceptanstest"])
 

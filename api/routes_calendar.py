@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from api.deps import ActorDep, ReadUoW, RegistryDep, SettingsDep, WriteUoW
-from flows import calendar
-from states.roles import Actor
+from upphandla.api.deps import ActorDep, ReadUoW, RegistryDep, SettingsDep, WriteUoW
+from upphandla.flows.views import calendar
+from upphandla.states.roles import Actor
 
 router = APIRouter(prefix="/api/calendar", tags=["kalender"])
 

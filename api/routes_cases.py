@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
-from api.present import case_out, case_summary, evidence_out, gates_out
-from api.schemas import (
+from upphandla.api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
+from upphandla.api.present import case_out, case_summary, evidence_out, gates_out
+from upphandla.api.schemas import (
     AuditOut,
     CaseOut,
     CasePageOut,
@@ -19,8 +19,9 @@ from api.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from flows import cases, queries
-from states.attributes import CaseAttributes, Subcategory
+from upphandla.flows.commands import cases
+from upphandla.flows.views import cases as queries
+from upphandla.states.attributes import CaseAttributes, Subcategory
 
 router = APIRouter(prefix="/api/cases", tags=["ärenden"])
 CaseId = Annotated[int, Path(ge=1, le=2**53, description="Ärendets nummer")]

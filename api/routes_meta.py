@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import text
 
-from api.deps import ActorDep, ReadUoW
-from api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
-from flows import queries
-from flows.prefect_status import status_for
-from flows.registry import definition_body, list_definitions
+from upphandla.api.deps import ActorDep, ReadUoW
+from upphandla.api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
+from upphandla.flows.orchestration.status import status_for
+from upphandla.flows.registry import definition_body, list_definitions
+from upphandla.flows.views import cases as queries
 
 router = APIRouter()
 

@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import ActorDep, ReadUoW
-from flows.delivery import list_outbox
-from states.errors import Forbidden
+from upphandla.api.deps import ActorDep, ReadUoW
+from upphandla.flows.jobs.delivery import list_outbox
+from upphandla.states.errors import Forbidden
 
 router = APIRouter(prefix="/api/outbox", tags=["utkorg"])
 

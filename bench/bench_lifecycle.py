@@ -18,16 +18,17 @@ import time
 from pathlib import Path
 
 from bench.lifecycle_plan import ATTRIBUTES, lifecycle_plan
-from flows import cases
-from flows.registry import Registry, load_seed_definitions
-from flows.sanctions import load_sanctions_list
-from flows.users import add_user
-from seeds.loader import SEEDS
-from states.clock import today
-from states.roles import Actor
-from store.db import open_database
-from store.migrate import upgrade
-from store.uow import UnitOfWork
+
+from upphandla.flows.commands import cases
+from upphandla.flows.commands.sanctions import load_sanctions_list
+from upphandla.flows.commands.users import add_user
+from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.seeds.loader import SEEDS
+from upphandla.states.clock import today
+from upphandla.states.roles import Actor
+from upphandla.store.db import open_database
+from upphandla.store.migrate import upgrade
+from upphandla.store.uow import UnitOfWork
 
 
 def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, int]:

@@ -76,7 +76,7 @@ def measure_serve(timeout: float = 180) -> None:
         env.pop("PREFECT_API_URL", None)
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--demo", "--port", str(port)],
+            [sys.executable, "-m", "upphandla.cli.main", "serve", "--demo", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

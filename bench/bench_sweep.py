@@ -20,13 +20,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.sweep_data import fill_cases, fill_outbox, smtp_sink
-from flows.delivery import deliver_due
-from flows.registry import Registry
-from flows.sweep import run_sweep
-from notifications.smtp import SmtpConfig
-from states.clock import now
-from store.db import open_database
-from store.uow import UnitOfWork
+
+from upphandla.flows.jobs.delivery import deliver_due
+from upphandla.flows.jobs.sweep import run_sweep
+from upphandla.flows.registry import Registry
+from upphandla.notifications.smtp import SmtpConfig
+from upphandla.states.clock import now
+from upphandla.store.db import open_database
+from upphandla.store.uow import UnitOfWork
 
 
 def time_sweep(folder: Path, total: int, due: int) -> tuple[float, float, int]:

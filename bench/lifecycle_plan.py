@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from states.clock import today
+from upphandla.states.clock import today
 
 ATTRIBUTES = {
     "title": "Ekonomisystem",

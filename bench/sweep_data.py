@@ -11,16 +11,16 @@ from datetime import timedelta
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from bench.lifecycle_plan import ATTRIBUTES
 from sqlalchemy import insert
 
-from bench.lifecycle_plan import ATTRIBUTES
-from flows.registry import load_seed_definitions
-from flows.users import add_user
-from states.clock import now
-from store.db import Database
-from store.migrate import upgrade
-from store.models import CaseRow, OutboxRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands.users import add_user
+from upphandla.flows.registry import load_seed_definitions
+from upphandla.states.clock import now
+from upphandla.store.db import Database
+from upphandla.store.migrate import upgrade
+from upphandla.store.models import CaseRow, OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 BATCH = 20_000
 

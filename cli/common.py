@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from flows.settings import get_settings
-from store.db import Database, open_database
+from upphandla.flows.settings import get_settings
+from upphandla.store.db import Database, open_database
 
 
 def settings_db() -> Database:

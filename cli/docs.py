@@ -19,9 +19,9 @@ from typing import Annotated
 
 import typer
 
-from states.definition import Definition, DefinitionError, parse_definition
-from states.docs import lifecycle_mermaid, rules_markdown
-from states.validation import Problem
+from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.docs import lifecycle_mermaid, rules_markdown
+from upphandla.states.validation import Problem
 
 docs_app = typer.Typer()
 
@@ -31,7 +31,7 @@ _GENERATED_PATTERNS = ("rules-*-v*.md",)
 
 def load_definitions() -> list[Definition]:
     """Every shipped definition file, parsed; raises SeedFileError or DefinitionError."""
-    from seeds.loader import definition_files, read_yaml
+    from upphandla.seeds.loader import definition_files, read_yaml
 
     out = []
     for file in definition_files():
@@ -87,7 +87,7 @@ def docs(
     ] = False,
 ) -> None:
     """Generera regeldokumentationen och livscykeldiagrammet från processdefinitionerna."""
-    from seeds.loader import SeedFileError
+    from upphandla.seeds.loader import SeedFileError
 
     try:
         expected = generate(out_dir)

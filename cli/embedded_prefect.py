@@ -12,10 +12,10 @@ import subprocess
 import sys
 from typing import IO, TYPE_CHECKING
 
-from flows.settings import Settings
+from upphandla.flows.settings import Settings
 
 if TYPE_CHECKING:
-    from cli.supervisor import PrefectPlace
+    from upphandla.cli.supervisor import PrefectPlace
 
 MARKER = "embedded-server.json"
 

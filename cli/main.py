@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail, settings_db
-from cli.docs import docs_app
-from cli.outbox import outbox_app
-from cli.sanctions import sanctions_app
-from cli.schedules import sweep, worker
-from flows.settings import get_settings
-from states.definition import DefinitionError, parse_definition
-from states.errors import DomainError
+from upphandla.cli.common import fail, settings_db
+from upphandla.cli.docs import docs_app
+from upphandla.cli.outbox import outbox_app
+from upphandla.cli.sanctions import sanctions_app
+from upphandla.cli.schedules import sweep, worker
+from upphandla.flows.settings import get_settings
+from upphandla.states.definition import DefinitionError, parse_definition
+from upphandla.states.errors import DomainError
 
 app = typer.Typer(
     help="Arbetsflöden för kommunens IT-upphandlingar.", no_args_is_help=True, add_completion=False
@@ -42,7 +42,7 @@ def _describe(exc: DomainError) -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Uppgradera databasen till senaste schemat (säkert att köra flera gånger)."""
-    from store.migrate import upgrade
+    from upphandla.store.migrate import upgrade
 
     upgrade(settings_db())
     typer.echo("Databasen är uppgraderad.")
@@ -56,9 +56,9 @@ def user_add(
     org: Annotated[str | None, typer.Option(help="Organisation")] = None,
 ) -> None:
     """Lägg till en användare. Sista raden är den nya åtkomsttoken."""
-    from flows.users import add_user
-    from store.migrate import upgrade
-    from store.uow import UnitOfWork
+    from upphandla.flows.commands.users import add_user
+    from upphandla.store.migrate import upgrade
+    from upphandla.store.uow import UnitOfWork
 
     db = settings_db()
     upgrade(db)
@@ -77,8 +77,8 @@ def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
 ) -> None:
     """Kontrollera alla hashkedjor. Avslutar med kod 1 och namnger första felet om något ändrats."""
-    from flows.queries import verify_audit
-    from store.uow import UnitOfWork
+    from upphandla.flows.views.cases import verify_audit
+    from upphandla.store.uow import UnitOfWork
 
     with UnitOfWork(settings_db(), write=False) as uow:
         report = verify_audit(uow)
@@ -109,7 +109,7 @@ def audit_verify(
 
 
 def _read_definition(file: Path) -> object:
-    from seeds.loader import SeedFileError, read_yaml
+    from upphandla.seeds.loader import SeedFileError, read_yaml
 
     try:
         return read_yaml(file)
@@ -135,9 +135,9 @@ def definition_check(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> 
 @definition_app.command("load")
 def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> None:
     """Läs in en ny version av en processdefinition. En inläst version ändras aldrig."""
-    from flows.registry import load_definition
-    from store.migrate import upgrade
-    from store.uow import UnitOfWork
+    from upphandla.flows.registry import load_definition
+    from upphandla.store.migrate import upgrade
+    from upphandla.store.uow import UnitOfWork
 
     data = _read_definition(file)
     db = settings_db()
@@ -169,8 +169,8 @@ def serve(
     (utan PREFECT_API_URL) en egen Prefect-server med schemalagt svep och utskick."""
     import uvicorn
 
-    from cli.schedules import prepare_prefect, stopping_on_signals
-    from cli.startup import prepare
+    from upphandla.cli.schedules import prepare_prefect, stopping_on_signals
+    from upphandla.cli.startup import prepare
 
     settings = get_settings()
     supervisor = prepare_prefect(settings)
@@ -187,7 +187,7 @@ def serve(
             typer.echo("Demoanvändare (nya token vid varje start med --demo):")
             for u in users:
                 typer.echo(f"  {u.role:<22} {u.name:<28} {u.token}")
-        from api.app import create_app
+        from upphandla.api.app import create_app
 
         web_app = create_app(settings, db)
         web_app.state.prefect = status

@@ -12,12 +12,12 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail, settings_db
-from flows.delivery import STATE_TITLES, deliver_with_settings, retry
-from notifications.smtp import SmtpConfigError
-from states.errors import Conflict, NotFound
-from store.models import OutboxRow
-from store.uow import UnitOfWork
+from upphandla.cli.common import fail, settings_db
+from upphandla.flows.jobs.delivery import STATE_TITLES, deliver_with_settings, retry
+from upphandla.notifications.smtp import SmtpConfigError
+from upphandla.states.errors import Conflict, NotFound
+from upphandla.store.models import OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 outbox_app = typer.Typer(help="Utkorgen: e-post som skickas efter att ärenden ändrats.")
 

@@ -14,16 +14,16 @@ from typing import Annotated
 import typer
 from sqlalchemy import inspect
 
-from cli.common import fail, settings_db
-from flows.sanctions import (
+from upphandla.cli.common import fail, settings_db
+from upphandla.flows.commands.sanctions import (
     SanctionsFileError,
     current_list,
     decode_sanctions_file,
     load_sanctions_list,
 )
-from states.clock import today
-from store.models import SanctionsListRow
-from store.uow import UnitOfWork
+from upphandla.states.clock import today
+from upphandla.store.models import SanctionsListRow
+from upphandla.store.uow import UnitOfWork
 
 sanctions_app = typer.Typer(help="Sanktionslistor (EU-förordning 833/2014 art. 5k).")
 
@@ -50,7 +50,7 @@ def sanctions_load(
     ] = None,
 ) -> None:
     """Läs in en sanktionslista. Samma fil (samma kontrollsumma) läses bara in en gång."""
-    from store.migrate import upgrade
+    from upphandla.store.migrate import upgrade
 
     day = _parse_date(list_date)
     try:

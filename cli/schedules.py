@@ -23,16 +23,16 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail
-from cli.supervisor import (
+from upphandla.cli.common import fail
+from upphandla.cli.supervisor import (
     Supervisor,
     prefect_place,
     quiet_prefect_env,
     running_embedded_server,
     use_embedded_env,
 )
-from flows.prefect_status import server_healthy
-from flows.settings import Settings, get_settings
+from upphandla.flows.orchestration.status import server_healthy
+from upphandla.flows.settings import Settings, get_settings
 
 WAIT_FOR_SERVER_SECONDS = 120.0
 
@@ -125,8 +125,8 @@ def sweep(
             typer.echo(
                 "Ingen Prefect-server kör; Prefect startar en tillfällig (10–20 s) …", err=True
             )
-    from cli.common import settings_db
-    from store.migrate import upgrade
+    from upphandla.cli.common import settings_db
+    from upphandla.store.migrate import upgrade
 
     db = settings_db()
     try:
@@ -134,7 +134,7 @@ def sweep(
     finally:
         db.dispose()
     with _stdout_to_stderr():
-        from flows.orchestration import sweep_flow
+        from upphandla.flows.orchestration.prefect_flows import sweep_flow
 
         try:
             report = asyncio.run(sweep_flow(batch_size=batch_size))
@@ -171,7 +171,11 @@ def worker() -> None:
         if time.monotonic() > deadline:
             raise fail(f"Prefect-servern på {api_url} svarar inte.", 1)
         time.sleep(1)
-    from flows.orchestration import DeploymentServer, deployments, flush_prefect
+    from upphandla.flows.orchestration.prefect_flows import (
+        DeploymentServer,
+        deployments,
+        flush_prefect,
+    )
 
     server = DeploymentServer(
         deployments(settings),

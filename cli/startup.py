@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flows.demo import DemoUser, load_demo
-from flows.registry import Registry, load_seed_definitions
-from flows.settings import Settings
-from store.db import Database
-from store.migrate import upgrade
-from store.uow import UnitOfWork
+from upphandla.flows.commands.demo import DemoUser, load_demo
+from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.settings import Settings
+from upphandla.store.db import Database
+from upphandla.store.migrate import upgrade
+from upphandla.store.uow import UnitOfWork
 
 
 def prepare(db: Database, settings: Settings, *, demo: bool) -> list[DemoUser]:

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli.embedded_prefect import MARKER, EmbeddedServer
-from flows.prefect_status import PrefectStatus, server_healthy
-from flows.settings import Settings
+from upphandla.cli.embedded_prefect import MARKER, EmbeddedServer
+from upphandla.flows.orchestration.status import PrefectStatus, server_healthy
+from upphandla.flows.settings import Settings
 
 if TYPE_CHECKING:
-    from flows.orchestration import DeploymentServer
+    from upphandla.flows.orchestration.prefect_flows import DeploymentServer
 
 STARTUP_TIMEOUT_SECONDS = 180.0
 
@@ -151,7 +151,7 @@ class Supervisor:
                     _say(f"Prefect-servern svarar inte; se {self.server.log_path}.")
                     self.status.fail()
                     return
-            from flows.orchestration import DeploymentServer, deployments
+            from upphandla.flows.orchestration.prefect_flows import DeploymentServer, deployments
 
             server = DeploymentServer(
                 deployments(self.settings),
@@ -190,8 +190,8 @@ class Supervisor:
             self._thread.join(timeout=45)
         server_process = self.server.process if self.server is not None else None
         _stop_children({server_process.pid} if server_process is not None else set())
-        if "flows.orchestration" in sys.modules:
-            from flows.orchestration import flush_prefect
+        if "upphandla.flows.orchestration.prefect_flows" in sys.modules:
+            from upphandla.flows.orchestration.prefect_flows import flush_prefect
 
             flush_prefect()
         if self.server is not None:

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.clock import local_date
-from states.deadlines import Deadline, case_deadlines, next_due_at
-from states.definition import Definition
-from states.errors import NotFound
-from store.casestore import StoredCase
-from store.models import CaseRow, EvidenceRow
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.clock import local_date
+from upphandla.states.deadlines import Deadline, case_deadlines, next_due_at
+from upphandla.states.definition import Definition
+from upphandla.states.errors import NotFound
+from upphandla.store.casestore import StoredCase
+from upphandla.store.models import CaseRow, EvidenceRow
 
 
 def load_case(session: Session, case_id: int, *, for_update: bool = False) -> CaseRow:

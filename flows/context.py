@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from states.case import CaseSnapshot, Evidence
-from store.models import CaseRow, EvidenceRow
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.store.models import CaseRow, EvidenceRow
 
 SIGNED_KIND = "contract_signed"  # the record a signatory makes when signing
 DECLARATION_KIND = "sanctions_declaration"
@@ -108,7 +108,7 @@ def supplier_screening(session: Session, evidence: Evidence) -> dict[str, Any]:
 def _screening(session: Session, names: list[str], identifiers: list[str | None]) -> dict[str, Any]:
     """The parties (identifiers[i] belongs to names[i]) screened against the current list, with
     the list's date and checksum; no list loaded: no date and no hits."""
-    from flows.sanctions import current_list, screen
+    from upphandla.flows.commands.sanctions import current_list, screen
 
     listed = current_list(session)
     if listed is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from seeds.loader import SEEDS, read_yaml
-from states.delegation import DelegationOrder, Mandate, parse_delegation
-from states.roles import Actor
+from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.states.delegation import DelegationOrder, Mandate, parse_delegation
+from upphandla.states.roles import Actor
 
 
 @lru_cache(maxsize=1)

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from seeds.loader import definition_files, read_yaml
-from states.clock import now
-from states.definition import Definition, parse_definition
-from states.errors import Conflict, NotFound
-from states.machine import Lifecycle
-from store.models import DefinitionRow
-from store.uow import UnitOfWork
+from upphandla.seeds.loader import definition_files, read_yaml
+from upphandla.states.clock import now
+from upphandla.states.definition import Definition, parse_definition
+from upphandla.states.errors import Conflict, NotFound
+from upphandla.states.machine import Lifecycle
+from upphandla.store.models import DefinitionRow
+from upphandla.store.uow import UnitOfWork
 
 
 class Registry:

@@ -15,7 +15,7 @@ from typing import Any
 
 import icalendar
 
-from states.clock import now
+from upphandla.states.clock import now
 
 PRODID = "-//upphandla//Frister i IT-upphandlingar//SV"
 DEADLINE_TEMPLATES = frozenset({"deadline_reminder", "deadline_escalation"})

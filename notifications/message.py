@@ -12,7 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from notifications.render import Rendered
+from upphandla.notifications.render import Rendered
 
 ICS_FILENAME = "frist.ics"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import lru_cache
 
-from notifications.settings import MailSettings, Security
+from upphandla.notifications.settings import MailSettings, Security
 
 _ERROR_MAX = 300
 

@@ -14,7 +14,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from states.validation import no_control_characters
+from upphandla.states.validation import no_control_characters
 
 # § 4.2, exactly as the plan writes them.
 Subcategory = Literal[

@@ -10,11 +10,11 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from states.case import CaseSnapshot, Evidence
-from states.conditions import Condition
-from states.definition import GateSpec, Identifier, Label
-from states.gates import CHECKS, Check, GateResult, Reason, blocked, passed
-from states.validation import Problem
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.conditions import Condition
+from upphandla.states.definition import GateSpec, Identifier, Label
+from upphandla.states.gates import CHECKS, Check, GateResult, Reason, blocked, passed
+from upphandla.states.validation import Problem
 
 
 class ChecklistItem(BaseModel):
@@ -78,7 +78,7 @@ def _checklist_problems(
 ) -> list[Problem]:
     """Each item's id must be a choice of the kind's `item` field, and its condition must name
     known facts with values of their type."""
-    from states.definition_checks import fact_problems
+    from upphandla.states.definition_checks import fact_problems
 
     kind = kinds.get(params.kind)
     field = next((f for f in kind.fields if f.name == "item"), None) if kind else None

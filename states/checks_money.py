@@ -9,10 +9,10 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from states.case import CaseSnapshot, Evidence
-from states.definition import GateSpec
-from states.gates import CHECKS, Check, GateResult, blocked, passed
-from states.validation import Problem
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.definition import GateSpec
+from upphandla.states.gates import CHECKS, Check, GateResult, blocked, passed
+from upphandla.states.validation import Problem
 
 
 class Threshold(BaseModel):

@@ -8,10 +8,10 @@ from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from states.calendar import period_end
-from states.case import CaseSnapshot, Evidence
-from states.definition import GateSpec
-from states.gates import CHECKS, Check, GateResult, blocked, passed
+from upphandla.states.calendar import period_end
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.definition import GateSpec
+from upphandla.states.gates import CHECKS, Check, GateResult, blocked, passed
 
 
 class StandstillParams(BaseModel):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from states.calendar import period_end
-from states.case import CaseSnapshot, Evidence
-from states.clock import STOCKHOLM
-from states.definition import ContractRules, Definition
+from upphandla.states.calendar import period_end
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.clock import STOCKHOLM
+from upphandla.states.definition import ContractRules, Definition
 
 PHASE = "phase"
 STANDSTILL_END = "standstill_end"
@@ -133,7 +133,7 @@ def _new_procurement(
     rules: ContractRules, case: CaseSnapshot, evidence: Evidence, contract: Mapping[str, Any]
 ) -> Deadline:
     """The last possible end of the contract minus the lead time that applies (§ 9.1)."""
-    from states.checks_lists import last_possible_end
+    from upphandla.states.checks_lists import last_possible_end
 
     facts = case.facts(evidence)
     lead = next(
@@ -204,7 +204,7 @@ def standstill_deadlines(
 ) -> list[Deadline]:
     """The last day of the avtalsspärr, while the case is in it (from the standstill gate of the
     triggers that leave the phase)."""
-    from states.checks_time import StandstillParams, standstill_status
+    from upphandla.states.checks_time import StandstillParams, standstill_status
 
     for trigger in definition.triggers_from(case.state):
         for gate in trigger.gates:

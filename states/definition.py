@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from states.conditions import Condition
-from states.validation import Problem, problems_from
+from upphandla.states.conditions import Condition
+from upphandla.states.validation import Problem, problems_from
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
@@ -45,7 +45,7 @@ class GateSpec(_Strict):
     @cached_property
     def parsed_params(self) -> BaseModel:
         """The parameters as the check's own model, validated once per definition."""
-        from states.gates import CHECKS
+        from upphandla.states.gates import CHECKS
 
         return CHECKS[self.check].params.model_validate(self.params)
 
@@ -203,7 +203,7 @@ def parse_definition(data: Any) -> Definition:
         definition = Definition.model_validate(data)
     except ValidationError as exc:
         raise DefinitionError(problems_from(exc)) from None
-    from states.definition_checks import consistency_problems
+    from upphandla.states.definition_checks import consistency_problems
 
     problems = consistency_problems(definition)
     if problems:

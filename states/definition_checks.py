@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from states.conditions import Condition
-from states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
-from states.roles import ROLES, SYSTEM_ROLE
-from states.validation import Problem
+from upphandla.states.conditions import Condition
+from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
+from upphandla.states.roles import ROLES, SYSTEM_ROLE
+from upphandla.states.validation import Problem
 
 
 def consistency_problems(d: Definition) -> list[Problem]:
@@ -97,7 +97,7 @@ def consistency_problems(d: Definition) -> list[Problem]:
 
 
 def _timer_problems(kind: str, roles: list[str], base: str) -> list[Problem]:
-    from states.deadlines import DEADLINE_KINDS, FINDING
+    from upphandla.states.deadlines import DEADLINE_KINDS, FINDING
 
     out = []
     if kind not in DEADLINE_KINDS or kind == FINDING:
@@ -110,7 +110,7 @@ def _timer_problems(kind: str, roles: list[str], base: str) -> list[Problem]:
 def _reminder_problems(
     d: Definition, phases: set[str], kinds: dict[str, EvidenceKind], facts: dict[str, type]
 ) -> list[Problem]:
-    from states.deadlines import DEADLINE_KINDS
+    from upphandla.states.deadlines import DEADLINE_KINDS
 
     assert d.reminders is not None
     out: list[Problem] = []
@@ -190,7 +190,7 @@ def _field_problems(fields: list[FieldSpec], path: str) -> list[Problem]:
 def _gate_problems(
     gates: list[GateSpec], path: str, kinds: dict[str, EvidenceKind], facts: dict[str, type]
 ) -> list[Problem]:
-    from states.gates import CHECKS
+    from upphandla.states.gates import CHECKS
 
     out: list[Problem] = []
     seen: set[str] = set()
@@ -225,7 +225,7 @@ _FIELD_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": in
 
 def _known_facts(d: Definition) -> dict[str, type]:
     """Every fact a condition may name, with the Python type of its value."""
-    from states.attributes import ATTRIBUTE_TYPES
+    from upphandla.states.attributes import ATTRIBUTE_TYPES
 
     facts: dict[str, type] = dict(ATTRIBUTE_TYPES)
     for k in d.evidence_kinds:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from states.definition import DefinitionError, Identifier, Label
-from states.validation import Problem, problems_from
+from upphandla.states.definition import DefinitionError, Identifier, Label
+from upphandla.states.validation import Problem, problems_from
 
 
 class Mandate(BaseModel):

@@ -10,9 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from states.definition import Definition, EvidenceKind, FieldSpec, GateSpec, Phase, Trigger
-from states.docs_reminders import reminders_section
-from states.roles import ROLE_NAMES, SYSTEM_ROLE
+from upphandla.states.definition import (
+    Definition,
+    EvidenceKind,
+    FieldSpec,
+    GateSpec,
+    Phase,
+    Trigger,
+)
+from upphandla.states.docs_reminders import reminders_section
+from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
 
 REGENERATE = "upphandla definition docs"
 NONE = "—"

@@ -3,10 +3,10 @@ generated rule documentation (states.docs)."""
 
 from __future__ import annotations
 
-from states.deadlines import DEADLINE_KINDS
-from states.definition import Definition
-from states.reminders import SEND_HOUR
-from states.roles import ROLE_NAMES
+from upphandla.states.deadlines import DEADLINE_KINDS
+from upphandla.states.definition import Definition
+from upphandla.states.reminders import SEND_HOUR
+from upphandla.states.roles import ROLE_NAMES
 
 
 def _recipients(names: list[str]) -> str:

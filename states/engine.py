@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from states import clock
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.definition import Definition, Trigger
-from states.errors import (
+from upphandla.states import clock
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.definition import Definition, Trigger
+from upphandla.states.errors import (
     Conflict,
     EvidenceRefused,
     Forbidden,
@@ -22,10 +22,10 @@ from states.errors import (
     NotFound,
     TransitionRefused,
 )
-from states.evidence import validate_evidence_data
-from states.gates import GateResult, evaluate
-from states.machine import Lifecycle
-from states.roles import ROLE_NAMES, Actor
+from upphandla.states.evidence import validate_evidence_data
+from upphandla.states.gates import GateResult, evaluate
+from upphandla.states.machine import Lifecycle
+from upphandla.states.roles import ROLE_NAMES, Actor
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from states.gates import Reason
-from states.texts import text
-from states.validation import Problem
+from upphandla.states.gates import Reason
+from upphandla.states.texts import text
+from upphandla.states.validation import Problem
 
 
 class DomainError(Exception):

@@ -19,9 +19,9 @@ from pydantic import (
     create_model,
 )
 
-from states.definition import EvidenceKind, FieldSpec
-from states.errors import Invalid
-from states.validation import Problem, no_control_characters, problems_from
+from upphandla.states.definition import EvidenceKind, FieldSpec
+from upphandla.states.errors import Invalid
+from upphandla.states.validation import Problem, no_control_characters, problems_from
 
 _DATE_RANGE = (date(1900, 1, 1), date(2200, 12, 31))
 

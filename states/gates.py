@@ -13,9 +13,9 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from states.case import CaseSnapshot, Evidence
-from states.definition import EvidenceKind, GateSpec
-from states.validation import Problem, problems_from
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.definition import EvidenceKind, GateSpec
+from upphandla.states.validation import Problem, problems_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,4 +170,4 @@ def evaluate(
 
 
 # The other checks live in their own modules and register themselves in CHECKS on import.
-from states import checks_lists, checks_money, checks_time  # noqa: E402, F401
+from upphandla.states import checks_lists, checks_money, checks_time  # noqa: E402, F401

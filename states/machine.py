@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from transitions import EventData, Machine
 
-from states.definition import Definition
+from upphandla.states.definition import Definition
 
 
 @dataclass

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from states.case import CaseSnapshot, Evidence
-from states.deadlines import FINDING, Deadline
-from states.definition import Definition
-from states.gates import evaluate
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.deadlines import FINDING, Deadline
+from upphandla.states.definition import Definition
+from upphandla.states.gates import evaluate
 
 
 @dataclass(frozen=True, slots=True)

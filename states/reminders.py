@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from states.calendar import add_working_days, is_working_day
-from states.clock import STOCKHOLM
-from states.deadlines import Deadline
-from states.definition import ReminderPolicy
+from upphandla.states.calendar import add_working_days, is_working_day
+from upphandla.states.clock import STOCKHOLM
+from upphandla.states.deadlines import Deadline
+from upphandla.states.definition import ReminderPolicy
 
 REMINDER = "reminder"
 ESCALATION = "escalation"

@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from store.models import AuditEventRow, CaseRow
+from upphandla.store.models import AuditEventRow, CaseRow
 
 GENESIS = "0" * 64
 AUDIT = cast(Table, AuditEventRow.__table__)

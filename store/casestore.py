@@ -10,8 +10,8 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from states.errors import Conflict, NotFound
-from store.models import CaseRow, EvidenceRow, OutboxRow, UserRow
+from upphandla.states.errors import Conflict, NotFound
+from upphandla.store.models import CaseRow, EvidenceRow, OutboxRow, UserRow
 
 CASES = cast(Table, CaseRow.__table__)
 EVIDENCE = cast(Table, EvidenceRow.__table__)

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from store.db import Database
+from upphandla.store.db import Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

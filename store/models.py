@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.types import JSONDoc, UTCDateTime
+from upphandla.store.types import JSONDoc, UTCDateTime
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 

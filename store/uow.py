@@ -7,7 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session
 
-from store.db import Database
+from upphandla.store.db import Database
 
 
 class UnitOfWork:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from helpers import User
-    from store.db import Database
+    from upphandla.store.db import Database
 
 BACKENDS = ("sqlite", "postgresql")
 _PG_TEMPLATE = "t_template"
@@ -134,8 +134,8 @@ def pg_server() -> Iterator[PostgresServer]:
 
 
 def _migrate(url: str) -> None:
-    from store.db import open_database
-    from store.migrate import upgrade
+    from upphandla.store.db import open_database
+    from upphandla.store.migrate import upgrade
 
     database = open_database(url)
     try:
@@ -187,7 +187,7 @@ def db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iter
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     """A migrated, empty Database on this test's backend; disposed afterwards."""
-    from store.db import open_database
+    from upphandla.store.db import open_database
 
     database = open_database(db_url)
     try:

@@ -22,19 +22,19 @@ from freezegun import freeze_time
 from httpx import Response
 from sqlalchemy import text
 
-from api.app import create_app
-from flows import cases
-from flows.contracts import import_contract
-from flows.registry import Registry, load_seed_definitions
-from flows.sanctions import current_list, load_sanctions_list
-from flows.settings import Settings
-from flows.users import add_user
-from seeds.loader import DEFINITIONS, SEEDS, read_yaml
-from states.clock import today
-from states.roles import ROLES, Actor
-from states.texts import TEXTS
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.api.app import create_app
+from upphandla.flows.commands import cases
+from upphandla.flows.commands.contracts import import_contract
+from upphandla.flows.commands.sanctions import current_list, load_sanctions_list
+from upphandla.flows.commands.users import add_user
+from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.settings import Settings
+from upphandla.seeds.loader import DEFINITIONS, SEEDS, read_yaml
+from upphandla.states.clock import today
+from upphandla.states.roles import ROLES, Actor
+from upphandla.states.texts import TEXTS
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 V1_FILE = DEFINITIONS / "it-upphandling.v1.yaml"
 DEFINITION_KEY = "it-upphandling"
@@ -60,7 +60,7 @@ def frozen(at: str) -> Any:
     """freeze_time for the use cases. Evidence models are built on first use, with `date`
     fields; pydantic cannot build one from freezegun's FakeDate, so that module keeps the real
     class (it never reads the clock)."""
-    return freeze_time(at, ignore=["states.evidence"])
+    return freeze_time(at, ignore=["upphandla.states.evidence"])
 
 
 # -- attributes and evidence --------------------------------------------------------------------

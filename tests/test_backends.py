@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from store.db import Database
+from upphandla.store.db import Database
 
 
 def _seed_one_audit_event(db: Database) -> None:

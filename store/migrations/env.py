@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from store.models import Base
+from upphandla.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -21,7 +21,7 @@ from helpers import (
     evidence_data,
     start,
 )
-from store.db import Database
+from upphandla.store.db import Database
 
 MIB = 1024 * 1024
 

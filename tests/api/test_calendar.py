@@ -13,8 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from flows import cases
-from flows.registry import Registry
 from helpers import (
     User,
     assert_problem,
@@ -26,10 +24,12 @@ from helpers import (
     scalar,
     start,
 )
-from states.calendar import period_end
-from store.db import Database
-from store.models import FindingRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands import cases
+from upphandla.flows.registry import Registry
+from upphandla.states.calendar import period_end
+from upphandla.store.db import Database
+from upphandla.store.models import FindingRow
+from upphandla.store.uow import UnitOfWork
 
 DOMAIN = "testkommunen.se"
 BASE_URL = "http://127.0.0.1:8000"  # the default of flows.settings, as the test app runs

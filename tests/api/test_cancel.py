@@ -15,7 +15,7 @@ from helpers import (
     frozen,
     start,
 )
-from store.db import Database
+from upphandla.store.db import Database
 
 REASON = "Behovet täcks av samordnad upphandling i regionen."
 

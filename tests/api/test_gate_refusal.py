@@ -20,7 +20,7 @@ from helpers import (
     start,
     v1_gate,
 )
-from store.db import Database
+from upphandla.store.db import Database
 
 # The gates of sign_contract that block a case with personal data that faces citizens, when it
 # has just reached avtalstecknande, in the order the definition lists them.

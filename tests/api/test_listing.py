@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import User, drive, start
-from store.db import Database
+from upphandla.store.db import Database
 
 # (title, subcategory, organisation, phase to drive it to)
 CASES = [

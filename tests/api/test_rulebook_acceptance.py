@@ -21,7 +21,7 @@ from helpers import (
     start,
     v1_gate,
 )
-from store.db import Database
+from upphandla.store.db import Database
 
 CSV = "id;text;level\nK1;Inloggning med tvåfaktor;ska\nK2;Export av all data;ska\nK3;Mörkt läge;bör\n"
 REQUIREMENTS = [{"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},

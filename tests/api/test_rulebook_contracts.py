@@ -12,11 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from cli.startup import prepare
-from flows.contracts import import_contract
-from flows.registry import Registry
-from flows.settings import Settings
-from flows.users import add_user
 from helpers import (
     DEFINITION_KEY,
     User,
@@ -31,11 +26,16 @@ from helpers import (
     make_client,
     start,
 )
-from seeds.loader import SEEDS, read_yaml
-from states.errors import EvidenceRefused
-from states.roles import Actor
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.cli.startup import prepare
+from upphandla.flows.commands.contracts import import_contract
+from upphandla.flows.commands.users import add_user
+from upphandla.flows.registry import Registry
+from upphandla.flows.settings import Settings
+from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.states.errors import EvidenceRefused
+from upphandla.states.roles import Actor
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 EU_THRESHOLD = 2_389_585
 

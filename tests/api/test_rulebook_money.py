@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from flows.users import add_user
 from helpers import (
     CHECKLIST_ITEMS,
     User,
@@ -28,9 +27,10 @@ from helpers import (
     scalar,
     start,
 )
-from states.roles import Actor
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.flows.commands.users import add_user
+from upphandla.states.roles import Actor
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 DIRECT = "direktupphandling"
 RUS = "Fiktiv Underleverantör Rus OOO"  # on the shipped sample list

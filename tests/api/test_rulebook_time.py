@@ -25,7 +25,7 @@ from helpers import (
     frozen,
     start,
 )
-from store.db import Database
+from upphandla.store.db import Database
 
 DIRECT = "direktupphandling"
 # What sign_contract needs besides the standstill and the signature (the SSA found personal

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from helpers import GENESIS, User, attributes, counts, event_hash, evidence_data, v1_gate
-from store.db import Database
+from upphandla.store.db import Database
 
 
 def step(case: dict[str, Any], trigger: str) -> dict[str, Any]:

@@ -15,8 +15,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner, Result
 
-from cli.main import app
-from flows.settings import get_settings
 from helpers import (
     User,
     audit_rows,
@@ -28,8 +26,10 @@ from helpers import (
     scalar,
     start,
 )
-from store.db import Database
-from store.models import AuditEventRow
+from upphandla.cli.main import app
+from upphandla.flows.settings import get_settings
+from upphandla.store.db import Database
+from upphandla.store.models import AuditEventRow
 
 AUDIT = AuditEventRow.__table__
 

@@ -12,10 +12,10 @@ import yaml
 from sqlalchemy import inspect
 from typer.testing import CliRunner, Result
 
-from cli.main import app
-from flows.settings import get_settings
 from helpers import V1_FILE, bearer, load_seeds, make_client, scalar, v1_body
-from store.db import Database
+from upphandla.cli.main import app
+from upphandla.flows.settings import get_settings
+from upphandla.store.db import Database
 
 
 def cli(*args: str, db_url: str | None = None) -> Result:

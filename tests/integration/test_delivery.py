@@ -24,21 +24,21 @@ from freezegun import freeze_time
 from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
-from api.app import create_app
-from api.routes_outbox import router as outbox_router
-from cli.outbox import outbox_app
-from flows import cases
-from flows.delivery import DeliveryReport, deliver_due, list_outbox
-from flows.registry import Registry
-from flows.settings import Settings, get_settings
 from helpers import User, assert_problem, start
-from notifications.render import render
-from notifications.smtp import SmtpConfig, SmtpConfigError, describe_error
-from states.clock import now
-from store.casestore import insert_outbox
-from store.db import Database
-from store.models import OutboxRow
-from store.uow import UnitOfWork
+from upphandla.api.app import create_app
+from upphandla.api.routes_outbox import router as outbox_router
+from upphandla.cli.outbox import outbox_app
+from upphandla.flows.commands import cases
+from upphandla.flows.jobs.delivery import DeliveryReport, deliver_due, list_outbox
+from upphandla.flows.registry import Registry
+from upphandla.flows.settings import Settings, get_settings
+from upphandla.notifications.render import render
+from upphandla.notifications.smtp import SmtpConfig, SmtpConfigError, describe_error
+from upphandla.states.clock import now
+from upphandla.store.casestore import insert_outbox
+from upphandla.store.db import Database
+from upphandla.store.models import OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 BASE_URL = "https://upphandla.testkommunen.se"
@@ -50,7 +50,7 @@ CANCEL_RECIPIENTS = ["bestallare@example.se", "kategoriledare@example.se"]
 
 def frozen(at: datetime) -> Any:
     """The clock stopped at `at`; the SMTP server's event loop keeps real time."""
-    return freeze_time(at, ignore=["states.evidence"], real_asyncio=True)
+    return freeze_time(at, ignore=["upphandla.states.evidence"], real_asyncio=True)
 
 
 def after(seconds: int) -> datetime:

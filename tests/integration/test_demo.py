@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from cli.startup import prepare
-from flows.queries import verify_audit
-from flows.settings import Settings
-from flows.users import actor_for_token
 from helpers import bearer, counts, make_client, scalar
-from seeds.loader import SEEDS, read_yaml
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.cli.startup import prepare
+from upphandla.flows.commands.users import actor_for_token
+from upphandla.flows.settings import Settings
+from upphandla.flows.views.cases import verify_audit
+from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 
 def cases_by_title(db: Database) -> list[tuple[str, str]]:

@@ -11,13 +11,13 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from flows.cases import record_evidence
-from flows.registry import Registry
-from flows.sanctions import load_sanctions_list
-from flows.sweep import run_sweep
 from helpers import User, audit_rows, contract, frozen, imported
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.flows.commands.cases import record_evidence
+from upphandla.flows.commands.sanctions import load_sanctions_list
+from upphandla.flows.jobs.sweep import run_sweep
+from upphandla.flows.registry import Registry
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 
 def queued(db: Database, case_id: int) -> list[tuple[str, str, int, list[str]]]:

@@ -21,16 +21,16 @@ from freezegun import freeze_time
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cli.outbox import outbox_app
-from flows.delivery import DeliveryReport, deliver_with_settings
-from flows.settings import get_settings
-from notifications.render import render
-from notifications.smtp import SmtpConfigError
 from reminder_samples import escalation_context, reminder_context
-from store.casestore import insert_outbox
-from store.db import Database
-from store.models import OutboxRow
-from store.uow import UnitOfWork
+from upphandla.cli.outbox import outbox_app
+from upphandla.flows.jobs.delivery import DeliveryReport, deliver_with_settings
+from upphandla.flows.settings import get_settings
+from upphandla.notifications.render import render
+from upphandla.notifications.smtp import SmtpConfigError
+from upphandla.store.casestore import insert_outbox
+from upphandla.store.db import Database
+from upphandla.store.models import OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 T0 = datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)
 BASE_URL = "https://upphandla.testkommunen.se"
@@ -96,7 +96,7 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Smtp]:
 
 
 def frozen(at: datetime) -> Any:
-    return freeze_time(at, ignore=["states.evidence"], real_asyncio=True)
+    return freeze_time(at, ignore=["upphandla.states.evidence"], real_asyncio=True)
 
 
 def queue(db: Database, template: str, context: dict[str, Any], recipients: list[str]) -> int:

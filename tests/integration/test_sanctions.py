@@ -12,8 +12,8 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from cli.sanctions import sanctions_app
-from flows.sanctions import (
+from upphandla.cli.sanctions import sanctions_app
+from upphandla.flows.commands.sanctions import (
     Hit,
     LoadResult,
     SanctionsFileError,
@@ -24,10 +24,10 @@ from flows.sanctions import (
     parse_sanctions_csv,
     screen,
 )
-from flows.settings import get_settings
-from store.db import Database
-from store.models import SanctionsEntryRow, SanctionsListRow
-from store.uow import UnitOfWork
+from upphandla.flows.settings import get_settings
+from upphandla.store.db import Database
+from upphandla.store.models import SanctionsEntryRow, SanctionsListRow
+from upphandla.store.uow import UnitOfWork
 
 SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "sanctions" / "sample.csv"
 SUBCONTRACTOR = "Fiktiv Underleverantör Rus OOO"

@@ -41,33 +41,39 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, make_url, select
 
-from flows import cases as use_cases
-from flows.context import with_context
-from flows.queries import get_case
-from flows.registry import Registry, load_seed_definitions
-from flows.sanctions import load_sanctions_list, parse_sanctions_csv
-from flows.users import add_user
 from helpers import CHECKLIST_ITEMS, User, drive, evidence_data, start
 from helpers import attributes as helper_attributes
-from seeds.loader import SEEDS, definition_files, read_yaml
-from states.attributes import ROUTES, SUBCATEGORIES, CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.checks_lists import AcceptanceParams, ChecklistParams, checklist
-from states.checks_time import StandstillParams
-from states.clock import now, today
-from states.definition import Definition, EvidenceKind, FieldSpec, GateSpec, parse_definition
-from states.delegation import mandate_record as mandate_fields
-from states.delegation import parse_delegation
-from states.engine import check_evidence, decide, evaluate_gates, offered
-from states.errors import DomainError, EvidenceRefused, Invalid, TransitionRefused
-from states.evidence import validate_evidence_data
-from states.gates import GateResult, evaluate
-from states.machine import Lifecycle
-from states.roles import ROLES, SYSTEM_ROLE, Actor
-from store import audit
-from store.db import Database, open_database
-from store.models import AuditEventRow, CaseRow, EvidenceRow, OutboxRow, UserRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands import cases as use_cases
+from upphandla.flows.commands.sanctions import load_sanctions_list, parse_sanctions_csv
+from upphandla.flows.commands.users import add_user
+from upphandla.flows.context import with_context
+from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.views.cases import get_case
+from upphandla.seeds.loader import SEEDS, definition_files, read_yaml
+from upphandla.states.attributes import ROUTES, SUBCATEGORIES, CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks_lists import AcceptanceParams, ChecklistParams, checklist
+from upphandla.states.checks_time import StandstillParams
+from upphandla.states.clock import now, today
+from upphandla.states.definition import (
+    Definition,
+    EvidenceKind,
+    FieldSpec,
+    GateSpec,
+    parse_definition,
+)
+from upphandla.states.delegation import mandate_record as mandate_fields
+from upphandla.states.delegation import parse_delegation
+from upphandla.states.engine import check_evidence, decide, evaluate_gates, offered
+from upphandla.states.errors import DomainError, EvidenceRefused, Invalid, TransitionRefused
+from upphandla.states.evidence import validate_evidence_data
+from upphandla.states.gates import GateResult, evaluate
+from upphandla.states.machine import Lifecycle
+from upphandla.states.roles import ROLES, SYSTEM_ROLE, Actor
+from upphandla.store import audit
+from upphandla.store.db import Database, open_database
+from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow, OutboxRow, UserRow
+from upphandla.store.uow import UnitOfWork
 
 T = TypeVar("T")
 

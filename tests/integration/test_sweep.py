@@ -13,9 +13,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from flows.cases import advance, record_evidence
-from flows.registry import Registry
-from flows.sweep import SweepReport, run_sweep
 from helpers import (
     User,
     audit_rows,
@@ -25,8 +22,11 @@ from helpers import (
     scalar,
     start,
 )
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.flows.commands.cases import advance, record_evidence
+from upphandla.flows.jobs.sweep import SweepReport, run_sweep
+from upphandla.flows.registry import Registry
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 
 def outbox_since(db: Database, after_id: int) -> list[dict[str, Any]]:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from flows.registry import load_definition
 from helpers import User, assert_problem, attributes, counts, evidence_data, scalar, v1_body
-from states.errors import Conflict
-from store.db import Database
-from store.uow import UnitOfWork
+from upphandla.flows.registry import load_definition
+from upphandla.states.errors import Conflict
+from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 NEW_KIND = "kompetens_internt_provad"
 NEW_GATE = "kompetens_internt_provad"

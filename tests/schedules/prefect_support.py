@@ -201,7 +201,7 @@ def start(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Star
 
 
 def upphandla(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli.main", *args]
+    return [sys.executable, "-m", "upphandla.cli.main", *args]
 
 
 def base_env(**extra: str) -> dict[str, str]:

@@ -17,19 +17,19 @@ import pytest
 from prefect_support import Smtp, base_env, upphandla, wait_for
 from sqlalchemy import func, select
 
-from cli.startup import prepare
-from flows.orchestration import (
+from upphandla.cli.startup import prepare
+from upphandla.flows.orchestration.prefect_flows import (
     DELIVERY_FLOW,
     SWEEP_FLOW,
     deliver_flow,
     deployments,
     sweep_flow,
 )
-from flows.settings import Settings
-from states.clock import now
-from store.db import Database
-from store.models import CaseRow, OutboxRow
-from store.uow import UnitOfWork
+from upphandla.flows.settings import Settings
+from upphandla.states.clock import now
+from upphandla.store.db import Database
+from upphandla.store.models import CaseRow, OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 pytestmark = pytest.mark.prefect
 
@@ -121,8 +121,8 @@ def test_deployments_follow_the_settings() -> None:
     settings = Settings(sweep_interval_seconds=17, delivery_interval_seconds=7)
     sweep, delivery = deployments(settings)
     assert (sweep.flow_name, delivery.flow_name) == (SWEEP_FLOW, DELIVERY_FLOW)
-    assert sweep.entrypoint == "flows.orchestration.sweep_flow"
-    assert delivery.entrypoint == "flows.orchestration.deliver_flow"
+    assert sweep.entrypoint == "upphandla.flows.orchestration.prefect_flows.sweep_flow"
+    assert delivery.entrypoint == "upphandla.flows.orchestration.prefect_flows.deliver_flow"
     assert [s.schedule.interval for s in sweep.schedules] == [timedelta(seconds=17)]
     assert [s.schedule.interval for s in delivery.schedules] == [timedelta(seconds=7)]
 

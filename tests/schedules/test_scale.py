@@ -29,9 +29,9 @@ from prefect_support import (
 from sqlalchemy import func, select
 
 from pg import PostgresServer
-from store.db import open_database
-from store.models import OutboxRow
-from store.uow import UnitOfWork
+from upphandla.store.db import open_database
+from upphandla.store.models import OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres]
 

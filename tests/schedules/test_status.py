@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prefect_support import wait_for
 
-from flows.prefect_status import PrefectStatus
 from helpers import make_client
-from store.db import Database
+from upphandla.flows.orchestration.status import PrefectStatus
+from upphandla.store.db import Database
 
 
 class FakePrefect:

@@ -9,8 +9,8 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from states import clock
-from states.calendar import (
+from upphandla.states import clock
+from upphandla.states.calendar import (
     add_working_days,
     holiday_name,
     is_working_day,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.conditions import Condition
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.conditions import Condition
 
 
 def cond(data: dict[str, Any]) -> Condition:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from seeds.loader import DEFINITIONS, read_yaml
-from states.definition import Definition, DefinitionError, parse_definition
-from states.roles import ROLES, SYSTEM_ROLE
+from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.roles import ROLES, SYSTEM_ROLE
 
 V1 = DEFINITIONS / "it-upphandling.v1.yaml"
 SWEDISH_LETTERS = re.compile(r"[åäöÅÄÖ]")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli.docs import docs_app, generate, load_definitions, stale_files
-from states.definition import Definition, GateSpec
-from states.docs import lifecycle_mermaid, rules_markdown
+from upphandla.cli.docs import docs_app, generate, load_definitions, stale_files
+from upphandla.states.definition import Definition, GateSpec
+from upphandla.states.docs import lifecycle_mermaid, rules_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EDGE = re.compile(r"^    (\w+|\[\*\]) --> (\w+|\[\*\])(?: : (.+))?$")

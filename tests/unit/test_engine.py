@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from seeds.loader import DEFINITIONS, read_yaml
-from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.definition import Definition, parse_definition
-from states.delegation import Mandate, mandate_record
-from states.engine import Decision, check_evidence, decide, offered, preview
-from states.errors import (
+from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.definition import Definition, parse_definition
+from upphandla.states.delegation import Mandate, mandate_record
+from upphandla.states.engine import Decision, check_evidence, decide, offered, preview
+from upphandla.states.errors import (
     Conflict,
     EvidenceRefused,
     Forbidden,
@@ -21,8 +21,8 @@ from states.errors import (
     NotFound,
     TransitionRefused,
 )
-from states.machine import Lifecycle
-from states.roles import Actor
+from upphandla.states.machine import Lifecycle
+from upphandla.states.roles import Actor
 
 TODAY = date(2026, 3, 10)
 UPPHANDLARE = Actor(1, "Anna Upphandlare", "upphandlare")

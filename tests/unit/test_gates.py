@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from seeds.loader import DEFINITIONS, read_yaml
-from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.checks_time import StandstillParams, standstill_last_day
-from states.definition import Definition, GateSpec, parse_definition
-from states.gates import CHECKS, GateResult, Reason, evaluate
+from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks_time import StandstillParams, standstill_last_day
+from upphandla.states.definition import Definition, GateSpec, parse_definition
+from upphandla.states.gates import CHECKS, GateResult, Reason, evaluate
 
 
 @pytest.fixture(scope="module")

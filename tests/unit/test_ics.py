@@ -10,9 +10,9 @@ import icalendar
 import pytest
 from freezegun import freeze_time
 
-from notifications.ics import calendar_bytes, deadline_event, event_uid, ics_for
 from reminder_samples import reminder_context, with_deadline
-from states.deadlines import Deadline
+from upphandla.notifications.ics import calendar_bytes, deadline_event, event_uid, ics_for
+from upphandla.states.deadlines import Deadline
 
 DOMAIN = "testkommunen.se"
 BASE_URL = "https://upphandla.testkommunen.se/"

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from transitions import MachineError
 
-from seeds.loader import DEFINITIONS, SEEDS, read_yaml
-from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.clock import STOCKHOLM
-from states.definition import Definition, DefinitionError, parse_definition
-from states.delegation import DelegationOrder, mandate_record, parse_delegation
-from states.engine import check_evidence, decide
-from states.errors import Conflict, EvidenceRefused, TransitionRefused
-from states.machine import Lifecycle
-from states.roles import Actor
+from upphandla.seeds.loader import DEFINITIONS, SEEDS, read_yaml
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.clock import STOCKHOLM
+from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.delegation import DelegationOrder, mandate_record, parse_delegation
+from upphandla.states.engine import check_evidence, decide
+from upphandla.states.errors import Conflict, EvidenceRefused, TransitionRefused
+from upphandla.states.machine import Lifecycle
+from upphandla.states.roles import Actor
 
 
 @pytest.fixture(scope="module")

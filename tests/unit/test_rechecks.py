@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from seeds.loader import DEFINITIONS, read_yaml
-from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.deadlines import case_deadlines
-from states.definition import DefinitionError, parse_definition
-from states.rechecks import finding_deadline, findings
+from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.deadlines import case_deadlines
+from upphandla.states.definition import DefinitionError, parse_definition
+from upphandla.states.rechecks import finding_deadline, findings
 
 RAW = read_yaml(Path(DEFINITIONS / "it-upphandling.v1.yaml"))
 V1 = parse_definition(RAW)

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from states.deadlines import Deadline
-from states.definition import ReminderPolicy
-from states.reminders import ESCALATION, REMINDER, due, plan, send_time
+from upphandla.states.deadlines import Deadline
+from upphandla.states.definition import ReminderPolicy
+from upphandla.states.reminders import ESCALATION, REMINDER, due, plan, send_time
 
 POLICY = ReminderPolicy(
     deadline="phase",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from notifications.render import render
+from upphandla.notifications.render import render
 
 CONTEXT = {
     "case_id": 7,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from notifications.render import Rendered, render
 from reminder_samples import RULE, escalation_context, reminder_context
+from upphandla.notifications.render import Rendered, render
 
 BASE_URL = "https://upphandla.example.se/"
 CASE_URL = "https://upphandla.example.se/api/cases/12"

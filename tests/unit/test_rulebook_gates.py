@@ -20,17 +20,17 @@ from typing import Any, cast
 
 import pytest
 
-from seeds.loader import DEFINITIONS, read_yaml
-from states.attributes import CaseAttributes
-from states.case import CaseSnapshot, Evidence, EvidenceRecord
-from states.checks_lists import ChecklistItem, ChecklistParams
-from states.definition import GateSpec, parse_definition
-from states.delegation import Mandate, mandate_record
-from states.engine import check_evidence
-from states.errors import EvidenceRefused
-from states.evidence import validate_evidence_data
-from states.gates import GateResult, Reason, evaluate
-from states.roles import Actor
+from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks_lists import ChecklistItem, ChecklistParams
+from upphandla.states.definition import GateSpec, parse_definition
+from upphandla.states.delegation import Mandate, mandate_record
+from upphandla.states.engine import check_evidence
+from upphandla.states.errors import EvidenceRefused
+from upphandla.states.evidence import validate_evidence_data
+from upphandla.states.gates import GateResult, Reason, evaluate
+from upphandla.states.roles import Actor
 
 V1 = parse_definition(read_yaml(DEFINITIONS / "it-upphandling.v1.yaml"))
 TODAY = date(2026, 3, 10)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from states.case import CaseSnapshot, Evidence
-from states.checks_money import gate_value_below_threshold
-from states.definition import GateSpec
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.checks_money import gate_value_below_threshold
+from upphandla.states.definition import GateSpec
 
 SPEC = GateSpec.model_validate(
     {

@@ -24,26 +24,26 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select, tuple_, update
 
-from flows.casefile import deadlines_of, evidence_of, snapshot
-from flows.cases import actor_payload, advance
-from flows.context import with_context
-from flows.findings import sync_findings
-from flows.registry import Registry
-from flows.reminding import remind
-from states import rechecks
-from states.case import CaseSnapshot, Evidence
-from states.clock import STOCKHOLM, local_date, now
-from states.deadlines import Deadline
-from states.definition import Definition, parse_definition
-from states.engine import preview
-from states.errors import DomainError, TransitionRefused
-from states.reminders import send_time
-from states.roles import Actor
-from store import audit
-from store.casestore import StoredCase, fetch_case, fetch_evidence, save_case
-from store.db import Database
-from store.models import CaseRow, DefinitionRow
-from store.uow import UnitOfWork
+from upphandla.flows.casefile import deadlines_of, evidence_of, snapshot
+from upphandla.flows.commands.cases import actor_payload, advance
+from upphandla.flows.context import with_context
+from upphandla.flows.jobs.findings import sync_findings
+from upphandla.flows.jobs.reminding import remind
+from upphandla.flows.registry import Registry
+from upphandla.states import rechecks
+from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.clock import STOCKHOLM, local_date, now
+from upphandla.states.deadlines import Deadline
+from upphandla.states.definition import Definition, parse_definition
+from upphandla.states.engine import preview
+from upphandla.states.errors import DomainError, TransitionRefused
+from upphandla.states.reminders import send_time
+from upphandla.states.roles import Actor
+from upphandla.store import audit
+from upphandla.store.casestore import StoredCase, fetch_case, fetch_evidence, save_case
+from upphandla.store.db import Database
+from upphandla.store.models import CaseRow, DefinitionRow
+from upphandla.store.uow import UnitOfWork
 
 log = logging.getLogger("upphandla.sweep")
 RETRY_BROKEN_AFTER = timedelta(hours=1)

@@ -8,13 +8,13 @@ import secrets
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from sqlalchemy import select
 
-from flows.delegation import delegation_order
-from states.clock import now
-from states.errors import Invalid
-from states.roles import ROLES, Actor
-from states.validation import Problem, problems_from
-from store.models import UserRow
-from store.uow import UnitOfWork
+from upphandla.flows.delegation import delegation_order
+from upphandla.states.clock import now
+from upphandla.states.errors import Invalid
+from upphandla.states.roles import ROLES, Actor
+from upphandla.states.validation import Problem, problems_from
+from upphandla.store.models import UserRow
+from upphandla.store.uow import UnitOfWork
 
 
 def token_hash(token: str) -> str:

@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows import cases
-from flows.contracts import import_contract
-from flows.registry import Registry
-from flows.sanctions import current_list, load_sanctions_list
-from flows.users import add_user, rotate_token
-from seeds.loader import SEEDS, read_yaml
-from states.clock import today
-from states.roles import Actor
-from store.models import CaseRow, UserRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands import cases
+from upphandla.flows.commands.contracts import import_contract
+from upphandla.flows.commands.sanctions import current_list, load_sanctions_list
+from upphandla.flows.commands.users import add_user, rotate_token
+from upphandla.flows.registry import Registry
+from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.states.clock import today
+from upphandla.states.roles import Actor
+from upphandla.store.models import CaseRow, UserRow
+from upphandla.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.casestore import StoredCase, emails_for, insert_outbox
-from store.uow import UnitOfWork
+from upphandla.store.casestore import StoredCase, emails_for, insert_outbox
+from upphandla.store.uow import UnitOfWork
 
 
 def recipients_for(uow: UnitOfWork, case: StoredCase, names: list[str]) -> list[str]:

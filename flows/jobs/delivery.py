@@ -29,23 +29,23 @@ from typing import Any, cast
 from pydantic import ValidationError
 from sqlalchemy import CursorResult, func, select, update
 
-from flows.settings import get_settings
-from notifications import ics
-from notifications.message import build_message
-from notifications.render import render
-from notifications.settings import MailSettings
-from notifications.smtp import (
+from upphandla.flows.settings import get_settings
+from upphandla.notifications import ics
+from upphandla.notifications.message import build_message
+from upphandla.notifications.render import render
+from upphandla.notifications.settings import MailSettings
+from upphandla.notifications.smtp import (
     RecipientsRefused,
     SmtpConfig,
     SmtpConfigError,
     describe_error,
     send,
 )
-from states.clock import now
-from states.errors import Conflict, NotFound
-from store.db import Database
-from store.models import OutboxRow
-from store.uow import UnitOfWork
+from upphandla.states.clock import now
+from upphandla.states.errors import Conflict, NotFound
+from upphandla.store.db import Database
+from upphandla.store.models import OutboxRow
+from upphandla.store.uow import UnitOfWork
 
 log = logging.getLogger("upphandla.delivery")
 

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from flows.outbox import enqueue, recipients_for
-from states.deadlines import PHASE, Deadline
-from states.definition import Definition
-from states.reminders import (
+from upphandla.flows.commands.notify import enqueue, recipients_for
+from upphandla.states.deadlines import PHASE, Deadline
+from upphandla.states.definition import Definition
+from upphandla.states.reminders import (
     ESCALATION,
     NO_RECIPIENTS,
     QUEUED,
@@ -24,10 +24,10 @@ from states.reminders import (
     due,
     plan,
 )
-from states.roles import ROLE_NAMES
-from store.casestore import StoredCase
-from store.models import ReminderRow
-from store.uow import UnitOfWork
+from upphandla.states.roles import ROLE_NAMES
+from upphandla.store.casestore import StoredCase
+from upphandla.store.models import ReminderRow
+from upphandla.store.uow import UnitOfWork
 
 REMINDERS: Table = ReminderRow.__table__  # type: ignore[assignment]
 TEMPLATES = {"reminder": "deadline_reminder", ESCALATION: "deadline_escalation"}

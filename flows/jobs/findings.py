@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.cases import actor_payload
-from states.clock import local_date
-from states.rechecks import Finding
-from states.roles import Actor
-from store import audit
-from store.casestore import StoredCase
-from store.models import FindingRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands.cases import actor_payload
+from upphandla.states.clock import local_date
+from upphandla.states.rechecks import Finding
+from upphandla.states.roles import Actor
+from upphandla.store import audit
+from upphandla.store.casestore import StoredCase
+from upphandla.store.models import FindingRow
+from upphandla.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

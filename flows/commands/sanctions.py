@@ -24,9 +24,9 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from states.clock import now
-from store.models import SanctionsEntryRow, SanctionsListRow
-from store.uow import UnitOfWork
+from upphandla.states.clock import now
+from upphandla.store.models import SanctionsEntryRow, SanctionsListRow
+from upphandla.store.uow import UnitOfWork
 
 COMPANY_FORMS = frozenset(
     (
@@ -229,7 +229,7 @@ def load_sanctions_list(uow: UnitOfWork, *, text: str, source: str, list_date: d
             ],
         )
     # Contracts already signed are screened again by the next sweep (§ 10.11).
-    from flows.sweep import mark_for_recheck
+    from upphandla.flows.jobs.sweep import mark_for_recheck
 
     mark_for_recheck(uow, check="suppliers_not_sanctioned", at=row.loaded_at)
     return LoadResult(row, already_loaded=False)

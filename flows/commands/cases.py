@@ -12,25 +12,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from flows.casefile import deadlines_of, enter_phase, evidence_of, snapshot
-from flows.context import with_context
-from flows.delegation import mandate_of
-from flows.outbox import enqueue_case_message
-from flows.registry import Registry
-from states.attributes import CaseAttributes
-from states.case import EvidenceRecord
-from states.clock import local_date, now
-from states.deadlines import next_due_at, phase_deadlines
-from states.definition import Definition
-from states.delegation import mandate_record
-from states.engine import Decision, check_evidence, decide
-from states.errors import Forbidden, Invalid
-from states.roles import Actor
-from states.validation import problems_from
-from store import audit
-from store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
-from store.models import CaseRow
-from store.uow import UnitOfWork
+from upphandla.flows.casefile import deadlines_of, enter_phase, evidence_of, snapshot
+from upphandla.flows.commands.notify import enqueue_case_message
+from upphandla.flows.context import with_context
+from upphandla.flows.delegation import mandate_of
+from upphandla.flows.registry import Registry
+from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import EvidenceRecord
+from upphandla.states.clock import local_date, now
+from upphandla.states.deadlines import next_due_at, phase_deadlines
+from upphandla.states.definition import Definition
+from upphandla.states.delegation import mandate_record
+from upphandla.states.engine import Decision, check_evidence, decide
+from upphandla.states.errors import Forbidden, Invalid
+from upphandla.states.roles import Actor
+from upphandla.states.validation import problems_from
+from upphandla.store import audit
+from upphandla.store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
+from upphandla.store.models import CaseRow
+from upphandla.store.uow import UnitOfWork
 
 
 @dataclass

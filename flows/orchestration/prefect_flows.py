@@ -30,12 +30,12 @@ import anyio.to_thread
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.delivery import DeliveryReport, deliver_with_settings
-from flows.registry import Registry
-from flows.settings import Settings, get_settings
-from flows.sweep import SweepReport, due_case_batches, sweep_cases
-from states.clock import STOCKHOLM, now
-from store.db import Database, open_database
+from upphandla.flows.jobs.delivery import DeliveryReport, deliver_with_settings
+from upphandla.flows.jobs.sweep import SweepReport, due_case_batches, sweep_cases
+from upphandla.flows.registry import Registry
+from upphandla.flows.settings import Settings, get_settings
+from upphandla.states.clock import STOCKHOLM, now
+from upphandla.store.db import Database, open_database
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment

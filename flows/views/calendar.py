@@ -24,16 +24,16 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 
-from flows.casefile import deadlines_of, evidence_of
-from flows.registry import Registry
-from notifications.ics import calendar_bytes, deadline_event
-from notifications.settings import MailSettings
-from states.clock import local_date, now
-from states.deadlines import Deadline
-from states.definition import Definition
-from states.errors import NotFound
-from states.rechecks import Finding, finding_deadline
-from store.models import (
+from upphandla.flows.casefile import deadlines_of, evidence_of
+from upphandla.flows.registry import Registry
+from upphandla.notifications.ics import calendar_bytes, deadline_event
+from upphandla.notifications.settings import MailSettings
+from upphandla.states.clock import local_date, now
+from upphandla.states.deadlines import Deadline
+from upphandla.states.definition import Definition
+from upphandla.states.errors import NotFound
+from upphandla.states.rechecks import Finding, finding_deadline
+from upphandla.store.models import (
     AuditEventRow,
     CalendarFeedRow,
     CaseRow,
@@ -41,7 +41,7 @@ from store.models import (
     FindingRow,
     UserRow,
 )
-from store.uow import UnitOfWork
+from upphandla.store.uow import UnitOfWork
 
 log = logging.getLogger("upphandla.calendar")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.cases import create_case, record_evidence
-from flows.registry import Registry
-from states.errors import Conflict, Forbidden
-from states.roles import Actor
-from store.models import CaseRow
-from store.uow import UnitOfWork
+from upphandla.flows.commands.cases import create_case, record_evidence
+from upphandla.flows.registry import Registry
+from upphandla.states.errors import Conflict, Forbidden
+from upphandla.states.roles import Actor
+from upphandla.store.models import CaseRow
+from upphandla.store.uow import UnitOfWork
 
 IMPORT_ROLES = frozenset({"upphandlare", "kategoriledare"})
 

@@ -8,18 +8,18 @@ from typing import Any, cast
 
 from sqlalchemy import func, select
 
-from flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
-from flows.context import with_context
-from flows.findings import case_findings
-from flows.registry import Registry
-from states.checks_lists import ChecklistEntry, ChecklistParams, checklist
-from states.clock import now, today
-from states.definition import Definition
-from states.engine import TriggerPreview, preview
-from states.roles import Actor
-from store import audit
-from store.models import AuditEventRow, CaseRow, EvidenceRow, FindingRow
-from store.uow import UnitOfWork
+from upphandla.flows.casefile import deadlines_of, evidence_of, load_case, load_evidence, snapshot
+from upphandla.flows.context import with_context
+from upphandla.flows.jobs.findings import case_findings
+from upphandla.flows.registry import Registry
+from upphandla.states.checks_lists import ChecklistEntry, ChecklistParams, checklist
+from upphandla.states.clock import now, today
+from upphandla.states.definition import Definition
+from upphandla.states.engine import TriggerPreview, preview
+from upphandla.states.roles import Actor
+from upphandla.store import audit
+from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow, FindingRow
+from upphandla.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

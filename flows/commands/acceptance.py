@@ -6,12 +6,12 @@ import csv
 import io
 from typing import Any
 
-from flows.cases import RecordedEvidence, record_evidence
-from flows.registry import Registry
-from states.errors import Invalid
-from states.roles import Actor
-from states.validation import Problem
-from store.uow import UnitOfWork
+from upphandla.flows.commands.cases import RecordedEvidence, record_evidence
+from upphandla.flows.registry import Registry
+from upphandla.states.errors import Invalid
+from upphandla.states.roles import Actor
+from upphandla.states.validation import Problem
+from upphandla.store.uow import UnitOfWork
 
 REQUIREMENTS_KIND = "acceptance_requirements"
 LEVELS = {"ska": "ska", "skakrav": "ska", "bör": "bor", "bor": "bor", "börkrav": "bor"}
