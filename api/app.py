@@ -13,7 +13,7 @@ from upphandla.api.routes_calendar import router as calendar_router
 from upphandla.api.routes_cases import router as cases_router
 from upphandla.api.routes_meta import router as meta_router
 from upphandla.api.routes_outbox import router as outbox_router
-from upphandla.flows.registry import Registry
+from upphandla.flows.handler import Handler
 from upphandla.flows.settings import Settings, get_settings
 from upphandla.store.db import Database, open_database
 
@@ -28,10 +28,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version="0.1.0",
     )
     app.state.settings = settings
-    app.state.db = db or open_database(
-        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
-    )
-    app.state.registry = Registry()
+    db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    app.state.handler = Handler.on(db)
     problems.install(app)
     app.include_router(meta_router)
     app.include_router(cases_router)

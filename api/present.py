@@ -16,14 +16,14 @@ from upphandla.flows.commands.cases import RecordedEvidence
 from upphandla.flows.views.cases import CaseView
 from upphandla.states.clock import now
 from upphandla.states.gates import GateResult
-from upphandla.store.models import CaseRow
+from upphandla.store.records import StoredCase
 
 
 def gates_out(results: tuple[GateResult, ...]) -> list[GateOut]:
     return [GateOut.model_validate(g.as_dict()) for g in results]
 
 
-def case_summary(row: CaseRow) -> CaseSummary:
+def case_summary(row: StoredCase) -> CaseSummary:
     return CaseSummary(
         id=row.id,
         title=row.title,
@@ -39,7 +39,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
 
 
 def case_out(view: CaseView) -> CaseOut:
-    row, definition = view.row, view.definition
+    row, definition = view.case, view.definition
     kinds = definition.evidence_kind
     return CaseOut(
         **case_summary(row).model_dump(),
@@ -88,7 +88,7 @@ def case_out(view: CaseView) -> CaseOut:
 
 
 def evidence_out(recorded: RecordedEvidence) -> EvidenceOut:
-    row = recorded.row
+    row = recorded.evidence
     return EvidenceOut(
         id=row.id,
         kind=row.kind,

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from upphandla.states.definition import DefinitionError
@@ -20,7 +19,13 @@ from upphandla.states.validation import problems_from_errors
 log = logging.getLogger("upphandla.api")
 
 PROBLEM_JSON = "application/problem+json"
-_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
+_STATUS = {
+    "not_found": 404,
+    "forbidden": 403,
+    "invalid": 422,
+    "conflict": 409,
+    "unavailable": 503,
+}
 
 
 def problem(
@@ -61,7 +66,8 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         "request_id": getattr(request.state, "request_id", None),
         **exc.extra(),
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    headers = {"Retry-After": "2"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _definition(request: Request, exc: Exception) -> JSONResponse:
@@ -110,16 +116,6 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, "internal_error", request=request, request_id="-")
 
 
-async def _integrity(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("integrity conflict on %s: %s", request.url.path, exc)
-    return problem(409, "concurrent_change", request=request)
-
-
-async def _operational(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database unavailable on %s: %s", request.url.path, exc)
-    return problem(503, "service_unavailable", request=request, headers={"Retry-After": "2"})
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     rid = getattr(request.state, "request_id", "-")
     log.exception("unexpected error, request %s", rid)
@@ -131,6 +127,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DefinitionError, _definition)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(IntegrityError, _integrity)
-    app.add_exception_handler(OperationalError, _operational)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from upphandla.api.deps import ActorDep, RegistryDep, RequestId, WriteUoW
+from upphandla.api.deps import ActorDep, HandlerDep, RequestId
 from upphandla.api.present import evidence_out
 from upphandla.api.routes_cases import ERRORS, CaseId
 from upphandla.api.schemas import EvidenceOut
-from upphandla.flows.commands.acceptance import import_requirements
+from upphandla.flows.commands.acceptance import ImportRequirements
 from upphandla.states.errors import Invalid
 from upphandla.states.validation import Problem
 
@@ -41,27 +41,16 @@ async def import_acceptance_requirements(
     case_id: CaseId,
     request: Request,
     actor: ActorDep,
-    uow: WriteUoW,
-    registry: RegistryDep,
+    handler: HandlerDep,
     request_id: RequestId,
 ) -> EvidenceOut:
     """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON)."""
     requirements = _requirements_from(request.headers.get("content-type", ""), await request.body())
-
-    def import_and_commit() -> Any:  # database work off the event loop
-        recorded = import_requirements(
-            uow,
-            registry=registry,
-            actor=actor,
-            case_id=case_id,
-            requirements=requirements,
-            request_id=request_id,
-        )
-        uow.commit()
-        return recorded
-
-    recorded = await run_in_threadpool(import_and_commit)
-    return evidence_out(recorded)
+    command = ImportRequirements(
+        actor=actor, case_id=case_id, requirements=requirements, request_id=request_id
+    )
+    outcome = await run_in_threadpool(handler.run, command)  # database work off the event loop
+    return evidence_out(outcome.result)
 
 
 def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:

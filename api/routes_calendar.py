@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from upphandla.api.deps import ActorDep, ReadUoW, RegistryDep, SettingsDep, WriteUoW
+from upphandla.api.deps import ActorDep, HandlerDep, ReadUoW, RegistryDep, SettingsDep
+from upphandla.flows.commands.calendar import CreateCalendarFeed, RevokeCalendarFeeds
 from upphandla.flows.views import calendar
 from upphandla.states.roles import Actor
 
@@ -51,21 +52,19 @@ class CalendarFeedOut(BaseModel):
     responses=ERRORS,
 )
 def create_feed(
-    response: Response, actor: ActorDep, uow: WriteUoW, settings: SettingsDep
+    response: Response, actor: ActorDep, handler: HandlerDep, settings: SettingsDep
 ) -> CalendarFeedOut:
     """Skapa en personlig kalender med fristerna i dina öppna ärenden (de du har startat eller
     handlagt). En ny adress ersätter den förra, som slutar fungera."""
-    secret = calendar.create_feed(uow, _user_id(actor))
-    uow.commit()
+    secret = handler.run(CreateCalendarFeed(_user_id(actor))).result
     response.headers["Cache-Control"] = "no-store"
     return CalendarFeedOut(url=calendar.feed_url(settings.base_url, secret))
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def revoke_feeds(actor: ActorDep, uow: WriteUoW) -> Response:
+def revoke_feeds(actor: ActorDep, handler: HandlerDep) -> Response:
     """Stäng din kalender: adressen slutar fungera."""
-    calendar.revoke_feeds(uow, _user_id(actor))
-    uow.commit()
+    handler.run(RevokeCalendarFeeds(_user_id(actor)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

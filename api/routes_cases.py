@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from upphandla.api.deps import ActorDep, ReadUoW, RegistryDep, RequestId, SettingsDep, WriteUoW
+from upphandla.api.deps import ActorDep, HandlerDep, ReadUoW, RegistryDep, RequestId, SettingsDep
 from upphandla.api.present import case_out, case_summary, evidence_out, gates_out
 from upphandla.api.schemas import (
     AuditOut,
@@ -19,7 +19,7 @@ from upphandla.api.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from upphandla.flows.commands import cases
+from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.views import cases as queries
 from upphandla.states.attributes import CaseAttributes, Subcategory
 
@@ -39,23 +39,22 @@ def start_case(
     body: CaseAttributes,
     response: Response,
     actor: ActorDep,
-    uow: WriteUoW,
-    registry: RegistryDep,
+    handler: HandlerDep,
     settings: SettingsDep,
     request_id: RequestId,
 ) -> CaseOut:
     """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
-    row = cases.start_case(
-        uow,
-        registry=registry,
+    command = StartCase(
         actor=actor,
         attributes=body.model_dump(),
         definition_key=settings.default_definition,
         request_id=request_id,
     )
-    uow.commit()
-    response.headers["Location"] = f"/api/cases/{row.id}"
-    return case_out(queries.get_case(uow, registry=registry, actor=actor, case_id=row.id))
+    case_id = handler.run(command).result.case_id
+    response.headers["Location"] = f"/api/cases/{case_id}"
+    with handler.reader() as uow:  # what was just committed
+        view = queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id)
+    return case_out(view)
 
 
 @router.get("", response_model=CasePageOut, responses=ERRORS)
@@ -104,22 +103,14 @@ def record_evidence(
     case_id: CaseId,
     body: EvidenceIn,
     actor: ActorDep,
-    uow: WriteUoW,
-    registry: RegistryDep,
+    handler: HandlerDep,
     request_id: RequestId,
 ) -> EvidenceOut:
     """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
-    recorded = cases.record_evidence(
-        uow,
-        registry=registry,
-        actor=actor,
-        case_id=case_id,
-        kind=body.kind,
-        data=body.data,
-        request_id=request_id,
+    command = RecordEvidence(
+        actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
     )
-    uow.commit()
-    return evidence_out(recorded)
+    return evidence_out(handler.run(command).result)
 
 
 @router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
@@ -127,21 +118,18 @@ def fire_transition(
     case_id: CaseId,
     body: TransitionIn,
     actor: ActorDep,
-    uow: WriteUoW,
-    registry: RegistryDep,
+    handler: HandlerDep,
     request_id: RequestId,
 ) -> TransitionOut:
     """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
-    decision = cases.advance(
-        uow,
-        registry=registry,
+    command = Advance(
         actor=actor,
         case_id=case_id,
         trigger=body.trigger,
         comment=body.comment,
         request_id=request_id,
     )
-    uow.commit()
+    decision = handler.run(command).result
     return TransitionOut(
         case_id=case_id,
         trigger=decision.trigger,

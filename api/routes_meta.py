@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import text
 
 from upphandla.api.deps import ActorDep, ReadUoW
 from upphandla.api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
 from upphandla.flows.orchestration.status import status_for
-from upphandla.flows.registry import definition_body, list_definitions
 from upphandla.flows.views import cases as queries
+from upphandla.flows.views.definitions import definition_body, list_definitions
 
 router = APIRouter()
 
@@ -21,7 +20,7 @@ def health(request: Request, uow: ReadUoW) -> HealthOut:
     """Svarar så snart API:t är uppe; anger databasens och Prefects läge. Prefect: `starting`,
     `ok`, `down`, eller `off` när den här processen inte bevakar någon Prefect-server."""
     try:
-        uow.s.execute(text("SELECT 1"))
+        uow.ping()
         database = "ok"
     except Exception:  # noqa: BLE001 - health reports, it does not fail
         database = "down"

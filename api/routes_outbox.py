@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from upphandla.api.deps import ActorDep, ReadUoW
-from upphandla.flows.jobs.delivery import list_outbox
+from upphandla.flows.views.outbox import list_outbox
 from upphandla.states.errors import Forbidden
 
 router = APIRouter(prefix="/api/outbox", tags=["utkorg"])

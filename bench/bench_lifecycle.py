@@ -19,76 +19,63 @@ from pathlib import Path
 
 from bench.lifecycle_plan import ATTRIBUTES, lifecycle_plan
 
-from upphandla.flows.commands import cases
-from upphandla.flows.commands.sanctions import load_sanctions_list
-from upphandla.flows.commands.users import add_user
-from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.commands.definitions import LoadSeedDefinitions
+from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.commands.users import AddUser, actor_of
+from upphandla.flows.handler import Handler
 from upphandla.seeds.loader import SEEDS
 from upphandla.states.clock import today
 from upphandla.states.roles import Actor
 from upphandla.store.db import open_database
 from upphandla.store.migrate import upgrade
-from upphandla.store.uow import UnitOfWork
 
 
 def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, int]:
     """Drive n complete lifecycles; returns (transitions, seconds in transitions, audited writes)."""
     db = open_database(f"sqlite:///{path}", sqlite_synchronous=synchronous)
     upgrade(db)
-    registry = Registry()
+    handler = Handler.on(db)
     actors: dict[str, Actor] = {}
-    with UnitOfWork(db) as uow:
-        load_seed_definitions(uow)
-        for role in (
-            "bestallare",
-            "upphandlare",
-            "informationssakerhet",
-            "sakerhet",
-            "dso",
-            "delegat",
-            "objektledare_it",
-        ):
-            mandate = "kommundirektor" if role == "delegat" else None
-            row, _ = add_user(
-                uow, name=role, email=f"{role}@example.se", role=role, mandate=mandate
-            )
-            actors[role] = Actor(row.id, row.name, role, mandate=mandate)
-        sample = SEEDS / "sanctions" / "sample.csv"
-        load_sanctions_list(
-            uow, text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
+    handler.run(LoadSeedDefinitions())
+    for role in (
+        "bestallare",
+        "upphandlare",
+        "informationssakerhet",
+        "sakerhet",
+        "dso",
+        "delegat",
+        "objektledare_it",
+    ):
+        mandate = "kommundirektor" if role == "delegat" else None
+        added = handler.run(
+            AddUser(name=role, email=f"{role}@example.se", role=role, mandate=mandate)
+        ).result
+        actors[role] = actor_of(added.user)
+    sample = SEEDS / "sanctions" / "sample.csv"
+    handler.run(
+        LoadSanctionsList(
+            text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
         )
-        uow.commit()
+    )
     plan = lifecycle_plan()
     transitions = writes = 0
     in_transitions = 0.0
     for _ in range(n_cases):
-        with UnitOfWork(db) as uow:
-            case_id = cases.start_case(
-                uow,
-                registry=registry,
-                actor=actors["bestallare"],
-                attributes=ATTRIBUTES,
-                definition_key="it-upphandling",
-            ).id
-            uow.commit()
+        case_id = handler.run(
+            StartCase(
+                actor=actors["bestallare"], attributes=ATTRIBUTES, definition_key="it-upphandling"
+            )
+        ).result.case_id
         writes += 1
         for role, what, name, data in plan:
             started = time.perf_counter()
-            with UnitOfWork(db) as uow:
-                if what == "evidence":
-                    cases.record_evidence(
-                        uow,
-                        registry=registry,
-                        actor=actors[role],
-                        case_id=case_id,
-                        kind=name,
-                        data=data,
-                    )
-                else:
-                    cases.advance(
-                        uow, registry=registry, actor=actors[role], case_id=case_id, trigger=name
-                    )
-                uow.commit()
+            if what == "evidence":
+                handler.run(
+                    RecordEvidence(actor=actors[role], case_id=case_id, kind=name, data=data)
+                )
+            else:
+                handler.run(Advance(actor=actors[role], case_id=case_id, trigger=name))
             writes += 1
             if what == "trigger":
                 in_transitions += time.perf_counter() - started

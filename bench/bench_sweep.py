@@ -21,13 +21,12 @@ from pathlib import Path
 
 from bench.sweep_data import fill_cases, fill_outbox, smtp_sink
 
+from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.delivery import deliver_due
 from upphandla.flows.jobs.sweep import run_sweep
-from upphandla.flows.registry import Registry
 from upphandla.notifications.smtp import SmtpConfig
 from upphandla.states.clock import now
 from upphandla.store.db import open_database
-from upphandla.store.uow import UnitOfWork
 
 
 def time_sweep(folder: Path, total: int, due: int) -> tuple[float, float, int]:
@@ -37,7 +36,7 @@ def time_sweep(folder: Path, total: int, due: int) -> tuple[float, float, int]:
     fill_cases(db, total=total, due=due)
     filled = time.perf_counter() - started
     started = time.perf_counter()
-    report = run_sweep(db, registry=Registry())
+    report = run_sweep(Handler.on(db))
     seconds = time.perf_counter() - started
     db.dispose()
     return filled, seconds, report.cases
@@ -60,7 +59,7 @@ def time_delivery(folder: Path, messages: int) -> tuple[float, int]:
         sent = 0
         while True:
             report = deliver_due(
-                lambda: UnitOfWork(db),
+                Handler.on(db),
                 config=config,
                 base_url="http://127.0.0.1:8000",
                 domain="example.se",

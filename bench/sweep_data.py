@@ -14,13 +14,13 @@ from aiosmtpd.controller import Controller
 from bench.lifecycle_plan import ATTRIBUTES
 from sqlalchemy import insert
 
-from upphandla.flows.commands.users import add_user
-from upphandla.flows.registry import load_seed_definitions
+from upphandla.flows.commands.definitions import LoadSeedDefinitions
+from upphandla.flows.commands.users import AddUser
+from upphandla.flows.handler import Handler
 from upphandla.states.clock import now
 from upphandla.store.db import Database
 from upphandla.store.migrate import upgrade
 from upphandla.store.models import CaseRow, OutboxRow
-from upphandla.store.uow import UnitOfWork
 
 BATCH = 20_000
 
@@ -29,12 +29,13 @@ def fill_cases(db: Database, *, total: int, due: int) -> None:
     """`total` cases in behovsanalys; `due` of them entered the phase a year ago and are due
     for the sweep now, the rest are next looked at in a month."""
     upgrade(db)
-    with UnitOfWork(db) as uow:
-        load_seed_definitions(uow)
-        creator, _ = add_user(uow, name="Beställare", email="b@example.se", role="bestallare")
-        for role in ("upphandlare", "kategoriledare"):
-            add_user(uow, name=role, email=f"{role}@example.se", role=role)
-        uow.commit()
+    handler = Handler.on(db)
+    handler.run(LoadSeedDefinitions())
+    creator = handler.run(
+        AddUser(name="Beställare", email="b@example.se", role="bestallare")
+    ).result.user
+    for role in ("upphandlare", "kategoriledare"):
+        handler.run(AddUser(name=role, email=f"{role}@example.se", role=role))
     at = now()
     year_ago = at - timedelta(days=365)
     later = at + timedelta(days=30)

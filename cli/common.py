@@ -1,16 +1,46 @@
-"""What every command needs: the database from the settings, and a clean Swedish exit."""
+"""What every command needs: the database from the settings, the command handler, and a clean
+Swedish exit."""
 
 from __future__ import annotations
 
 import typer
 
+from upphandla.flows.handler import Handler
 from upphandla.flows.settings import get_settings
+from upphandla.states.errors import DomainError
+from upphandla.states.texts import text
 from upphandla.store.db import Database, open_database
+from upphandla.store.migrate import database_exists, require_current
 
 
 def settings_db() -> Database:
     settings = get_settings()
     return open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def ready_db() -> Database:
+    """The database of the settings, if it exists and has the newest schema; otherwise the
+    command stops with a Swedish message (exit 1) and creates nothing."""
+    url = get_settings().database_url
+    if not database_exists(url):
+        title, detail = text("database_missing", url=url)
+        raise fail(f"{title}: {detail}", 1)
+    db = settings_db()
+    try:
+        require_current(db)
+    except DomainError as exc:
+        db.dispose()
+        raise fail(describe(exc), 1) from None
+    return db
+
+
+def ready_handler() -> Handler:
+    return Handler.on(ready_db())
+
+
+def describe(exc: DomainError) -> str:
+    details = "; ".join(f"{p['path']}: {p['message']}" for p in exc.extra().get("errors", []))
+    return f"{exc.title}: {exc.detail}" + (f" ({details})" if details else "")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -19,8 +19,9 @@ from typing import Annotated
 
 import typer
 
-from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.definition import Definition, DefinitionError
 from upphandla.states.docs import lifecycle_mermaid, rules_markdown
+from upphandla.states.parse import parse_definition
 from upphandla.states.validation import Problem
 
 docs_app = typer.Typer()

@@ -9,14 +9,15 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import fail, settings_db
+from upphandla.cli.common import describe, fail, ready_db, settings_db
 from upphandla.cli.docs import docs_app
 from upphandla.cli.outbox import outbox_app
 from upphandla.cli.sanctions import sanctions_app
 from upphandla.cli.schedules import sweep, worker
 from upphandla.flows.settings import get_settings
-from upphandla.states.definition import DefinitionError, parse_definition
+from upphandla.states.definition import DefinitionError
 from upphandla.states.errors import DomainError
+from upphandla.states.parse import parse_definition
 
 app = typer.Typer(
     help="Arbetsflöden för kommunens IT-upphandlingar.", no_args_is_help=True, add_completion=False
@@ -32,11 +33,6 @@ app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(outbox_app, name="outbox")
-
-
-def _describe(exc: DomainError) -> str:
-    details = "; ".join(f"{p['path']}: {p['message']}" for p in exc.extra().get("errors", []))
-    return f"{exc.title}: {exc.detail}" + (f" ({details})" if details else "")
 
 
 @db_app.command("upgrade")
@@ -56,20 +52,23 @@ def user_add(
     org: Annotated[str | None, typer.Option(help="Organisation")] = None,
 ) -> None:
     """Lägg till en användare. Sista raden är den nya åtkomsttoken."""
-    from upphandla.flows.commands.users import add_user
+    from upphandla.flows.commands.users import AddUser
+    from upphandla.flows.handler import Handler
     from upphandla.store.migrate import upgrade
-    from upphandla.store.uow import UnitOfWork
 
     db = settings_db()
     upgrade(db)
-    with UnitOfWork(db) as uow:
-        try:
-            user, token = add_user(uow, name=name, email=email, role=role, organisation=org)
-        except DomainError as exc:
-            raise fail(_describe(exc), 2) from None
-        uow.commit()
+    try:
+        added = Handler.on(db).run(
+            AddUser(name=name, email=email, role=role, organisation=org)
+        ).result
+    except DomainError as exc:
+        raise fail(describe(exc), 2) from None
+    finally:
+        db.dispose()
+    user = added.user
     typer.echo(f"Användare {user.id} ({user.name}, {user.role}) är skapad. Token:")
-    typer.echo(token)
+    typer.echo(added.token)
 
 
 @audit_app.command("verify")
@@ -77,11 +76,15 @@ def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
 ) -> None:
     """Kontrollera alla hashkedjor. Avslutar med kod 1 och namnger första felet om något ändrats."""
+    from upphandla.flows.handler import Handler
     from upphandla.flows.views.cases import verify_audit
-    from upphandla.store.uow import UnitOfWork
 
-    with UnitOfWork(settings_db(), write=False) as uow:
-        report = verify_audit(uow)
+    handler = Handler.on(ready_db())
+    try:
+        with handler.reader() as uow:
+            report = verify_audit(uow)
+    finally:
+        handler.close()
     if as_json:
         typer.echo(
             json.dumps(
@@ -135,25 +138,26 @@ def definition_check(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> 
 @definition_app.command("load")
 def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> None:
     """Läs in en ny version av en processdefinition. En inläst version ändras aldrig."""
-    from upphandla.flows.registry import load_definition
+    from upphandla.flows.commands.definitions import LoadDefinition
+    from upphandla.flows.handler import Handler
     from upphandla.store.migrate import upgrade
-    from upphandla.store.uow import UnitOfWork
 
     data = _read_definition(file)
     db = settings_db()
     upgrade(db)
-    with UnitOfWork(db) as uow:
-        try:
-            d, added = load_definition(uow, data)
-        except DefinitionError as exc:
-            for p in exc.problems:
-                typer.echo(f"{file}: {p.path}: {p.message}", err=True)
-            raise fail(f"{file}: definitionen kan inte användas.", 1) from None
-        except DomainError as exc:
-            raise fail(_describe(exc), 1) from None
-        uow.commit()
+    try:
+        loaded = Handler.on(db).run(LoadDefinition(data)).result
+    except DefinitionError as exc:
+        for p in exc.problems:
+            typer.echo(f"{file}: {p.path}: {p.message}", err=True)
+        raise fail(f"{file}: definitionen kan inte användas.", 1) from None
+    except DomainError as exc:
+        raise fail(describe(exc), 1) from None
+    finally:
+        db.dispose()
+    d = loaded.definition
     typer.echo(
-        f"{d.key} version {d.version} {'är inläst' if added else 'fanns redan, oförändrad'}."
+        f"{d.key} version {d.version} {'är inläst' if loaded.added else 'fanns redan, oförändrad'}."
     )
 
 
@@ -180,7 +184,7 @@ def serve(
         try:
             users = prepare(db, settings, demo=demo)
         except DomainError as exc:
-            raise fail(f"Kan inte starta: {_describe(exc)}", 1) from None
+            raise fail(f"Kan inte starta: {describe(exc)}", 1) from None
         except DefinitionError as exc:
             raise fail(f"Kan inte starta: {exc}", 1) from None
         if demo:

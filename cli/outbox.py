@@ -12,12 +12,10 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import fail, settings_db
-from upphandla.flows.jobs.delivery import STATE_TITLES, deliver_with_settings, retry
+from upphandla.cli.common import fail, ready_handler
+from upphandla.flows.jobs.delivery import RetryOutbox, deliver_with_settings
 from upphandla.notifications.smtp import SmtpConfigError
 from upphandla.states.errors import Conflict, NotFound
-from upphandla.store.models import OutboxRow
-from upphandla.store.uow import UnitOfWork
 
 outbox_app = typer.Typer(help="Utkorgen: e-post som skickas efter att ärenden ändrats.")
 
@@ -29,13 +27,13 @@ def outbox_deliver(
     ] = 100,
 ) -> None:
     """Skicka de meddelanden som står på tur (ett varv). Misslyckade försöks igen senare."""
-    db = settings_db()
+    handler = ready_handler()
     try:
-        report = deliver_with_settings(db, batch_size=batch_size)
+        report = deliver_with_settings(handler, batch_size=batch_size)
     except SmtpConfigError as exc:  # unusable mail settings: nothing was claimed
         raise fail(str(exc), 2) from None
     finally:
-        db.dispose()
+        handler.close()
     typer.echo(
         f"Utkorgen: {report.sent} skickade, {report.retried} försöks igen senare, "
         f"{report.dead} gav upp."
@@ -49,25 +47,16 @@ def outbox_retry(
     ],
 ) -> None:
     """Lägg tillbaka ett meddelande som gett upp i kön, så att det skickas vid nästa varv."""
-    db = settings_db()
+    handler = ready_handler()
     try:
-        with UnitOfWork(db) as uow:
-            try:
-                row: OutboxRow = retry(uow, outbox_id)
-            except NotFound:
-                raise fail(f"Meddelande {outbox_id} finns inte i utkorgen.") from None
-            except Conflict:
-                state = uow.s.get(OutboxRow, outbox_id)
-                title = STATE_TITLES.get(state.state, state.state) if state else "okänt"
-                raise fail(
-                    f"Meddelande {outbox_id} har läget ”{title}”; bara meddelanden som "
-                    "gett upp kan skickas igen."
-                ) from None
-            uow.commit()
-            done = (
-                f"Meddelande {outbox_id} ({row.template} till {', '.join(row.recipients)}) "
-                "står i kön igen och skickas vid nästa varv."
-            )
+        row = handler.run(RetryOutbox(outbox_id)).result
+    except NotFound:
+        raise fail(f"Meddelande {outbox_id} finns inte i utkorgen.") from None
+    except Conflict as exc:
+        raise fail(exc.detail) from None
     finally:
-        db.dispose()
-    typer.echo(done)
+        handler.close()
+    typer.echo(
+        f"Meddelande {outbox_id} ({row.template} till {', '.join(row.recipients)}) "
+        "står i kön igen och skickas vid nästa varv."
+    )

@@ -12,23 +12,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import inspect
 
-from upphandla.cli.common import fail, settings_db
+from upphandla.cli.common import fail, ready_handler, settings_db
 from upphandla.flows.commands.sanctions import (
+    LoadSanctionsList,
     SanctionsFileError,
-    current_list,
     decode_sanctions_file,
-    load_sanctions_list,
 )
+from upphandla.flows.handler import Handler
 from upphandla.states.clock import today
-from upphandla.store.models import SanctionsListRow
-from upphandla.store.uow import UnitOfWork
+from upphandla.store.migrate import upgrade
+from upphandla.store.records import SanctionsList
 
 sanctions_app = typer.Typer(help="Sanktionslistor (EU-förordning 833/2014 art. 5k).")
 
 
-def _describe(row: SanctionsListRow) -> str:
+def _describe(row: SanctionsList) -> str:
     return f"datum {row.list_date.isoformat()}, {row.entries} poster, kontrollsumma {row.checksum}"
 
 
@@ -50,37 +49,35 @@ def sanctions_load(
     ] = None,
 ) -> None:
     """Läs in en sanktionslista. Samma fil (samma kontrollsumma) läses bara in en gång."""
-    from upphandla.store.migrate import upgrade
-
     day = _parse_date(list_date)
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise fail(f"{file}: filen kan inte läsas ({exc.strerror}).", 2) from None
     db = settings_db()
+    handler = Handler.on(db)
     try:
         upgrade(db)
-        with UnitOfWork(db) as uow:
-            try:
-                result = load_sanctions_list(
-                    uow, text=decode_sanctions_file(data), source=str(file), list_date=day
-                )
-            except SanctionsFileError as exc:
-                raise fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None
-            uow.commit()
-            row = result.sanctions_list
-            if result.already_loaded:
-                lines = [f"Filen är redan inläst ({_describe(row)}); inget har ändrats."]
-            else:
-                lines = [f"Sanktionslistan är inläst: {_describe(row)}."]
-            current = current_list(uow.s)
-            if current is not None and current.id != row.id:
-                lines.append(
-                    "Obs: kontrollen använder fortfarande den nyare listan daterad "
-                    f"{current.list_date.isoformat()}."
-                )
+        try:
+            text = decode_sanctions_file(data)
+            command = LoadSanctionsList(text=text, source=str(file), list_date=day)
+            result = handler.run(command).result
+        except SanctionsFileError as exc:
+            raise fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None
+        row = result.sanctions_list
+        if result.already_loaded:
+            lines = [f"Filen är redan inläst ({_describe(row)}); inget har ändrats."]
+        else:
+            lines = [f"Sanktionslistan är inläst: {_describe(row)}."]
+        with handler.reader() as uow:
+            current = uow.sanctions.current()
+        if current is not None and current.id != row.id:
+            lines.append(
+                "Obs: kontrollen använder fortfarande den nyare listan daterad "
+                f"{current.list_date.isoformat()}."
+            )
     finally:
-        db.dispose()
+        handler.close()
     for line in lines:
         typer.echo(line)
 
@@ -88,21 +85,18 @@ def sanctions_load(
 @sanctions_app.command("show")
 def sanctions_show() -> None:
     """Visa den sanktionslista som parterna kontrolleras mot."""
-    db = settings_db()
+    handler = ready_handler()
     try:
-        if not inspect(db.reader).has_table(SanctionsListRow.__tablename__):
-            typer.echo("Ingen sanktionslista är inläst (databasen är inte uppgraderad).")
-            return
-        with UnitOfWork(db, write=False) as uow:
-            row = current_list(uow.s)
-            if row is None:
-                lines = ["Ingen sanktionslista är inläst; parterna kontrolleras inte."]
-            else:
-                lines = [
-                    f"Gällande sanktionslista: {_describe(row)}.",
-                    f"Källa: {row.source}; inläst {row.loaded_at.isoformat(timespec='seconds')}.",
-                ]
+        with handler.reader() as uow:
+            row = uow.sanctions.current()
     finally:
-        db.dispose()
+        handler.close()
+    if row is None:
+        lines = ["Ingen sanktionslista är inläst; parterna kontrolleras inte."]
+    else:
+        lines = [
+            f"Gällande sanktionslista: {_describe(row)}.",
+            f"Källa: {row.source}; inläst {row.loaded_at.isoformat(timespec='seconds')}.",
+        ]
     for line in lines:
         typer.echo(line)

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
+
+from upphandla.store.db import sqlite_file
 
 
 class Settings(BaseSettings):
@@ -19,7 +20,6 @@ class Settings(BaseSettings):
     default_definition: str = "it-upphandling"
     base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
-    page_size_max: int = 200
 
     # Schedules and Prefect (flows.orchestration, cli.supervisor)
     data_dir: Path | None = None  # None: see resolved_data_dir()
@@ -34,9 +34,9 @@ class Settings(BaseSettings):
         directory when the database is not a SQLite file)."""
         if self.data_dir is not None:
             return self.data_dir.expanduser().resolve()
-        url = make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).expanduser().resolve().parent / "upphandla-data"
+        path = sqlite_file(self.database_url)
+        if path is not None:
+            return path.resolve().parent / "upphandla-data"
         return Path("upphandla-data").resolve()
 
 

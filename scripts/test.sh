@@ -5,7 +5,7 @@
 #      of their own (tests/pg.py) and run every database test on it as well as on SQLite;
 #   2. the project and its test dependencies (pip install -e '.[test]'), into the active
 #      virtualenv if there is one, else into this machine's Python;
-#   3. ruff, mypy and pytest. Arguments go to pytest:
+#   3. ruff, mypy, import-linter and pytest. Arguments go to pytest:
 #        bash scripts/test.sh                  everything
 #        bash scripts/test.sh tests/unit -x    some of it
 # UPPHANDLA_TEST_BACKENDS=sqlite leaves PostgreSQL out (and does not install it).
@@ -66,6 +66,10 @@ ln -s "$PWD" "$mypy_root/upphandla"
     -p upphandla.notifications -p upphandla.api -p upphandla.cli -p upphandla.seeds) ||
     failed+=("mypy")
 rm -rf "$mypy_root"
+
+step "lint-imports (the direction of imports, pyproject.toml [tool.importlinter])"
+python3 -c 'import sys; from importlinter.cli import lint_imports_command as lint; sys.exit(lint())' ||
+    failed+=("lint-imports")
 
 step "pytest $*"
 python3 -m pytest "$@" || failed+=("pytest")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+from dateutil.relativedelta import relativedelta
 
 
 @lru_cache(maxsize=64)
@@ -53,3 +54,9 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(day):
             remaining -= 1
     return day
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative); the month's last day when it has
+    fewer days (31 January + 1 month is 28 or 29 February)."""
+    return day + relativedelta(months=months)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
+
+from upphandla.states.lookups import Found, Lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +60,19 @@ class CaseSnapshot:
     state: str
     attributes: Mapping[str, Any]
     phase_entered_on: date
-    # Facts from outside the case that the use-case layer looked up for its gates, e.g. similar
-    # contracts of the last twelve months or sanctions-list matches; gates stay pure.
-    context: Mapping[str, Any] = field(default_factory=dict)
+    # What was looked up outside the case for its gates (states.lookups): similar contracts of
+    # the last twelve months, sanctions screenings. Plain data; gates stay pure.
+    lookups: Mapping[Lookup, Found] = field(default_factory=dict)
 
     def facts(self, evidence: Evidence) -> dict[str, Any]:
         return {**evidence.facts(), **self.attributes}
+
+    def with_lookups(self, found: Mapping[Lookup, Found]) -> CaseSnapshot:
+        return replace(self, lookups={**self.lookups, **found})
+
+    def found(self, lookup: Lookup) -> Any:
+        """What was found for `lookup`; the use case looks up what the gates declare first."""
+        try:
+            return self.lookups[lookup]
+        except KeyError:
+            raise LookupError(f"not looked up before the gates were asked: {lookup}") from None

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from upphandla.states.calendar import add_months
 from upphandla.states.case import CaseSnapshot, Evidence
-from upphandla.states.conditions import Condition
+from upphandla.states.conditions import Condition, condition_problems
 from upphandla.states.definition import GateSpec, Identifier, Label
-from upphandla.states.gates import CHECKS, Check, GateResult, Reason, blocked, passed
+from upphandla.states.gates import Check, GateResult, Reason, blocked, passed
 from upphandla.states.validation import Problem
 
 
@@ -59,7 +60,7 @@ def gate_checklist_covered(
 ) -> GateResult:
     """Passes when the requirement set includes every item that applies to the case; each
     missing item is a reason of its own, with its source."""
-    params = cast(ChecklistParams, spec.parsed_params)
+    params = spec.params_as(ChecklistParams)
     missing = [
         e.item
         for e in checklist(params, evidence, case.facts(evidence))
@@ -78,8 +79,6 @@ def _checklist_problems(
 ) -> list[Problem]:
     """Each item's id must be a choice of the kind's `item` field, and its condition must name
     known facts with values of their type."""
-    from upphandla.states.definition_checks import fact_problems
-
     kind = kinds.get(params.kind)
     field = next((f for f in kind.fields if f.name == "item"), None) if kind else None
     choices = set(field.choices or []) if field else set()
@@ -90,13 +89,8 @@ def _checklist_problems(
                 Problem(f"{path}.items[{i}].id", f"”{item.id}” finns inte bland {params.kind}.item")
             )
         if item.applies_when is not None:
-            out += fact_problems(item.applies_when, f"{path}.items[{i}].applies_when", dict(facts))
+            out += condition_problems(item.applies_when, f"{path}.items[{i}].applies_when", facts)
     return out
-
-
-CHECKS["checklist_covered"] = Check(
-    gate_checklist_covered, ChecklistParams, "kind", extra=_checklist_problems
-)
 
 
 class AcceptanceParams(BaseModel):
@@ -114,7 +108,7 @@ def gate_acceptance_passed(
     """Passes when, in the latest test round, every skakrav has passed and every other requirement
     has been tested [§ 5.4.5, § 9.2.5, § 10.6.2]. There is no waiver: the only ways on are a new
     round or ending the contract."""
-    params = cast(AcceptanceParams, spec.parsed_params)
+    params = spec.params_as(AcceptanceParams)
     requirements = evidence.latest(params.kind)
     if requirements is None:
         return blocked(spec, "Kravlistan för acceptanstestet är inte inläst.")
@@ -156,11 +150,6 @@ def gate_acceptance_passed(
     return passed(spec)
 
 
-CHECKS["acceptance_passed"] = Check(
-    gate_acceptance_passed, AcceptanceParams, "kind", kind_params=("round_kind",)
-)
-
-
 class TermParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str  # the registered contract: framework, start_on, end_on, extensions, term_reason
@@ -172,7 +161,7 @@ def gate_framework_term(
 ) -> GateResult:
     """Passes unless a framework agreement runs longer than the maximum (including extensions)
     without a recorded reason [§ 10.3 footnote 4; LOU 7 kap. 2 §]."""
-    params = cast(TermParams, spec.parsed_params)
+    params = spec.params_as(TermParams)
     record = evidence.latest(params.kind)
     if record is None or record.data.get("framework") is not True:
         return passed(spec)
@@ -180,7 +169,7 @@ def gate_framework_term(
         return blocked(spec, "Ramavtalets startdatum saknas, så dess löptid kan inte bedömas.")
     start = date.fromisoformat(record.data["start_on"])
     last = last_possible_end(record.data)
-    limit = _add_years(start, params.max_years) - timedelta(days=1)  # the last day of the term
+    limit = add_months(start, 12 * params.max_years) - timedelta(days=1)  # the last day of the term
     if last > limit and not record.data.get("term_reason"):
         return blocked(
             spec,
@@ -190,9 +179,6 @@ def gate_framework_term(
     return passed(spec)
 
 
-CHECKS["framework_term"] = Check(gate_framework_term, TermParams, "kind")
-
-
 def last_possible_end(contract: Mapping[str, Any]) -> date:
     """The contract's end date, or the last date an extension option allows."""
     ends = [date.fromisoformat(contract["end_on"])]
@@ -200,8 +186,12 @@ def last_possible_end(contract: Mapping[str, Any]) -> date:
     return max(ends)
 
 
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+LIST_CHECKS = {
+    "checklist_covered": Check(
+        gate_checklist_covered, ChecklistParams, "kind", extra=_checklist_problems
+    ),
+    "acceptance_passed": Check(
+        gate_acceptance_passed, AcceptanceParams, "kind", kind_params=("round_kind",)
+    ),
+    "framework_term": Check(gate_framework_term, TermParams, "kind"),
+}

@@ -4,14 +4,13 @@ by an överprövning."""
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from upphandla.states.calendar import period_end
 from upphandla.states.case import CaseSnapshot, Evidence
 from upphandla.states.definition import GateSpec
-from upphandla.states.gates import CHECKS, Check, GateResult, blocked, passed
+from upphandla.states.gates import Check, GateResult, blocked, passed
 
 
 class StandstillParams(BaseModel):
@@ -58,16 +57,18 @@ def gate_standstill_ended(
 ) -> GateResult:
     """Passes the day after the standstill's last day [law: LOU 20 kap.], counting an
     överprövning filed before it ended [§ 10.8.8.1]."""
-    params = cast(StandstillParams, spec.parsed_params)
+    params = spec.params_as(StandstillParams)
     last_day, explanation = standstill_status(evidence, params)
     if last_day is None or today <= last_day:
         return blocked(spec, explanation)
     return passed(spec)
 
 
-CHECKS["standstill_ended"] = Check(
-    gate_standstill_ended,
-    StandstillParams,
-    evidence_param="kind",
-    kind_params=("review_kind", "decision_kind"),
-)
+TIME_CHECKS = {
+    "standstill_ended": Check(
+        gate_standstill_ended,
+        StandstillParams,
+        evidence_param="kind",
+        kind_params=("review_kind", "decision_kind"),
+    ),
+}

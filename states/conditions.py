@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
+from upphandla.states.validation import Problem
+
 Scalar = StrictBool | StrictInt | StrictStr
 
 _OPERATORS = ("eq", "in_", "gte", "gt", "lte", "lt")
@@ -125,3 +127,18 @@ def _show(value: Scalar) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nej"
     return f"”{value}”" if isinstance(value, str) else str(value)
+
+
+def condition_problems(cond: Condition, path: str, facts: Mapping[str, type]) -> list[Problem]:
+    """A condition's unknown facts, and values compared with a fact of another type."""
+    out = [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - set(facts))]
+    for fact, op, value in cond.compared_values():
+        want = facts.get(fact)
+        if want is None:
+            continue
+        values = value if op == "in" else [value]
+        if op in ("gte", "gt", "lte", "lt") and want is not int:
+            out.append(Problem(path, f"”{fact}” är inte ett tal och kan inte jämföras med {op}"))
+        elif op in ("eq", "in") and any(type(v) is not want for v in values):
+            out.append(Problem(path, f"”{fact}” jämförs med ett värde av fel typ"))
+    return out

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, cast
+from typing import Any
 
-from upphandla.states.calendar import period_end
+from upphandla.states.calendar import add_months, period_end
 from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.checks_lists import last_possible_end
+from upphandla.states.checks_time import StandstillParams, standstill_status
 from upphandla.states.clock import STOCKHOLM
 from upphandla.states.definition import ContractRules, Definition
 
@@ -89,23 +91,6 @@ def next_due_at(deadlines: list[Deadline]) -> datetime | None:
     return min((d.due_at() for d in deadlines), default=None)
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day `months` earlier (the month's last day when it has fewer days)."""
-    return _shift_months(day, -months)
-
-
-def _shift_months(day: date, months: int) -> date:
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
 def contract_deadlines(
     definition: Definition, case: CaseSnapshot, evidence: Evidence
 ) -> list[Deadline]:
@@ -133,8 +118,6 @@ def _new_procurement(
     rules: ContractRules, case: CaseSnapshot, evidence: Evidence, contract: Mapping[str, Any]
 ) -> Deadline:
     """The last possible end of the contract minus the lead time that applies (§ 9.1)."""
-    from upphandla.states.checks_lists import last_possible_end
-
     facts = case.facts(evidence)
     lead = next(
         (lt for lt in rules.lead_times if lt.applies_when is None or lt.applies_when.holds(facts)),
@@ -142,7 +125,7 @@ def _new_procurement(
     )
     months = lead.months if lead else rules.default_lead_months
     last_end = last_possible_end(contract)
-    start_on = months_before(last_end, months)
+    start_on = add_months(last_end, -months)
     return Deadline(
         NEW_PROCUREMENT_START,
         case.state,
@@ -183,7 +166,7 @@ def wcag_deadlines(
         return []
     done = evidence.latest(spec.kind)
     since = date.fromisoformat(done.data[spec.date_field]) if done else case.phase_entered_on
-    due = _shift_months(since, 12)
+    due = add_months(since, 12)
     return [
         Deadline(
             WCAG_FOLLOW_UP,
@@ -204,17 +187,13 @@ def standstill_deadlines(
 ) -> list[Deadline]:
     """The last day of the avtalsspärr, while the case is in it (from the standstill gate of the
     triggers that leave the phase)."""
-    from upphandla.states.checks_time import StandstillParams, standstill_status
-
     for trigger in definition.triggers_from(case.state):
         for gate in trigger.gates:
             if gate.check != "standstill_ended":
                 continue
             if gate.applies_when is not None and not gate.applies_when.holds(case.facts(evidence)):
                 return []
-            last_day, explanation = standstill_status(
-                evidence, cast(StandstillParams, gate.parsed_params)
-            )
+            last_day, explanation = standstill_status(evidence, gate.params_as(StandstillParams))
             if last_day is None or case.phase_entered_on > last_day:
                 return []  # waiting for the court, or the phase began after the standstill
             return [

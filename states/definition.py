@@ -3,16 +3,17 @@ before each phase may be left, what evidence exists, which deadlines run and who
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
+from upphandla.states.canonical import canonical_json, sha256_hex
 from upphandla.states.conditions import Condition
-from upphandla.states.validation import Problem, problems_from
+from upphandla.states.validation import Problem
+
+P = TypeVar("P", bound=BaseModel)
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
@@ -42,12 +43,15 @@ class GateSpec(_Strict):
     message: Label
     source: Label
 
-    @cached_property
-    def parsed_params(self) -> BaseModel:
-        """The parameters as the check's own model, validated once per definition."""
-        from upphandla.states.gates import CHECKS
+    _parsed: BaseModel | None = PrivateAttr(default=None)
 
-        return CHECKS[self.check].params.model_validate(self.params)
+    def params_as(self, model: type[P]) -> P:
+        """The parameters as the check's own model, validated once per gate."""
+        parsed = self._parsed
+        if not isinstance(parsed, model):
+            parsed = model.model_validate(self.params)
+            self._parsed = parsed
+        return parsed
 
 
 class EvidenceKind(_Strict):
@@ -180,8 +184,7 @@ class Definition(_Strict):
 
 
 def definition_checksum(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return sha256_hex(canonical_json(body))
 
 
 class DefinitionError(Exception):
@@ -190,22 +193,3 @@ class DefinitionError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
-
-
-def parse_definition(data: Any) -> Definition:
-    """Validate raw data (from YAML/JSON) into a Definition, or raise DefinitionError."""
-    if not isinstance(data, dict):
-        raise DefinitionError([Problem("(roten)", "en processdefinition ska vara ett objekt")])
-    # Top-level keys starting with "x-" hold YAML anchors shared by several places; they are
-    # not part of the definition itself.
-    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
-    try:
-        definition = Definition.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionError(problems_from(exc)) from None
-    from upphandla.states.definition_checks import consistency_problems
-
-    problems = consistency_problems(definition)
-    if problems:
-        raise DefinitionError(problems)
-    return definition

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from upphandla.states.conditions import Condition
-from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
+from upphandla.states.attributes import ATTRIBUTE_TYPES
+from upphandla.states.checks import CHECKS
+from upphandla.states.conditions import condition_problems
+from upphandla.states.deadlines import DEADLINE_KINDS, FINDING
+from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec, Trigger
+from upphandla.states.gates import FIELD_TYPES
 from upphandla.states.roles import ROLES, SYSTEM_ROLE
 from upphandla.states.validation import Problem
 
@@ -64,10 +68,10 @@ def consistency_problems(d: Definition) -> list[Problem]:
             if r not in ROLES and r != "creator"
         ]
         if t.available_when is not None:
-            out += fact_problems(t.available_when, f"{base}.available_when", facts)
+            out += condition_problems(t.available_when, f"{base}.available_when", facts)
         out += _gate_problems(t.gates, f"{base}.gates", kinds, facts)
         if t.fires_after is not None:
-            out += _timer_problems(t.fires_after, t.roles, base)
+            out += _timer_problems(t, base)
     if d.reminders is not None:
         out += _reminder_problems(d, phases, kinds, facts)
     if d.contracts is not None:
@@ -90,28 +94,37 @@ def consistency_problems(d: Definition) -> list[Problem]:
             out.append(Problem("contracts.import_into", f"okänd fas ”{d.contracts.import_into}”"))
         for j, lead in enumerate(d.contracts.lead_times):
             if lead.applies_when is not None:
-                out += fact_problems(
+                out += condition_problems(
                     lead.applies_when, f"contracts.lead_times[{j}].applies_when", facts
                 )
     return out
 
 
-def _timer_problems(kind: str, roles: list[str], base: str) -> list[Problem]:
-    from upphandla.states.deadlines import DEADLINE_KINDS, FINDING
-
+def _timer_problems(t: Trigger, base: str) -> list[Problem]:
+    """A timer is fired by the system when its deadline has passed and its gates hold; nothing
+    else may stop it, or the sweep would try it again and again and the case would stay put."""
     out = []
-    if kind not in DEADLINE_KINDS or kind == FINDING:
-        out.append(Problem(f"{base}.fires_after", f"okänd sorts frist ”{kind}”"))
-    if SYSTEM_ROLE not in roles:
+    if t.fires_after not in DEADLINE_KINDS or t.fires_after == FINDING:
+        out.append(Problem(f"{base}.fires_after", f"okänd sorts frist ”{t.fires_after}”"))
+    if SYSTEM_ROLE not in t.roles:
         out.append(Problem(f"{base}.roles", f"en tidsstyrd övergång behöver rollen {SYSTEM_ROLE}"))
+    if t.available_when is not None:
+        out.append(
+            Problem(
+                f"{base}.available_when",
+                "en tidsstyrd övergång kan inte ha ett villkor; använd en grind med applies_when",
+            )
+        )
+    if t.requires_comment:
+        out.append(
+            Problem(f"{base}.requires_comment", "en tidsstyrd övergång kan inte kräva motivering")
+        )
     return out
 
 
 def _reminder_problems(
     d: Definition, phases: set[str], kinds: dict[str, EvidenceKind], facts: dict[str, type]
 ) -> list[Problem]:
-    from upphandla.states.deadlines import DEADLINE_KINDS
-
     assert d.reminders is not None
     out: list[Problem] = []
     seen: set[str] = set()
@@ -154,7 +167,7 @@ def _reminder_problems(
             for j, p in enumerate(wcag.phases)
             if p not in phases
         ]
-        out += fact_problems(wcag.applies_when, "reminders.wcag_follow_up.applies_when", facts)
+        out += condition_problems(wcag.applies_when, "reminders.wcag_follow_up.applies_when", facts)
     rechecks = d.reminders.rechecks
     out += _gate_problems(list(rechecks), "reminders.rechecks", kinds, facts)
     for i, r in enumerate(rechecks):
@@ -190,8 +203,6 @@ def _field_problems(fields: list[FieldSpec], path: str) -> list[Problem]:
 def _gate_problems(
     gates: list[GateSpec], path: str, kinds: dict[str, EvidenceKind], facts: dict[str, type]
 ) -> list[Problem]:
-    from upphandla.states.gates import CHECKS
-
     out: list[Problem] = []
     seen: set[str] = set()
     for j, g in enumerate(gates):
@@ -208,7 +219,7 @@ def _gate_problems(
         else:
             out += check.param_problems(g.params, f"{gpath}.params", kinds, facts)
         if g.applies_when is not None:
-            out += fact_problems(g.applies_when, f"{gpath}.applies_when", facts)
+            out += condition_problems(g.applies_when, f"{gpath}.applies_when", facts)
     return out
 
 
@@ -220,31 +231,12 @@ def _roles_problems(roles: list[str], path: str, known: frozenset[str]) -> list[
     ]
 
 
-_FIELD_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int, "list": list}
-
-
 def _known_facts(d: Definition) -> dict[str, type]:
     """Every fact a condition may name, with the Python type of its value."""
-    from upphandla.states.attributes import ATTRIBUTE_TYPES
-
     facts: dict[str, type] = dict(ATTRIBUTE_TYPES)
     for k in d.evidence_kinds:
-        facts |= {f"{k.id}.{f.name}": _FIELD_TYPES[f.type] for f in k.fields}
+        facts |= {f"{k.id}.{f.name}": FIELD_TYPES[f.type] for f in k.fields}
     return facts
-
-
-def fact_problems(cond: Condition, path: str, facts: dict[str, type]) -> list[Problem]:
-    out = [Problem(path, f"okänt faktum ”{f}”") for f in sorted(cond.facts_used() - set(facts))]
-    for fact, op, value in cond.compared_values():
-        want = facts.get(fact)
-        if want is None:
-            continue
-        values = value if op == "in" else [value]
-        if op in ("gte", "gt", "lte", "lt") and want is not int:
-            out.append(Problem(path, f"”{fact}” är inte ett tal och kan inte jämföras med {op}"))
-        elif op in ("eq", "in") and any(type(v) is not want for v in values):
-            out.append(Problem(path, f"”{fact}” jämförs med ett värde av fel typ"))
-    return out
 
 
 # Names the lifecycle machine or its model already use; a trigger may not take them.

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from upphandla.states.checks import CHECKS
 from upphandla.states.definition import (
     Definition,
     EvidenceKind,
@@ -19,6 +20,7 @@ from upphandla.states.definition import (
     Trigger,
 )
 from upphandla.states.docs_reminders import reminders_section
+from upphandla.states.money import kronor
 from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
 
 REGENERATE = "upphandla definition docs"
@@ -200,7 +202,7 @@ def describe_check(d: Definition, g: GateSpec) -> str:
     text = None
     if describer is not None:
         try:
-            text = describer(d, g.parsed_params)
+            text = describer(d, g.params_as(CHECKS[g.check].params))
         except (KeyError, AttributeError, TypeError, ValueError):
             text = None
     return f"`{g.check}`: {text if text is not None else _generic(g.params)}"
@@ -239,7 +241,7 @@ def _standstill_ended(d: Definition, params: Any) -> str:
 
 def _value_below_threshold(d: Definition, params: Any) -> str:
     levels = "; ".join(
-        f"{_kronor(t.amount_sek)} från {t.effective_from.isoformat()}"
+        f"{kronor(t.amount_sek)} från {t.effective_from.isoformat()}"
         for t in sorted(params.thresholds, key=lambda t: t.effective_from)
     )
     return (
@@ -296,7 +298,3 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nej"
     return f"”{value}”" if isinstance(value, str) else str(value)
-
-
-def _kronor(amount: int) -> str:
-    return f"{amount:,}".replace(",", "\u00a0") + " kr"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from upphandla.states import clock
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks import evaluate, lookups_for
 from upphandla.states.definition import Definition, Trigger
 from upphandla.states.errors import (
     Conflict,
@@ -23,9 +24,10 @@ from upphandla.states.errors import (
     TransitionRefused,
 )
 from upphandla.states.evidence import validate_evidence_data
-from upphandla.states.gates import GateResult, evaluate
+from upphandla.states.gates import GateResult
+from upphandla.states.lookups import Lookup
 from upphandla.states.machine import Lifecycle
-from upphandla.states.roles import ROLE_NAMES, Actor
+from upphandla.states.roles import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,24 @@ def evaluate_gates(
 ) -> tuple[GateResult, ...]:
     facts = case.facts(evidence)
     return tuple(evaluate(g, case, evidence, today, facts) for g in trigger.gates)
+
+
+def trigger_lookups(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence, *, trigger_id: str, today: date
+) -> set[Lookup]:
+    """What `decide` will need looked up outside the case for this trigger's gates."""
+    trigger = definition.trigger.get(trigger_id)
+    return lookups_for(trigger.gates, case, evidence, today) if trigger else set()
+
+
+def preview_lookups(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence, *, today: date
+) -> set[Lookup]:
+    """What `preview` will need looked up outside the case for the gates it shows."""
+    if definition.phase[case.state].final:
+        return set()
+    gates = [g for t in offered(definition, case, evidence) for g in t.gates]
+    return lookups_for(gates, case, evidence, today)
 
 
 def decide(
@@ -127,22 +147,30 @@ def preview(
     ]
 
 
-def check_evidence(
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A piece of evidence that has passed validation, and the case's evidence with it counted
+    as the latest of its kind: what the kind's own gates are evaluated on."""
+
+    kind: str
+    data: dict[str, Any]
+    evidence: Evidence
+
+
+def evidence_candidate(
     definition: Definition,
     case: CaseSnapshot,
     *,
     kind_id: str,
     actor: Actor,
     data: Any,
-    evidence: Evidence | None = None,
-    today: date | None = None,
+    evidence: Evidence,
+    at: datetime,
     extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Validate a piece of evidence for this case and actor; returns its normalised data.
+) -> Candidate:
+    """Validate a piece of evidence for this case and actor (kind, role, phase, fields).
 
-    `extra` is data the use-case layer adds (e.g. the recording user's mandate). The kind's own
-    gates are then evaluated with this record counted as the latest of its kind; if any blocks,
-    the evidence is refused with every reason."""
+    `extra` is data the use-case layer adds (e.g. the recording user's mandate)."""
     kind = definition.evidence_kind.get(kind_id)
     if kind is None:
         raise NotFound(
@@ -155,18 +183,55 @@ def check_evidence(
     if kind.phases is not None and case.state not in kind.phases:
         raise Conflict("evidence_not_in_phase", kind=kind_id, state=case.state)
     clean = {**validate_evidence_data(kind, data), **(extra or {})}
-    if kind.gates:
-        candidate = (evidence or Evidence()).with_record(
-            EvidenceRecord(kind_id, clean, clock.now(), actor.name, actor.role)
-        )
-        facts = case.facts(candidate)
-        day = today or clock.today()
-        results = [evaluate(g, case, candidate, day, facts) for g in kind.gates]
-        reasons = [r for g in results for r in g.reasons]
-        if reasons:
-            raise EvidenceRefused(kind_id, reasons)
-    return clean
+    record = EvidenceRecord(kind_id, clean, at, actor.name, actor.role)
+    return Candidate(kind_id, clean, evidence.with_record(record))
 
 
-def role_title(role: str) -> str:
-    return ROLE_NAMES.get(role, role)
+def candidate_lookups(
+    definition: Definition, case: CaseSnapshot, candidate: Candidate, *, today: date
+) -> set[Lookup]:
+    """What the kind's own gates will need looked up outside the case."""
+    gates = definition.evidence_kind[candidate.kind].gates
+    return lookups_for(gates, case, candidate.evidence, today)
+
+
+def refuse_blocked(
+    definition: Definition, case: CaseSnapshot, candidate: Candidate, *, today: date
+) -> None:
+    """Evaluate the kind's own gates on the candidate; refuse with every reason if any blocks."""
+    gates = definition.evidence_kind[candidate.kind].gates
+    if not gates:
+        return
+    facts = case.facts(candidate.evidence)
+    results = [evaluate(g, case, candidate.evidence, today, facts) for g in gates]
+    reasons = [r for g in results for r in g.reasons]
+    if reasons:
+        raise EvidenceRefused(candidate.kind, reasons)
+
+
+def check_evidence(
+    definition: Definition,
+    case: CaseSnapshot,
+    *,
+    kind_id: str,
+    actor: Actor,
+    data: Any,
+    evidence: Evidence | None = None,
+    today: date | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate a piece of evidence and evaluate its kind's own gates with it counted as the
+    latest of its kind (the snapshot carries what those gates need looked up); returns the
+    normalised data, or raises with every reason."""
+    candidate = evidence_candidate(
+        definition,
+        case,
+        kind_id=kind_id,
+        actor=actor,
+        data=data,
+        evidence=evidence or Evidence(),
+        at=clock.now(),
+        extra=extra,
+    )
+    refuse_blocked(definition, case, candidate, today=today or clock.today())
+    return candidate.data

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from upphandla.states.gates import Reason
-from upphandla.states.texts import text
+from upphandla.states.texts import text, unmet
 from upphandla.states.validation import Problem
 
 
@@ -45,11 +45,17 @@ class Conflict(DomainError):
     kind = "conflict"
 
 
+class Unavailable(DomainError):
+    """The database could not do the work now (busy, or out of reach); try again shortly."""
+
+    kind = "unavailable"
+
+
 class EvidenceRefused(Conflict):
     """The evidence's own gates refused it (e.g. an amendment too large for its legal ground)."""
 
     def __init__(self, kind: str, reasons: list[Reason]):
-        super().__init__("evidence_refused", kind=kind, count=len(reasons))
+        super().__init__("evidence_refused", kind=kind, unmet=unmet(len(reasons)))
         self.kind_id = kind
         self.reasons = reasons
 
@@ -61,7 +67,7 @@ class TransitionRefused(Conflict):
     """Gates blocked the transition; carries every failing gate's reason and source."""
 
     def __init__(self, trigger: str, reasons: list[Reason]):
-        super().__init__("transition_refused", trigger=trigger, count=len(reasons))
+        super().__init__("transition_refused", trigger=trigger, unmet=unmet(len(reasons)))
         self.trigger = trigger
         self.reasons = reasons
 

@@ -1,7 +1,9 @@
 """Gates: named pure checks that say why a case may not leave a phase, and cite the rule.
 
 Each check has the shape `gate_x(case, evidence, today, spec) -> GateResult`. The process definition
-binds a check to a transition with its parameters, its Swedish message and its source.
+binds a check to a transition with its parameters, its Swedish message and its source. A check
+that needs a fact from outside the case declares it (`Check.lookup`); the case snapshot then
+carries what was found (states.lookups). The registry of every check is states.checks.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from upphandla.states.case import CaseSnapshot, Evidence
 from upphandla.states.definition import EvidenceKind, GateSpec
+from upphandla.states.lookups import Lookup
 from upphandla.states.validation import Problem, problems_from
 
 
@@ -64,6 +67,16 @@ def not_applicable(spec: GateSpec) -> GateResult:
 
 
 CheckFn = Callable[[CaseSnapshot, Evidence, date, GateSpec], GateResult]
+# (gate, case, evidence, today) -> what the check needs looked up outside the case, if anything
+LookupFn = Callable[[GateSpec, CaseSnapshot, Evidence, date], Lookup | None]
+FIELD_TYPES: dict[str, type] = {
+    "text": str,
+    "choice": str,
+    "date": str,
+    "bool": bool,
+    "int": int,
+    "list": list,
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Check:
     extra: (
         Callable[[Any, str, Mapping[str, EvidenceKind], Mapping[str, type]], list[Problem]] | None
     ) = None
+    lookup: LookupFn | None = None
 
     def param_problems(
         self,
@@ -120,54 +134,7 @@ class Check:
             for name, want in getattr(parsed, "where", {}).items():
                 if name not in fields:
                     out.append(Problem(f"{path}.where.{name}", f"”{kind}” har inget fält ”{name}”"))
-                elif type(want) is not _PY_TYPES[fields[name]]:
+                elif type(want) is not FIELD_TYPES[fields[name]]:
                     out.append(Problem(f"{path}.where.{name}", "värdet har fel typ för fältet"))
             return out
         return []
-
-
-_PY_TYPES = {"text": str, "choice": str, "date": str, "bool": bool, "int": int, "list": list}
-
-
-class EvidenceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str
-    where: dict[str, bool | int | str] = {}
-
-
-def gate_evidence_recorded(
-    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
-) -> GateResult:
-    """Passes when the latest evidence of a kind is recorded and has the required field values."""
-    params = cast(EvidenceParams, spec.parsed_params)
-    record = evidence.latest(params.kind)
-    if record is None:
-        return blocked(spec)
-    wrong = [
-        name
-        for name, want in params.where.items()
-        if not (type(record.data.get(name)) is type(want) and record.data.get(name) == want)
-    ]
-    if wrong:
-        return blocked(
-            spec, f"Det senast registrerade underlaget uppfyller inte: {', '.join(wrong)}."
-        )
-    return passed(spec)
-
-
-CHECKS: dict[str, Check] = {
-    "evidence_recorded": Check(gate_evidence_recorded, EvidenceParams, evidence_param="kind"),
-}
-
-
-def evaluate(
-    spec: GateSpec, case: CaseSnapshot, evidence: Evidence, today: date, facts: Mapping[str, Any]
-) -> GateResult:
-    """Evaluate one gate: not applicable when its condition does not hold, else run its check."""
-    if spec.applies_when is not None and not spec.applies_when.holds(facts):
-        return not_applicable(spec)
-    return CHECKS[spec.check].fn(case, evidence, today, spec)
-
-
-# The other checks live in their own modules and register themselves in CHECKS on import.
-from upphandla.states import checks_lists, checks_money, checks_time  # noqa: E402, F401

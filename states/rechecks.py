@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.checks import evaluate, lookups_for
 from upphandla.states.deadlines import FINDING, Deadline
-from upphandla.states.definition import Definition
-from upphandla.states.gates import evaluate
+from upphandla.states.definition import Definition, Recheck
+from upphandla.states.lookups import Lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +22,30 @@ class Finding:
     source: str
 
 
+def rechecks_in(definition: Definition, state: str) -> list[Recheck]:
+    rules = definition.reminders
+    return [spec for spec in rules.rechecks if state in spec.phases] if rules else []
+
+
+def rechecks_using(definition: Definition, check: str) -> list[Recheck]:
+    rules = definition.reminders
+    return [spec for spec in rules.rechecks if spec.check == check] if rules else []
+
+
+def recheck_lookups(
+    definition: Definition, case: CaseSnapshot, evidence: Evidence, today: date
+) -> set[Lookup]:
+    """What the re-checks of the case's phase need looked up outside the case."""
+    return lookups_for(rechecks_in(definition, case.state), case, evidence, today)
+
+
 def findings(
     definition: Definition, case: CaseSnapshot, evidence: Evidence, today: date
 ) -> list[Finding]:
     """The re-checks that apply to the case's phase and block now."""
-    if definition.reminders is None:
-        return []
     out = []
     facts = case.facts(evidence)
-    for spec in definition.reminders.rechecks:
-        if case.state not in spec.phases:
-            continue
+    for spec in rechecks_in(definition, case.state):
         result = evaluate(spec, case, evidence, today, facts)
         if result.applies and not result.ok:
             message = " ".join(r.message for r in result.reasons)

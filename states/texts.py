@@ -22,11 +22,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "transition_refused": (
         "Övergången stoppades av grindar",
-        "Ärendet kan inte gå vidare med ”{trigger}”: {count} villkor är inte uppfyllda.",
+        "Ärendet kan inte gå vidare med ”{trigger}”: {unmet}.",
     ),
     "evidence_refused": (
         "Underlaget stoppades av grindar",
-        "Underlaget ”{kind}” kan inte registreras: {count} villkor är inte uppfyllda.",
+        "Underlaget ”{kind}” kan inte registreras: {unmet}.",
     ),
     "outbox_not_found": (
         "Meddelandet finns inte",
@@ -85,6 +85,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Internt fel",
         "Ett oväntat fel inträffade. Felet är loggat med begäran-id {request_id}.",
     ),
+    "database_missing": (
+        "Databasen finns inte",
+        "Det finns ingen databas på {url}. Kontrollera UPPHANDLA_DATABASE_URL och den katalog "
+        "kommandot körs i, eller skapa databasen med `upphandla db upgrade`.",
+    ),
+    "database_not_migrated": (
+        "Databasen är inte förberedd",
+        "Databasen på {url} saknar upphandlas tabeller. Kör `upphandla db upgrade` först.",
+    ),
+    "database_outdated": (
+        "Databasen har ett äldre schema",
+        "Databasen på {url} har schemaversion {current}, men den här versionen av upphandla "
+        "behöver {head}. Kör `upphandla db upgrade`.",
+    ),
+    "database_unreachable": (
+        "Databasen kan inte nås",
+        "Det gick inte att ansluta till databasen på {url}.",
+    ),
     "service_unavailable": (
         "Tjänsten är upptagen",
         "Databasen är upptagen. Försök igen om en stund.",
@@ -95,3 +113,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 def text(key: str, /, **values: object) -> tuple[str, str]:
     title, detail = TEXTS[key]
     return title, detail.format(**values)
+
+
+def unmet(count: int) -> str:
+    """"1 villkor är inte uppfyllt", "3 villkor är inte uppfyllda"."""
+    return f"{count} villkor är inte {'uppfyllt' if count == 1 else 'uppfyllda'}"

@@ -8,7 +8,6 @@ tail of a chain shows as a mismatch between the case and its last event.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,19 +17,13 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from upphandla.states.canonical import canonical_json, sha256_hex
+from upphandla.states.events import AuditEvent, payload
 from upphandla.store.models import AuditEventRow, CaseRow
 
 GENESIS = "0" * 64
 AUDIT = cast(Table, AuditEventRow.__table__)
 _INSERT_EVENT = insert(AUDIT)
-
-
-def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def digest(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 class ChainHead(Protocol):
@@ -47,45 +40,54 @@ class Appended:
     hash: str
 
 
-def append(
-    session: Session,
-    case: ChainHead,
-    *,
-    at: datetime,
-    action: str,
-    actor_id: int | None,
-    payload: dict[str, Any],
-) -> Appended:
-    """Append one event to the case's chain and move the case's head (the caller writes the
-    case in the same transaction and commits)."""
-    seq = case.audit_seq + 1
-    body = canonical(
-        {
-            **payload,
-            "case_id": case.id,
-            "seq": seq,
-            "at": at.isoformat(),
-            "action": action,
-            "prev_hash": case.audit_head,
-        }
-    )
-    event = Appended(seq, digest(body))
-    session.connection().execute(
-        _INSERT_EVENT,
-        {
-            "case_id": case.id,
-            "seq": seq,
-            "at": at,
-            "action": action,
-            "actor_id": actor_id,
-            "body": body,
-            "prev_hash": case.audit_head,
-            "hash": event.hash,
-        },
-    )
-    case.audit_seq = seq
-    case.audit_head = event.hash
-    return event
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, case: ChainHead, event: AuditEvent, *, at: datetime) -> Appended:
+        """Append one event to the case's chain and move the case's head (the use case saves
+        the case in the same unit of work)."""
+        seq = case.audit_seq + 1
+        action = event.action
+        body = canonical_json(
+            {
+                **payload(event),
+                "case_id": case.id,
+                "seq": seq,
+                "at": at.isoformat(),
+                "action": action,
+                "prev_hash": case.audit_head,
+            }
+        )
+        appended = Appended(seq, sha256_hex(body))
+        self._session.connection().execute(
+            _INSERT_EVENT,
+            {
+                "case_id": case.id,
+                "seq": seq,
+                "at": at,
+                "action": action,
+                "actor_id": event.actor.user_id,
+                "body": body,
+                "prev_hash": case.audit_head,
+                "hash": appended.hash,
+            },
+        )
+        case.audit_seq = seq
+        case.audit_head = appended.hash
+        return appended
+
+    def trail(self, case_id: int) -> list[dict[str, Any]]:
+        """The case's events as hashed, each with its hash, oldest first."""
+        rows = self._session.execute(
+            select(AUDIT.c.body, AUDIT.c.hash)
+            .where(AUDIT.c.case_id == case_id)
+            .order_by(AUDIT.c.seq)
+        )
+        return [{**json.loads(body), "hash": hash_} for body, hash_ in rows]
+
+    def verify(self, *, case_id: int | None = None) -> VerifyReport:
+        return verify_all(self._session, case_id=case_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def _check_row(row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
         body = json.loads(row.body)
     except ValueError:
         return "händelsens innehåll är inte giltig JSON"
-    if digest(row.body) != row.hash:
+    if sha256_hex(row.body) != row.hash:
         return "händelsens innehåll stämmer inte med dess hash (ändrad)"
     if body.get("seq") != row.seq or body.get("case_id") != row.case_id:
         return "händelsen har flyttats (sekvensnummer eller ärende stämmer inte med innehållet)"

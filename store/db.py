@@ -5,6 +5,7 @@ PostgreSQL: the same code, row locks where a case is changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -55,8 +56,6 @@ def open_database(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         writer = _sqlite_engine(
             url, begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous, busy_ms=busy_ms
@@ -67,3 +66,11 @@ def open_database(
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
     return Database(url, engine, engine)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database).expanduser()

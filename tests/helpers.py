@@ -21,20 +21,21 @@ from fastapi.testclient import TestClient
 from freezegun import freeze_time
 from httpx import Response
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from upphandla.api.app import create_app
-from upphandla.flows.commands import cases
-from upphandla.flows.commands.contracts import import_contract
-from upphandla.flows.commands.sanctions import current_list, load_sanctions_list
-from upphandla.flows.commands.users import add_user
-from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.commands.contracts import ImportContract
+from upphandla.flows.commands.definitions import LoadSeedDefinitions
+from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.commands.users import AddUser, actor_of
+from upphandla.flows.handler import Command, Handler, R
 from upphandla.flows.settings import Settings
 from upphandla.seeds.loader import DEFINITIONS, SEEDS, read_yaml
 from upphandla.states.clock import today
 from upphandla.states.roles import ROLES, Actor
 from upphandla.states.texts import TEXTS
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
 
 V1_FILE = DEFINITIONS / "it-upphandling.v1.yaml"
 DEFINITION_KEY = "it-upphandling"
@@ -225,44 +226,41 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def run(db: Database, command: Command[R], handler: Handler | None = None) -> R:
+    """Run one command through the handler (a new one on `db` unless given), as a request
+    does; its result."""
+    return (handler or Handler.on(db)).run(command).result
+
+
 def load_seeds(db: Database) -> None:
-    with UnitOfWork(db) as uow:
-        load_seed_definitions(uow)
-        uow.commit()
+    run(db, LoadSeedDefinitions())
 
 
 def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[str, User]:
     users: dict[str, User] = {}
-    with UnitOfWork(db) as uow:
-        for role in sorted(roles):
-            row, token = add_user(
-                uow,
+    for role in sorted(roles):
+        added = run(
+            db,
+            AddUser(
                 name=f"Testperson {role}",
                 email=f"{role}@example.se",
                 role=role,
                 organisation="Testkommunen",
                 mandate="kommundirektor" if role == "delegat" else None,
-            )
-            actor = Actor(row.id, row.name, row.role, row.organisation, row.mandate)
-            users[role] = User(actor, token)
-        uow.commit()
+            ),
+        )
+        users[role] = User(actor_of(added.user), added.token)
     return users
 
 
 # -- driving cases through the use cases --------------------------------------------------------
 
 
-def start(db: Database, by: User, **overrides: Any) -> int:
-    with UnitOfWork(db) as uow:
-        row = cases.start_case(
-            uow,
-            registry=Registry(),
-            actor=by.actor,
-            attributes=attributes(**overrides),
-            definition_key=DEFINITION_KEY,
-        )
-        uow.commit()
-        return row.id
+def start(db: Database, by: User, handler: Handler | None = None, **overrides: Any) -> int:
+    command = StartCase(
+        actor=by.actor, attributes=attributes(**overrides), definition_key=DEFINITION_KEY
+    )
+    return run(db, command, handler).case_id
 
 
 def contract(**overrides: Any) -> dict[str, Any]:
@@ -289,17 +287,11 @@ def imported(
 ) -> int:
     """An existing contract registered straight into förvaltning at `at`, as the upphandlare
     does."""
-    with frozen(at), UnitOfWork(db) as uow:
-        row = import_contract(
-            uow,
-            registry=Registry(),
-            actor=by.actor,
-            attributes=attributes(**attrs),
-            contract=data,
-            definition_key=DEFINITION_KEY,
-        )
-        uow.commit()
-        return row.id
+    command = ImportContract(
+        actor=by.actor, attributes=attributes(**attrs), contract=data, definition_key=DEFINITION_KEY
+    )
+    with frozen(at):
+        return run(db, command).case_id
 
 
 def _is_direct(a: dict[str, Any]) -> bool:
@@ -423,60 +415,69 @@ def _steps(state: str, attrs: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-def ensure_sanctions_list(db: Database) -> None:
+def ensure_sanctions_list(db: Database, handler: Handler | None = None) -> None:
     """The shipped sample list, so the sanctions gate has something to screen against."""
-    with UnitOfWork(db) as uow:
-        if current_list(uow.s) is None:
-            text_ = (SEEDS / "sanctions" / "sample.csv").read_text(encoding="utf-8")
-            load_sanctions_list(uow, text=text_, source="sample.csv", list_date=today())
-            uow.commit()
+    handler = handler or Handler.on(db)
+    with handler.reader() as uow:
+        loaded = uow.sanctions.current() is not None
+    if not loaded:
+        text_ = (SEEDS / "sanctions" / "sample.csv").read_text(encoding="utf-8")
+        handler.run(LoadSanctionsList(text=text_, source="sample.csv", list_date=today()))
 
 
-def drive(db: Database, case_id: int, to_state: str, users: dict[str, User]) -> None:
+def drive(
+    db: Database,
+    case_id: int,
+    to_state: str,
+    users: dict[str, User],
+    handler: Handler | None = None,
+) -> None:
     """Move a case forward through the real use cases (one transaction per step, as a request
     would) until it is in `to_state`."""
-    registry = Registry()
-    ensure_sanctions_list(db)
+    handler = handler or Handler.on(db)
+    ensure_sanctions_list(db, handler)
     for _ in range(20):
         state, _, _ = case_state(db, case_id)
         if state == to_state:
             return
         attrs = case_attributes(db, case_id)
         for role, what, name in _steps(state, attrs):
-            with UnitOfWork(db) as uow:
-                actor = users[role].actor
-                if what == "evidence":
-                    kind, _, item = name.partition(":")
-                    data = (
-                        {"item": item, "reference": f"Bilaga krav, avsnitt {item}"}
-                        if item
-                        else evidence_data(kind, attrs)
-                    )
-                    cases.record_evidence(
-                        uow, registry=registry, actor=actor, case_id=case_id, kind=kind, data=data
-                    )
-                else:
-                    cases.advance(
-                        uow, registry=registry, actor=actor, case_id=case_id, trigger=name
-                    )
-                uow.commit()
+            actor = users[role].actor
+            if what == "evidence":
+                kind, _, item = name.partition(":")
+                data = (
+                    {"item": item, "reference": f"Bilaga krav, avsnitt {item}"}
+                    if item
+                    else evidence_data(kind, attrs)
+                )
+                handler.run(RecordEvidence(actor=actor, case_id=case_id, kind=kind, data=data))
+            else:
+                handler.run(Advance(actor=actor, case_id=case_id, trigger=name))
     raise AssertionError(f"case {case_id} did not reach {to_state}")
 
 
 def record(db: Database, case_id: int, kind: str, by: User) -> None:
-    with UnitOfWork(db) as uow:
-        cases.record_evidence(
-            uow,
-            registry=Registry(),
-            actor=by.actor,
-            case_id=case_id,
-            kind=kind,
-            data=evidence_data(kind),
-        )
-        uow.commit()
+    command = RecordEvidence(actor=by.actor, case_id=case_id, kind=kind, data=evidence_data(kind))
+    run(db, command)
 
 
 # -- reading the database directly ----------------------------------------------------------------
+
+
+@contextmanager
+def orm_session(db: Database, *, commit: bool = True) -> Iterator[Session]:
+    """A plain SQLAlchemy session on the writer, for tests that set up or inspect rows behind
+    the engine's back; committed at the end unless `commit` is False."""
+    with Session(db.writer, expire_on_commit=False) as session:
+        yield session
+        if commit:
+            session.commit()
+
+
+def add_user(db: Database, **fields: Any) -> User:
+    """A user of its own (fields as for AddUser), with an actor and a token."""
+    added = run(db, AddUser(**fields))
+    return User(actor_of(added.user), added.token)
 
 
 def scalar(db: Database, sql: str, **params: Any) -> Any:

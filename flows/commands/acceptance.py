@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass
 from typing import Any
 
-from upphandla.flows.commands.cases import RecordedEvidence, record_evidence
+from upphandla.flows.commands.cases import RecordedEvidence, RecordEvidence, record_evidence
+from upphandla.flows.csv_rows import CsvError, csv_rows
 from upphandla.flows.registry import Registry
 from upphandla.states.errors import Invalid
 from upphandla.states.roles import Actor
@@ -15,61 +15,64 @@ from upphandla.store.uow import UnitOfWork
 
 REQUIREMENTS_KIND = "acceptance_requirements"
 LEVELS = {"ska": "ska", "skakrav": "ska", "bör": "bor", "bor": "bor", "börkrav": "bor"}
+COLUMNS = ("id", "text", "level")
+
+
+def _invalid(*problems: Problem) -> Invalid:
+    return Invalid("evidence_invalid", list(problems), kind=REQUIREMENTS_KIND)
 
 
 def parse_requirements_csv(text: str) -> list[dict[str, str]]:
     """Rows `id, text, level` (ska/bör); `;` or `,` between fields; a header line first."""
-    text = text.lstrip("\ufeff")
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("id", "text", "level") if c not in header]
-    if missing:
-        raise Invalid(
-            "evidence_invalid",
-            [Problem("rad 1", f"kolumn saknas: {', '.join(missing)}")],
-            kind=REQUIREMENTS_KIND,
-        )
-    out: list[dict[str, str]] = []
-    problems: list[Problem] = []
-    for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        level = LEVELS.get(row.get("level", "").lower())
-        if not row.get("id") or not row.get("text") or level is None:
-            problems.append(Problem(f"rad {line}", "id, text och level (ska eller bör) krävs"))
-            continue
-        out.append({"id": row["id"], "text": row["text"], "level": level})
+    try:
+        header, rows = csv_rows(text)
+        names = [h.strip().lower() for h in header.fields]
+        missing = [c for c in COLUMNS if c not in names]
+        if missing:
+            raise _invalid(Problem("rad 1", f"kolumn saknas: {', '.join(missing)}"))
+        index = {c: names.index(c) for c in COLUMNS}
+        out: list[dict[str, str]] = []
+        problems: list[Problem] = []
+        for row in rows:
+            values = {c: row.fields[i].strip() for c, i in index.items()}
+            level = LEVELS.get(values["level"].lower())
+            if not values["id"] or not values["text"] or level is None:
+                problems.append(
+                    Problem(f"rad {row.line}", "id, text och level (ska eller bör) krävs")
+                )
+                continue
+            out.append({"id": values["id"], "text": values["text"], "level": level})
+    except CsvError as exc:
+        raise _invalid(Problem(f"rad {exc.line}", exc.message)) from None
     if problems:
-        raise Invalid("evidence_invalid", problems, kind=REQUIREMENTS_KIND)
+        raise _invalid(*problems)
     return out
 
 
-def import_requirements(
-    uow: UnitOfWork,
-    *,
-    registry: Registry,
-    actor: Actor,
-    case_id: int,
-    requirements: list[dict[str, Any]] | str,
-    request_id: str | None = None,
-) -> RecordedEvidence:
+@dataclass(frozen=True, kw_only=True)
+class ImportRequirements:
     """Record the requirement list to test against; a CSV text is parsed first."""
-    rows = parse_requirements_csv(requirements) if isinstance(requirements, str) else requirements
-    ids = [r.get("id") for r in rows if isinstance(r, dict)]
-    dupes = sorted({i for i in ids if ids.count(i) > 1 and i is not None})
-    if dupes:
-        raise Invalid(
-            "evidence_invalid",
-            [Problem("requirements", f"dubbla kravnummer: {', '.join(map(str, dupes))}")],
-            kind=REQUIREMENTS_KIND,
+
+    actor: Actor
+    case_id: int
+    requirements: list[dict[str, Any]] | str
+    request_id: str | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> RecordedEvidence:
+        rows = (
+            parse_requirements_csv(self.requirements)
+            if isinstance(self.requirements, str)
+            else self.requirements
         )
-    return record_evidence(
-        uow,
-        registry=registry,
-        actor=actor,
-        case_id=case_id,
-        kind=REQUIREMENTS_KIND,
-        data={"requirements": rows},
-        request_id=request_id,
-    )
+        ids = [r.get("id") for r in rows if isinstance(r, dict)]
+        dupes = sorted({str(i) for i in ids if ids.count(i) > 1 and i is not None})
+        if dupes:
+            raise _invalid(Problem("requirements", f"dubbla kravnummer: {', '.join(dupes)}"))
+        command = RecordEvidence(
+            actor=self.actor,
+            case_id=self.case_id,
+            kind=REQUIREMENTS_KIND,
+            data={"requirements": rows},
+            request_id=self.request_id,
+        )
+        return record_evidence(uow, command, registry)

@@ -1,90 +1,134 @@
-"""Use cases on a case: start, record evidence, advance, cancel.
+"""Commands on a case: start, record evidence, advance, cancel.
 
-Each writes its change, exactly one audit event and any outbox message through the caller's unit
-of work; a refusal raises before anything is written.
+Each writes its change, exactly one audit event and any outbox message through the unit of work
+it is handed; a refusal raises before anything is written. Outside facts that the gates declare
+they need are looked up first (flows.lookups); `states/` decides.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from upphandla.flows.casefile import deadlines_of, enter_phase, evidence_of, snapshot
+from upphandla.flows.casefile import (
+    deadlines_of,
+    definition_ref,
+    enter_phase,
+    evidence_of,
+    snapshot,
+)
 from upphandla.flows.commands.notify import enqueue_case_message
-from upphandla.flows.context import with_context
 from upphandla.flows.delegation import mandate_of
+from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
 from upphandla.states.attributes import CaseAttributes
-from upphandla.states.case import EvidenceRecord
 from upphandla.states.clock import local_date, now
 from upphandla.states.deadlines import next_due_at, phase_deadlines
 from upphandla.states.definition import Definition
 from upphandla.states.delegation import mandate_record
-from upphandla.states.engine import Decision, check_evidence, decide
+from upphandla.states.engine import (
+    Decision,
+    candidate_lookups,
+    decide,
+    evidence_candidate,
+    refuse_blocked,
+    trigger_lookups,
+)
 from upphandla.states.errors import Forbidden, Invalid
+from upphandla.states.events import CANCEL_TRIGGER, CaseStarted, EvidenceRecorded, Transitioned
 from upphandla.states.roles import Actor
 from upphandla.states.validation import problems_from
-from upphandla.store import audit
-from upphandla.store.casestore import fetch_case, fetch_evidence, insert_evidence, save_case
-from upphandla.store.models import CaseRow
+from upphandla.store.audit import GENESIS
+from upphandla.store.records import StoredCase, StoredEvidence
 from upphandla.store.uow import UnitOfWork
 
 
-@dataclass
-class Recorded:
-    """A piece of evidence as written."""
-
-    id: int
+@dataclass(frozen=True)
+class CaseRef:
     case_id: int
-    kind: str
-    data: dict[str, Any]
-    phase: str
-    recorded_by: int | None
-    recorded_by_name: str
-    role: str
-    recorded_at: datetime
-    audit_seq: int
-
-
-def _without_id(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {k: v for k, v in items if k != "id"}
 
 
 @dataclass(frozen=True)
 class RecordedEvidence:
-    row: Recorded
-    title: str
+    evidence: StoredEvidence
+    title: str  # of its kind
+
+    @property
+    def case_id(self) -> int:
+        return self.evidence.case_id
 
 
-def actor_payload(actor: Actor) -> dict[str, Any]:
-    return {"actor": {"id": actor.user_id, "name": actor.name}, "role": actor.role}
-
-
-def start_case(
-    uow: UnitOfWork,
-    *,
-    registry: Registry,
-    actor: Actor,
-    attributes: Any,
-    definition_key: str,
-    request_id: str | None = None,
-) -> CaseRow:
+@dataclass(frozen=True, kw_only=True)
+class StartCase:
     """Start a case on the newest version of a definition; the case keeps that version."""
-    definition, _ = registry.latest(uow, definition_key)
-    if actor.role not in definition.start_roles:
-        raise Forbidden("forbidden_role", role=actor.role, what="starta ett ärende")
-    return create_case(
-        uow,
-        definition=definition,
-        actor=actor,
-        attributes=attributes,
-        state=definition.initial,
-        action="case_started",
-        request_id=request_id,
-    )
+
+    actor: Actor
+    attributes: Any  # as sent; validated here
+    definition_key: str
+    request_id: str | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> CaseRef:
+        definition, _ = registry.latest(uow, self.definition_key)
+        if self.actor.role not in definition.start_roles:
+            raise Forbidden("forbidden_role", role=self.actor.role, what="starta ett ärende")
+        case = create_case(
+            uow,
+            definition=definition,
+            actor=self.actor,
+            attributes=self.attributes,
+            state=definition.initial,
+            imported=False,
+            request_id=self.request_id,
+        )
+        return CaseRef(case.id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordEvidence:
+    actor: Actor
+    case_id: int
+    kind: str
+    data: Any  # as sent; validated against the kind's fields
+    request_id: str | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> RecordedEvidence:
+        return record_evidence(uow, self, registry)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Advance:
+    """Fire a trigger if every gate holds; otherwise TransitionRefused with every reason."""
+
+    actor: Actor
+    case_id: int
+    trigger: str
+    comment: str | None = None
+    request_id: str | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> Decision:
+        return advance(uow, self, registry)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancel:
+    """Cancel a case before signing; the reason is mandatory and lands in the audit trail."""
+
+    actor: Actor
+    case_id: int
+    reason: str
+    request_id: str | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> Decision:
+        command = Advance(
+            actor=self.actor,
+            case_id=self.case_id,
+            trigger=CANCEL_TRIGGER,
+            comment=self.reason,
+            request_id=self.request_id,
+        )
+        return advance(uow, command, registry)
 
 
 def create_case(
@@ -94,9 +138,9 @@ def create_case(
     actor: Actor,
     attributes: Any,
     state: str,
-    action: str,
+    imported: bool,
     request_id: str | None,
-) -> CaseRow:
+) -> StoredCase:
     """Write a new case in `state` with the first event of its chain."""
     try:
         attrs = CaseAttributes.model_validate(attributes)
@@ -104,7 +148,7 @@ def create_case(
         raise Invalid("invalid_attributes", problems_from(exc, ["attributes"])) from None
     at = now()
     data = attrs.model_dump(mode="json")
-    row = CaseRow(
+    case = uow.cases.add(
         definition_key=definition.key,
         definition_version=definition.version,
         state=state,
@@ -115,177 +159,123 @@ def create_case(
         attributes=data,
         created_by=actor.user_id,
         created_at=at,
-        updated_at=at,
         phase_entered_at=at,
         next_due_at=next_due_at(phase_deadlines(definition, state, local_date(at))),
         next_sweep_at=at,
+        updated_at=at,
         audit_seq=0,
-        audit_head=audit.GENESIS,
-        row_version=1,
+        audit_head=GENESIS,
     )
-    uow.s.add(row)
-    uow.s.flush()  # assigns the id the audit event names
-    payload = {
-        **actor_payload(actor),
-        "definition": {"key": definition.key, "version": definition.version},
-        "from_state": None,
-        "to_state": row.state,
-        "attributes": data,
-        "request_id": request_id,
-    }
-    audit.append(uow.s, row, at=at, action=action, actor_id=actor.user_id, payload=payload)
-    uow.s.flush()  # the chain head, before any Core statement in this unit of work reads it
-    return row
+    event = CaseStarted(
+        actor=actor,
+        definition=definition_ref(case),
+        from_state=None,
+        to_state=state,
+        request_id=request_id,
+        attributes=data,
+        imported=imported,
+    )
+    uow.audit.append(case, event, at=at)
+    uow.cases.save(case)
+    return case
 
 
-def record_evidence(
-    uow: UnitOfWork,
-    *,
-    registry: Registry,
-    actor: Actor,
-    case_id: int,
-    kind: str,
-    data: Any,
-    request_id: str | None = None,
-) -> RecordedEvidence:
-    case = fetch_case(uow.s, case_id, for_update=True)
-    read_version = case.row_version
+def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) -> RecordedEvidence:
+    case = uow.cases.get(cmd.case_id, for_update=True)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
-    evidence = evidence_of(fetch_evidence(uow.s, case.id))
-    kind_spec = definition.evidence_kind.get(kind)
-    clean = check_evidence(
+    today = local_date(at)
+    evidence = evidence_of(uow.evidence.of_case(case.id))
+    kind_spec = definition.evidence_kind.get(cmd.kind)
+    signs = kind_spec is not None and kind_spec.records_mandate
+    snap = snapshot(case)
+    candidate = evidence_candidate(
         definition,
-        with_context(uow.s, snapshot(case), evidence, local_date(at)),
-        kind_id=kind,
-        actor=actor,
-        data=data,
+        snap,
+        kind_id=cmd.kind,
+        actor=cmd.actor,
+        data=cmd.data,
         evidence=evidence,
-        today=local_date(at),
-        extra=mandate_record(mandate_of(actor))
-        if kind_spec and kind_spec.records_mandate
-        else None,
-    )
-    event = audit.append(
-        uow.s,
-        case,
         at=at,
-        action="evidence_recorded",
-        actor_id=actor.user_id,
-        payload={
-            **actor_payload(actor),
-            "definition": {"key": case.definition_key, "version": case.definition_version},
-            "from_state": case.state,
-            "to_state": case.state,
-            "evidence": {"kind": kind, "data": clean},
-            "request_id": request_id,
-        },
+        extra=mandate_record(mandate_of(cmd.actor)) if signs else None,
     )
+    snap = with_lookups(uow, snap, candidate_lookups(definition, snap, candidate, today=today))
+    refuse_blocked(definition, snap, candidate, today=today)
+    event = EvidenceRecorded(
+        actor=cmd.actor,
+        definition=definition_ref(case),
+        from_state=case.state,
+        to_state=case.state,
+        request_id=cmd.request_id,
+        kind=cmd.kind,
+        data=candidate.data,
+    )
+    appended = uow.audit.append(case, event, at=at)
     case.updated_at = at
-    record = EvidenceRecord(kind, clean, at, actor.name, actor.role)
-    case.next_due_at = next_due_at(deadlines_of(definition, case, evidence.with_record(record)))
+    case.next_due_at = next_due_at(deadlines_of(definition, case, candidate.evidence))
     case.next_sweep_at = at  # new evidence may close a finding or move a deadline
-    case.row_version = read_version + 1
-    save_case(uow.s, case, read_version=read_version)
-    stored = Recorded(
-        id=0,
+    uow.cases.save(case)
+    stored = uow.evidence.add(
         case_id=case.id,
-        kind=kind,
-        data=clean,
+        kind=cmd.kind,
+        data=candidate.data,
         phase=case.state,
-        recorded_by=actor.user_id,
-        recorded_by_name=actor.name,
-        role=actor.role,
+        recorded_by=cmd.actor.user_id,
+        recorded_by_name=cmd.actor.name,
+        role=cmd.actor.role,
         recorded_at=at,
-        audit_seq=event.seq,
+        audit_seq=appended.seq,
     )
-    stored.id = insert_evidence(uow.s, asdict(stored, dict_factory=_without_id))
-    return RecordedEvidence(stored, definition.evidence_kind[kind].title)
+    return RecordedEvidence(stored, definition.evidence_kind[cmd.kind].title)
 
 
-def advance(
-    uow: UnitOfWork,
-    *,
-    registry: Registry,
-    actor: Actor,
-    case_id: int,
-    trigger: str,
-    comment: str | None = None,
-    request_id: str | None = None,
-) -> Decision:
-    """Fire a trigger if every gate holds; otherwise raise TransitionRefused with every reason."""
-    case = fetch_case(uow.s, case_id, for_update=True)
-    read_version = case.row_version
+def advance(uow: UnitOfWork, cmd: Advance, registry: Registry) -> Decision:
+    case = uow.cases.get(cmd.case_id, for_update=True)
     definition, lifecycle = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
-    evidence = evidence_of(fetch_evidence(uow.s, case.id))
+    today = local_date(at)
+    evidence = evidence_of(uow.evidence.of_case(case.id))
+    snap = snapshot(case)
+    lookups = trigger_lookups(definition, snap, evidence, trigger_id=cmd.trigger, today=today)
     decision = decide(
         definition,
         lifecycle,
-        with_context(uow.s, snapshot(case), evidence, local_date(at)),
+        with_lookups(uow, snap, lookups),
         evidence,
-        trigger_id=trigger,
-        actor=actor,
-        today=local_date(at),
-        comment=comment,
+        trigger_id=cmd.trigger,
+        actor=cmd.actor,
+        today=today,
+        comment=cmd.comment,
     )
     changes = enter_phase(definition, case, decision.to_state, at, evidence)
-    event = audit.append(
-        uow.s,
-        case,
-        at=at,
-        action="cancelled" if trigger == "cancel" else "transition",
-        actor_id=actor.user_id,
-        payload={
-            **actor_payload(actor),
-            "definition": {"key": case.definition_key, "version": case.definition_version},
-            "trigger": trigger,
-            "comment": comment,
-            "from_state": decision.from_state,
-            "to_state": decision.to_state,
-            "gates": [g.as_dict() for g in decision.gate_results],
-            "changes": changes,
-            "request_id": request_id,
-        },
+    event = Transitioned(
+        actor=cmd.actor,
+        definition=definition_ref(case),
+        from_state=decision.from_state,
+        to_state=decision.to_state,
+        request_id=cmd.request_id,
+        trigger=cmd.trigger,
+        comment=cmd.comment,
+        gates=decision.gate_results,
+        changes=changes,
     )
-    case.row_version = read_version + 1
-    save_case(uow.s, case, read_version=read_version)
-    notify = definition.trigger[trigger].notify
+    appended = uow.audit.append(case, event, at=at)
+    uow.cases.save(case)
+    notify = definition.trigger[cmd.trigger].notify
     if notify:
         enqueue_case_message(
             uow,
             case=case,
             recipients=notify,
-            event_seq=event.seq,
+            event_seq=appended.seq,
             template="case_advanced",
             context={
-                "trigger": trigger,
+                "trigger": cmd.trigger,
                 "from_phase": definition.phase[decision.from_state].title,
                 "to_phase": definition.phase[decision.to_state].title,
-                "actor": actor.name,
-                "comment": comment,
+                "actor": cmd.actor.name,
+                "comment": cmd.comment,
             },
             at=at,
         )
     return decision
-
-
-def cancel(
-    uow: UnitOfWork,
-    *,
-    registry: Registry,
-    actor: Actor,
-    case_id: int,
-    reason: str,
-    request_id: str | None = None,
-) -> Decision:
-    """Cancel a case before signing; the reason is mandatory and lands in the audit trail."""
-    return advance(
-        uow,
-        registry=registry,
-        actor=actor,
-        case_id=case_id,
-        trigger="cancel",
-        comment=reason,
-        request_id=request_id,
-    )

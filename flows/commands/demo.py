@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from upphandla.flows.commands import cases
-from upphandla.flows.commands.contracts import import_contract
-from upphandla.flows.commands.sanctions import current_list, load_sanctions_list
-from upphandla.flows.commands.users import add_user, rotate_token
+from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.commands.contracts import ImportContract
+from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.commands.users import AddUser, RotateToken, actor_of
 from upphandla.flows.registry import Registry
 from upphandla.seeds.loader import SEEDS, read_yaml
 from upphandla.states.clock import today
 from upphandla.states.roles import Actor
-from upphandla.store.models import CaseRow, UserRow
 from upphandla.store.uow import UnitOfWork
+
+IMPORTED_INTO = "forvaltning"
 
 
 @dataclass(frozen=True)
@@ -31,59 +30,64 @@ class DemoUser:
     token: str
 
 
-def load_demo(
-    uow: UnitOfWork, *, registry: Registry, definition_key: str, path: Path | None = None
-) -> list[DemoUser]:
+@dataclass(frozen=True)
+class LoadDemo:
     """Create (or give new tokens to) the demo users and add the plan's cases not yet there."""
-    demo = read_yaml(path or SEEDS / "demo.yaml")
-    users, actors = _users(uow, demo["users"])
-    if current_list(uow.s) is None:
-        sample = SEEDS / "sanctions" / "sample.csv"
-        load_sanctions_list(
-            uow, text=sample.read_text(encoding="utf-8"), source=str(sample.name), list_date=today()
-        )
-    plan = read_yaml(SEEDS / "plan.yaml")
-    phases = demo["planned_phases"]
-    for i, row in enumerate(plan["planned_2023"]):
-        target = phases[i % len(phases)]
-        _planned_case(uow, registry, definition_key, actors, demo, row, target)
-    for row in plan["needs"]:
-        if row["extension_possible_until"] is None:  # "Snarast": the need starts now
-            _planned_case(uow, registry, definition_key, actors, demo, row, "behovsanalys")
-        else:
-            _contract(uow, registry, definition_key, actors["upphandlare"], demo, row)
-    return users
+
+    definition_key: str
+    path: Path | None = None
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> list[DemoUser]:
+        demo = read_yaml(self.path or SEEDS / "demo.yaml")
+        users, actors = _users(uow, registry, demo["users"])
+        if uow.sanctions.current() is None:
+            sample = SEEDS / "sanctions" / "sample.csv"
+            LoadSanctionsList(
+                text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
+            ).handle(uow, registry)
+        plan = read_yaml(SEEDS / "plan.yaml")
+        phases = demo["planned_phases"]
+        key = self.definition_key
+        for i, row in enumerate(plan["planned_2023"]):
+            target = phases[i % len(phases)]
+            _planned_case(uow, registry, key, actors, demo, row, target)
+        for row in plan["needs"]:
+            if row["extension_possible_until"] is None:  # "Snarast": the need starts now
+                _planned_case(uow, registry, key, actors, demo, row, "behovsanalys")
+            else:
+                _contract(uow, registry, key, actors["upphandlare"], demo, row)
+        return users
 
 
-def _users(uow: UnitOfWork, specs: list[dict[str, Any]]) -> tuple[list[DemoUser], dict[str, Actor]]:
+def _users(
+    uow: UnitOfWork, registry: Registry, specs: list[dict[str, Any]]
+) -> tuple[list[DemoUser], dict[str, Actor]]:
     users: list[DemoUser] = []
     actors: dict[str, Actor] = {}
     for spec in specs:
-        row = uow.s.scalar(select(UserRow).where(UserRow.email == spec["email"]))
-        if row is None:
-            row, token = add_user(
-                uow,
+        user = uow.users.by_email(spec["email"])
+        if user is None:
+            added = AddUser(
                 name=spec["name"],
                 email=spec["email"],
                 role=spec["role"],
                 organisation=spec.get("organisation"),
                 mandate=spec.get("mandate"),
-            )
+            ).handle(uow, registry)
+            user, token = added.user, added.token
         else:
-            token = rotate_token(uow, row)
-        users.append(DemoUser(row.name, row.role, row.email, token))
-        actors.setdefault(
-            row.role, Actor(row.id, row.name, row.role, row.organisation, row.mandate)
-        )
+            token = RotateToken(user.id).handle(uow, registry)
+        users.append(DemoUser(user.name, user.role, user.email, token))
+        actors.setdefault(user.role, actor_of(user))
     return users, actors
 
 
 def _exists(uow: UnitOfWork, title: str, *, contract: bool) -> bool:
     """Whether this row is loaded already (the plan names "Utskrift som tjänst" both as a 2023
     procurement and as a contract, so the kind of case counts too)."""
-    imported = CaseRow.state == "forvaltning"
-    query = select(CaseRow.id).where(CaseRow.title == title, imported if contract else ~imported)
-    return uow.s.scalar(query.limit(1)) is not None
+    if contract:
+        return uow.cases.titled(title, in_state=IMPORTED_INTO, not_in_state=None)
+    return uow.cases.titled(title, in_state=None, not_in_state=IMPORTED_INTO)
 
 
 def _attributes(demo: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -110,13 +114,9 @@ def _planned_case(
     attrs = _attributes(demo, row)
     if _exists(uow, attrs["title"], contract=False):
         return
-    case = cases.start_case(
-        uow,
-        registry=registry,
-        actor=actors["bestallare"],
-        attributes=attrs,
-        definition_key=definition_key,
-    )
+    case = StartCase(
+        actor=actors["bestallare"], attributes=attrs, definition_key=definition_key
+    ).handle(uow, registry)
     for phase in demo["planned_phases"]:
         if phase == target:
             return
@@ -125,17 +125,12 @@ def _planned_case(
                 continue
             actor = actors[step["as"]]
             if "evidence" in step:
-                cases.record_evidence(
-                    uow,
-                    registry=registry,
-                    actor=actor,
-                    case_id=case.id,
-                    kind=step["evidence"],
-                    data=step["data"],
-                )
+                RecordEvidence(
+                    actor=actor, case_id=case.case_id, kind=step["evidence"], data=step["data"]
+                ).handle(uow, registry)
             else:
-                cases.advance(
-                    uow, registry=registry, actor=actor, case_id=case.id, trigger=step["trigger"]
+                Advance(actor=actor, case_id=case.case_id, trigger=step["trigger"]).handle(
+                    uow, registry
                 )
 
 
@@ -150,9 +145,7 @@ def _contract(
     attrs = _attributes(demo, row)
     if _exists(uow, attrs["title"], contract=True):
         return
-    import_contract(
-        uow,
-        registry=registry,
+    ImportContract(
         actor=actor,
         attributes=attrs,
         contract={
@@ -167,4 +160,4 @@ def _contract(
             "register_reference": f"Kategoriplan § {row['section']}",
         },
         definition_key=definition_key,
-    )
+    ).handle(uow, registry)

@@ -1,12 +1,12 @@
 """The notification outbox: messages are written in the same transaction as their cause and
-delivered after commit by a separate step."""
+delivered after commit by a separate step (flows.jobs.delivery)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from upphandla.store.casestore import StoredCase, emails_for, insert_outbox
+from upphandla.store.records import StoredCase
 from upphandla.store.uow import UnitOfWork
 
 
@@ -14,7 +14,7 @@ def recipients_for(uow: UnitOfWork, case: StoredCase, names: list[str]) -> list[
     """The e-mail addresses of the named roles and/or the case's creator ("creator")."""
     user_ids = [case.created_by] if "creator" in names and case.created_by else []
     roles = [r for r in names if r != "creator"]
-    return emails_for(uow.s, user_ids=user_ids, roles=roles)
+    return uow.users.emails(user_ids=user_ids, roles=roles)
 
 
 def enqueue(
@@ -27,19 +27,13 @@ def enqueue(
     context: dict[str, Any],
     at: datetime,
 ) -> None:
-    insert_outbox(
-        uow.s,
-        {
-            "dedupe_key": dedupe_key,
-            "case_id": case.id,
-            "template": template,
-            "recipients": emails,
-            "context": {**context, "case_id": case.id, "case_title": case.title},
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        },
+    uow.outbox.add(
+        dedupe_key=dedupe_key,
+        case_id=case.id,
+        template=template,
+        recipients=emails,
+        context={**context, "case_id": case.id, "case_title": case.title},
+        at=at,
     )
 
 

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
-from sqlalchemy import select
 
 from upphandla.flows.delegation import delegation_order
+from upphandla.flows.registry import Registry
+from upphandla.states.canonical import sha256_hex
 from upphandla.states.clock import now
 from upphandla.states.errors import Invalid
 from upphandla.states.roles import ROLES, Actor
 from upphandla.states.validation import Problem, problems_from
-from upphandla.store.models import UserRow
+from upphandla.store.records import StoredUser
 from upphandla.store.uow import UnitOfWork
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return sha256_hex(token)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class NewUser(BaseModel):
@@ -29,60 +34,74 @@ class NewUser(BaseModel):
     organisation: str | None = Field(default=None, max_length=200)
 
 
-def add_user(
-    uow: UnitOfWork,
-    *,
-    name: str,
-    email: str,
-    role: str,
-    organisation: str | None = None,
-    mandate: str | None = None,
-) -> tuple[UserRow, str]:
-    """Create a user; returns the row and the new token (not stored in clear)."""
-    try:
-        user = NewUser(name=name, email=email, role=role, organisation=organisation)
-    except ValidationError as exc:
-        raise Invalid("invalid_attributes", problems_from(exc)) from None
-    if user.role not in ROLES:
-        raise Invalid(
-            "invalid_attributes",
-            [Problem("role", f"okänd roll; kända: {', '.join(sorted(ROLES))}")],
+@dataclass(frozen=True)
+class UserWithToken:
+    user: StoredUser
+    token: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddUser:
+    name: str
+    email: str
+    role: str
+    organisation: str | None = None
+    mandate: str | None = None  # id in the delegation order
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> UserWithToken:
+        try:
+            user = NewUser(
+                name=self.name, email=self.email, role=self.role, organisation=self.organisation
+            )
+        except ValidationError as exc:
+            raise Invalid("invalid_attributes", problems_from(exc)) from None
+        if user.role not in ROLES:
+            raise Invalid(
+                "invalid_attributes",
+                [Problem("role", f"okänd roll; kända: {', '.join(sorted(ROLES))}")],
+            )
+        order = delegation_order()
+        if self.mandate is not None and order.get(self.mandate) is None:
+            known = ", ".join(m.id for m in order.mandates)
+            raise Invalid(
+                "invalid_attributes", [Problem("mandate", f"okänt mandat; kända: {known}")]
+            )
+        token = new_token()
+        stored = uow.users.add(
+            name=user.name,
+            email=str(user.email),
+            role=user.role,
+            organisation=user.organisation,
+            mandate=self.mandate,
+            token_hash=token_hash(token),
+            at=now(),
         )
-    if mandate is not None and delegation_order().get(mandate) is None:
-        known = ", ".join(m.id for m in delegation_order().mandates)
-        raise Invalid("invalid_attributes", [Problem("mandate", f"okänt mandat; kända: {known}")])
-    token = secrets.token_urlsafe(32)
-    row = UserRow(
-        mandate=mandate,
+        return UserWithToken(stored, token)
+
+
+@dataclass(frozen=True)
+class RotateToken:
+    """A new token for the user; the old one stops working."""
+
+    user_id: int
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> str:
+        token = new_token()
+        uow.users.set_token_hash(self.user_id, token_hash(token))
+        return token
+
+
+def actor_of(user: StoredUser) -> Actor:
+    return Actor(
+        user_id=user.id,
         name=user.name,
-        email=str(user.email),
         role=user.role,
         organisation=user.organisation,
-        token_hash=token_hash(token),
-        active=True,
-        created_at=now(),
+        mandate=user.mandate,
     )
-    uow.s.add(row)
-    uow.s.flush()
-    return row, token
-
-
-def rotate_token(uow: UnitOfWork, user: UserRow) -> str:
-    token = secrets.token_urlsafe(32)
-    user.token_hash = token_hash(token)
-    return token
 
 
 def actor_for_token(uow: UnitOfWork, token: str) -> Actor | None:
-    row = uow.s.scalar(
-        select(UserRow).where(UserRow.token_hash == token_hash(token), UserRow.active.is_(True))
-    )
-    if row is None:
-        return None
-    return Actor(
-        user_id=row.id,
-        name=row.name,
-        role=row.role,
-        organisation=row.organisation,
-        mandate=row.mandate,
-    )
+    """The acting person of an active user's token, or None."""
+    user = uow.users.by_token_hash(token_hash(token))
+    return actor_of(user) if user is not None else None

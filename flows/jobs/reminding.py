@@ -1,5 +1,5 @@
 """Reminders and escalations for one case: which are due today (states.reminders), recorded
-under their unique key and queued in the outbox in the caller's transaction."""
+under their unique key and queued in the outbox in the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from upphandla.flows.commands.notify import enqueue, recipients_for
 from upphandla.states.deadlines import PHASE, Deadline
@@ -19,17 +16,14 @@ from upphandla.states.reminders import (
     NO_RECIPIENTS,
     QUEUED,
     SKIPPED,
-    ItemKey,
     Planned,
     due,
     plan,
 )
 from upphandla.states.roles import ROLE_NAMES
-from upphandla.store.casestore import StoredCase
-from upphandla.store.models import ReminderRow
+from upphandla.store.records import StoredCase
 from upphandla.store.uow import UnitOfWork
 
-REMINDERS: Table = ReminderRow.__table__  # type: ignore[assignment]
 TEMPLATES = {"reminder": "deadline_reminder", ESCALATION: "deadline_escalation"}
 
 
@@ -57,14 +51,7 @@ def remind(
     rules = definition.reminders
     if rules is None:
         return out
-    done: set[ItemKey] = {
-        (k, kind, t)
-        for k, kind, t in uow.s.execute(
-            select(REMINDERS.c.deadline_key, REMINDERS.c.kind, REMINDERS.c.threshold).where(
-                REMINDERS.c.case_id == case.id
-            )
-        )
-    }
+    done = uow.reminders.done(case.id)
     days: list[date] = []
     for deadline in deadlines:
         policy = rules.policy.get(deadline.kind)
@@ -145,20 +132,12 @@ def _record(
     uow: UnitOfWork, case: StoredCase, item: Planned, status: str, emails: list[str], at: datetime
 ) -> bool:
     """Record the item under its unique key; False when it was already there."""
-    dialect = postgresql if not uow.is_sqlite else sqlite
-    statement = (
-        dialect.insert(REMINDERS)
-        .values(
-            case_id=case.id,
-            deadline_key=item.deadline.key,
-            kind=item.kind,
-            threshold=item.threshold,
-            due_on=item.deadline.due_on,
-            planned_on=item.on,
-            status=status,
-            recipients=emails,
-            created_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "threshold"])
+    return uow.reminders.record(
+        case_id=case.id,
+        key=item.key,
+        due_on=item.deadline.due_on,
+        planned_on=item.on,
+        status=status,
+        recipients=emails,
+        at=at,
     )
-    return bool(uow.s.execute(statement).rowcount)  # type: ignore[attr-defined]

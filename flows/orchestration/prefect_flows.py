@@ -20,7 +20,7 @@ import asyncio
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
@@ -30,12 +30,12 @@ import anyio.to_thread
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.delivery import DeliveryReport, deliver_with_settings
-from upphandla.flows.jobs.sweep import SweepReport, due_case_batches, sweep_cases
-from upphandla.flows.registry import Registry
+from upphandla.flows.jobs.sweep import SweepReport, sweep_cases, sweep_due
 from upphandla.flows.settings import Settings, get_settings
 from upphandla.states.clock import STOCKHOLM, now
-from upphandla.store.db import Database, open_database
+from upphandla.store.db import open_database
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -54,22 +54,21 @@ async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
 
-def _open(database_url: str | None) -> Database:
+def _handler(database_url: str | None) -> Handler:
     settings = get_settings()
-    return open_database(
+    db = open_database(
         database_url or settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
+    return Handler.on(db)
 
 
 # -- the sweep --------------------------------------------------------------------------------
 
 
 @task(name="sweep-batch", task_run_name="sweep-batch-{number}", cache_policy=NO_CACHE)
-async def sweep_batch(
-    db: Database, ids: list[int], *, registry: Registry, at: datetime, number: int
-) -> SweepReport:
+async def sweep_batch(handler: Handler, ids: list[int], *, at: datetime, number: int) -> SweepReport:
     """Sweep one batch of due cases (each case in a unit of work of its own)."""
-    return await _in_thread(sweep_cases, db, ids, registry=registry, at=at)
+    return await _in_thread(sweep_cases, handler, ids, at=at)
 
 
 @flow(
@@ -78,24 +77,22 @@ async def sweep_batch(
     "omprövade grindar för de ärenden som står på tur.",
 )
 async def sweep_flow(database_url: str | None = None, batch_size: int = 200) -> dict[str, int]:
-    """One sweep as of now: every due case, batch by batch. Returns the summed report."""
-    db = await _in_thread(_open, database_url)
+    """One sweep as of now: the loop of flows.jobs.sweep, one task run per batch."""
+    handler = await _in_thread(_handler, database_url)
+    at = now()
+
+    async def each(ids: list[int], number: int) -> SweepReport:
+        return await sweep_batch(handler, ids, at=at, number=number)
+
     try:
-        registry = Registry()
-        at = now()
-        batches: Iterator[list[int]] = due_case_batches(db, at=at, batch_size=batch_size)
-        report = SweepReport()
-        number = 0
-        while (ids := await _in_thread(next, batches, None)) is not None:
-            number += 1
-            report += await sweep_batch(db, ids, registry=registry, at=at, number=number)
+        report, batches = await sweep_due(handler, at=at, batch_size=batch_size, run_batch=each)
     finally:
-        await _in_thread(db.dispose)
+        await _in_thread(handler.close)
     result = report.as_dict()
     get_run_logger().info(
         "Svepet är klart: %s ärenden, %s omgång(ar); %s påminnelser köade, %s eskaleringar, "
         "%s övergångar, %s nya och %s stängda avvikelser, %s fel.",
-        result["cases"], number, result["enqueued"], result["escalated"],
+        result["cases"], batches, result["enqueued"], result["escalated"],
         result["transitions"], result["findings"], result["findings_closed"], result["errors"],
     )  # fmt: skip
     return result
@@ -109,9 +106,9 @@ def _counts(report: DeliveryReport) -> dict[str, int]:
 
 
 @task(name="delivery-pass", task_run_name="delivery-pass-{number}", cache_policy=NO_CACHE)
-async def delivery_pass(db: Database, *, batch_size: int, number: int) -> dict[str, int]:
+async def delivery_pass(handler: Handler, *, batch_size: int, number: int) -> dict[str, int]:
     """One delivery pass: claim up to `batch_size` due messages, send them, record each."""
-    return _counts(await _in_thread(deliver_with_settings, db, batch_size=batch_size))
+    return _counts(await _in_thread(deliver_with_settings, handler, batch_size=batch_size))
 
 
 @flow(name=DELIVERY_FLOW, description="Skickar de e-postmeddelanden i utkorgen som står på tur.")
@@ -120,19 +117,19 @@ async def deliver_flow(
 ) -> dict[str, int]:
     """Delivery passes until one handles less than a full batch, or `max_passes` have run.
     Returns the summed counts and the number of passes."""
-    db = await _in_thread(_open, database_url)
+    handler = await _in_thread(_handler, database_url)
     totals: dict[str, int] = {}
     passes = 0
     try:
         while passes < max_passes:
             passes += 1
-            counts = await delivery_pass(db, batch_size=batch_size, number=passes)
+            counts = await delivery_pass(handler, batch_size=batch_size, number=passes)
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
             if sum(counts.values()) < batch_size:
                 break
     finally:
-        await _in_thread(db.dispose)
+        await _in_thread(handler.close)
     get_run_logger().info(
         "Utkorgen: %s skickade, %s försöks igen senare, %s gav upp (%s varv).",
         totals.get("sent", 0), totals.get("retried", 0), totals.get("dead", 0), passes,

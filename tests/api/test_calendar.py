@@ -20,16 +20,16 @@ from helpers import (
     drive,
     execute,
     frozen,
+    orm_session,
     record,
+    run,
     scalar,
     start,
 )
-from upphandla.flows.commands import cases
-from upphandla.flows.registry import Registry
+from upphandla.flows.commands.cases import Cancel
 from upphandla.states.calendar import period_end
 from upphandla.store.db import Database
 from upphandla.store.models import FindingRow
-from upphandla.store.uow import UnitOfWork
 
 DOMAIN = "testkommunen.se"
 BASE_URL = "http://127.0.0.1:8000"  # the default of flows.settings, as the test app runs
@@ -52,15 +52,14 @@ def cases_of_the_bestallare(db: Database, users: dict[str, User]) -> dict[str, i
         drive(db, studied, "forstudie", users)
         record(db, studied, "forstudie_done", users["upphandlare"])
         cancelled = start(db, users["bestallare"], title="Inställd upphandling")
-        with UnitOfWork(db) as uow:
-            cases.cancel(
-                uow,
-                registry=Registry(),
+        run(
+            db,
+            Cancel(
                 actor=users["upphandlare"].actor,
                 case_id=cancelled,
                 reason="Behovet täcks av regionen.",
-            )
-            uow.commit()
+            ),
+        )
     return {"early": early, "studied": studied, "cancelled": cancelled}
 
 
@@ -140,8 +139,8 @@ def test_a_feed_holds_one_all_day_event_per_deadline_of_the_callers_open_cases(
 
 def add_finding(db: Database, case_id: int, key: str, *, closed: bool = False) -> None:
     at = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)
-    with UnitOfWork(db) as uow:
-        uow.s.add(
+    with orm_session(db) as session:
+        session.add(
             FindingRow(
                 case_id=case_id,
                 key=key,
@@ -154,7 +153,6 @@ def add_finding(db: Database, case_id: int, key: str, *, closed: bool = False) -
                 closed_at=at if closed else None,
             )
         )
-        uow.commit()
 
 
 def test_open_findings_are_events_on_the_day_they_were_found(

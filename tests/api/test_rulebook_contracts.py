@@ -15,6 +15,7 @@ from sqlalchemy import text
 from helpers import (
     DEFINITION_KEY,
     User,
+    add_user,
     assert_problem,
     attributes,
     case_state,
@@ -24,18 +25,15 @@ from helpers import (
     frozen,
     imported,
     make_client,
+    run,
     start,
 )
 from upphandla.cli.startup import prepare
-from upphandla.flows.commands.contracts import import_contract
-from upphandla.flows.commands.users import add_user
-from upphandla.flows.registry import Registry
+from upphandla.flows.commands.contracts import ImportContract
 from upphandla.flows.settings import Settings
 from upphandla.seeds.loader import SEEDS, read_yaml
 from upphandla.states.errors import EvidenceRefused
-from upphandla.states.roles import Actor
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
 
 EU_THRESHOLD = 2_389_585
 
@@ -134,11 +132,8 @@ def test_amendment_at_eu_threshold_is_refused_even_below_ten_percent__lou_17_9(
 def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
-    with UnitOfWork(db) as uow:
-        row, token = add_user(uow, name="Enhetschefen", email="enhetschef@example.se",
-                              role="delegat", organisation="Testkommunen", mandate="enhetschef")
-        uow.commit()
-    small = User(Actor(row.id, row.name, row.role, row.organisation, row.mandate), token)
+    small = add_user(db, name="Enhetschefen", email="enhetschef@example.se",
+                     role="delegat", organisation="Testkommunen", mandate="enhetschef")
     case_id = imported(db, users["upphandlare"], contract())
     before = counts(db)
     body = assert_problem(post_evidence(client, case_id, "amendment", amendment(700_001), small), 409)
@@ -168,9 +163,9 @@ def test_framework_over_four_years_needs_a_reason__10_3(
         ("framework_at_most_four_years", "§ 10.3 fotnot 4; LOU 7 kap. 2 §")
     ]
     assert counts(db) == before
-    with pytest.raises(EvidenceRefused), UnitOfWork(db) as uow:  # nor as an imported contract
-        import_contract(uow, registry=Registry(), actor=up.actor, attributes=attributes(),
-                        contract=five_years, definition_key=DEFINITION_KEY)
+    with pytest.raises(EvidenceRefused):  # nor as an imported contract
+        run(db, ImportContract(actor=up.actor, attributes=attributes(), contract=five_years,
+                               definition_key=DEFINITION_KEY))
     assert counts(db) == before
 
     four_years = contract(**FRAMEWORK, extensions=[{"until": "2030-03-31"}])

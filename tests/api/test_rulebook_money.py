@@ -16,6 +16,7 @@ from httpx import Response
 from helpers import (
     CHECKLIST_ITEMS,
     User,
+    add_user,
     assert_problem,
     case_state,
     counts,
@@ -27,10 +28,7 @@ from helpers import (
     scalar,
     start,
 )
-from upphandla.flows.commands.users import add_user
-from upphandla.states.roles import Actor
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
 
 DIRECT = "direktupphandling"
 RUS = "Fiktiv Underleverantör Rus OOO"  # on the shipped sample list
@@ -294,13 +292,10 @@ def test_call_off_is_screened_the_same_way__10_11(api: Api) -> None:
 
 
 def delegat_with(db: Database, mandate: str) -> User:
-    with UnitOfWork(db) as uow:
-        row, token = add_user(
-            uow, name=f"Delegat {mandate}", email=f"{mandate}@example.se", role="delegat",
-            organisation="Testkommunen", mandate=mandate,
-        )  # fmt: skip
-        uow.commit()
-        return User(Actor(row.id, row.name, row.role, row.organisation, row.mandate), token)
+    return add_user(
+        db, name=f"Delegat {mandate}", email=f"{mandate}@example.se", role="delegat",
+        organisation="Testkommunen", mandate=mandate,
+    )  # fmt: skip
 
 
 def test_signatory_mandate_must_cover_the_contract_value__5_4_5(api: Api) -> None:

@@ -24,18 +24,18 @@ from freezegun import freeze_time
 from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
-from helpers import User, assert_problem, start
+from helpers import User, assert_problem, orm_session, run, start
 from upphandla.api.app import create_app
 from upphandla.api.routes_outbox import router as outbox_router
 from upphandla.cli.outbox import outbox_app
-from upphandla.flows.commands import cases
-from upphandla.flows.jobs.delivery import DeliveryReport, deliver_due, list_outbox
-from upphandla.flows.registry import Registry
+from upphandla.flows.commands.cases import Cancel
+from upphandla.flows.handler import Handler
+from upphandla.flows.jobs.delivery import DeliveryReport, deliver_due
 from upphandla.flows.settings import Settings, get_settings
+from upphandla.flows.views.outbox import list_outbox
 from upphandla.notifications.render import render
 from upphandla.notifications.smtp import SmtpConfig, SmtpConfigError, describe_error
 from upphandla.states.clock import now
-from upphandla.store.casestore import insert_outbox
 from upphandla.store.db import Database
 from upphandla.store.models import OutboxRow
 from upphandla.store.uow import UnitOfWork
@@ -139,15 +139,7 @@ def cancelled_case(db: Database, users: dict[str, User]) -> int:
     """A case started by the beställare and cancelled: one message to its creator and the
     category lead."""
     case_id = start(db, users["bestallare"])
-    with UnitOfWork(db) as uow:
-        cases.cancel(
-            uow,
-            registry=Registry(),
-            actor=users["upphandlare"].actor,
-            case_id=case_id,
-            reason=REASON,
-        )
-        uow.commit()
+    run(db, Cancel(actor=users["upphandlare"].actor, case_id=case_id, reason=REASON))
     return case_id
 
 
@@ -155,41 +147,35 @@ def insert_messages(db: Database, count: int) -> None:
     at = now()
     with UnitOfWork(db) as uow:
         for n in range(count):
-            insert_outbox(
-                uow.s,
-                {
-                    "dedupe_key": f"test:{n}",
-                    "case_id": None,
-                    "template": "case_advanced",
-                    "recipients": [f"mottagare{n}@example.se"],
-                    "context": {
-                        "case_id": 1000 + n,
-                        "case_title": f"Ärende {n}",
-                        "trigger": "cancel",
-                        "from_phase": "Behovsanalys",
-                        "to_phase": "Avbrutet",
-                        "actor": "Testperson",
-                        "comment": None,
-                    },
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": at,
-                    "created_at": at,
+            uow.outbox.add(
+                dedupe_key=f"test:{n}",
+                case_id=None,
+                template="case_advanced",
+                recipients=[f"mottagare{n}@example.se"],
+                context={
+                    "case_id": 1000 + n,
+                    "case_title": f"Ärende {n}",
+                    "trigger": "cancel",
+                    "from_phase": "Behovsanalys",
+                    "to_phase": "Avbrutet",
+                    "actor": "Testperson",
+                    "comment": None,
                 },
+                at=at,
             )
         uow.commit()
 
 
 def outbox_rows(db: Database) -> list[OutboxRow]:
-    with UnitOfWork(db, write=False) as uow:
-        rows = list(uow.s.scalars(select(OutboxRow).order_by(OutboxRow.id)))
-        uow.s.expunge_all()  # plain values from here on
+    with orm_session(db, commit=False) as session:
+        rows = list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+        session.expunge_all()  # plain values from here on
         return rows
 
 
 def deliver(db: Database, smtp: SmtpServer, **options: Any) -> DeliveryReport:
     return deliver_due(
-        lambda: UnitOfWork(db), config=smtp.config, base_url=BASE_URL, domain=DOMAIN, **options
+        Handler.on(db), config=smtp.config, base_url=BASE_URL, domain=DOMAIN, **options
     )
 
 
@@ -354,19 +340,22 @@ def test_a_crash_between_sending_and_marking_sends_again_with_the_same_message_i
 ) -> None:
     opened = 0
 
-    def crashing_after_the_claim() -> UnitOfWork:
+    def crashing_after_the_claim(write: bool) -> UnitOfWork:
         nonlocal opened
         opened += 1
         if opened > 1:
             raise RuntimeError("the process died")
-        return UnitOfWork(db)
+        return UnitOfWork(db, write=write)
 
     with frozen(T0) as clock:
         cancelled_case(db, users)
         [row] = outbox_rows(db)
         with pytest.raises(RuntimeError):
             deliver_due(
-                crashing_after_the_claim, config=smtp.config, base_url=BASE_URL, domain=DOMAIN
+                Handler(crashing_after_the_claim),
+                config=smtp.config,
+                base_url=BASE_URL,
+                domain=DOMAIN,
             )
         [leased] = outbox_rows(db)
         assert (leased.state, leased.attempts, leased.next_attempt_at) == ("pending", 0, after(300))
@@ -553,7 +542,8 @@ class ImpatientUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> ImpatientUnitOfWork:
         super().__enter__()
-        self.s.execute(text("SET LOCAL lock_timeout = '1s'"))
+        assert self._session is not None
+        self._session.execute(text("SET LOCAL lock_timeout = '1s'"))
         return self
 
 
@@ -567,7 +557,10 @@ def test_a_deliverer_skips_rows_another_one_has_locked(db: Database, smtp: SmtpS
             {"a": ids[0], "b": ids[1]},
         )
         report = deliver_due(
-            lambda: ImpatientUnitOfWork(db), config=smtp.config, base_url=BASE_URL, domain=DOMAIN
+            Handler(lambda write: ImpatientUnitOfWork(db, write=write)),
+            config=smtp.config,
+            base_url=BASE_URL,
+            domain=DOMAIN,
         )
         assert report == DeliveryReport(sent=2)
     assert smtp.inbox.message_ids() == Counter({f"<outbox-{i}@{DOMAIN}>": 1 for i in ids[2:]})

@@ -11,13 +11,12 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from helpers import User, audit_rows, contract, frozen, imported
-from upphandla.flows.commands.cases import record_evidence
-from upphandla.flows.commands.sanctions import load_sanctions_list
+from helpers import User, audit_rows, contract, frozen, imported, run
+from upphandla.flows.commands.cases import RecordEvidence
+from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.sweep import run_sweep
-from upphandla.flows.registry import Registry
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
 
 
 def queued(db: Database, case_id: int) -> list[tuple[str, str, int, list[str]]]:
@@ -44,7 +43,7 @@ def test_missing_pub_avtal_is_a_finding_until_it_is_registered__6_2(
         "2026-11-02 09:00:00",
     )
     with frozen("2026-11-02 10:00:00"):
-        report = run_sweep(db)
+        report = run_sweep(Handler.on(db))
     assert report.findings == 1
     with frozen("2026-11-02 10:00:00"):
         case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
@@ -58,9 +57,9 @@ def test_missing_pub_avtal_is_a_finding_until_it_is_registered__6_2(
     assert queued(db, case_id) == [("deadline_reminder", key, 0, people)]
     # Still missing two working days later (Wednesday 11-04): escalated to the kategoriledare.
     with frozen("2026-11-03 08:00:00"):
-        assert run_sweep(db).escalated == 0
+        assert run_sweep(Handler.on(db)).escalated == 0
     with frozen("2026-11-04 08:00:00"):
-        assert run_sweep(db).escalated == 1
+        assert run_sweep(Handler.on(db)).escalated == 1
     assert queued(db, case_id)[-1] == (
         "deadline_escalation",
         key,
@@ -68,18 +67,18 @@ def test_missing_pub_avtal_is_a_finding_until_it_is_registered__6_2(
         sorted([*people, "kategoriledare@example.se"]),
     )
     # Registered: the next sweep closes the finding, and an audit event says so.
-    with frozen("2026-11-05 09:00:00"), UnitOfWork(db) as uow:
-        record_evidence(
-            uow,
-            registry=Registry(),
-            actor=users["dso"].actor,
-            case_id=case_id,
-            kind="pub_avtal_signed",
-            data={"signed_on": "2026-11-05", "reference": "KS 2026/7"},
+    with frozen("2026-11-05 09:00:00"):
+        run(
+            db,
+            RecordEvidence(
+                actor=users["dso"].actor,
+                case_id=case_id,
+                kind="pub_avtal_signed",
+                data={"signed_on": "2026-11-05", "reference": "KS 2026/7"},
+            ),
         )
-        uow.commit()
     with frozen("2026-11-05 09:30:00"):
-        assert run_sweep(db).findings_closed == 1
+        assert run_sweep(Handler.on(db)).findings_closed == 1
     with frozen("2026-11-05 09:30:00"):
         case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
     assert [f["open"] for f in case["findings"]] == [False]
@@ -99,13 +98,12 @@ def test_a_supplier_on_a_newly_loaded_sanctions_list_is_a_finding__10_11(
         title="Konsulttjänst",
     )
     with frozen("2026-11-02 10:00:00"):
-        assert run_sweep(db).findings == 0  # no list loaded yet: nothing to find
+        assert run_sweep(Handler.on(db)).findings == 0  # no list loaded yet: nothing to find
     csv = "name,identifier,country,reference\nIvan Fiktivov,,RU,EXEMPEL-1\n"
-    with frozen("2026-11-10 09:00:00"), UnitOfWork(db) as uow:
-        load_sanctions_list(uow, text=csv, source="lista.csv", list_date=date(2026, 11, 10))
-        uow.commit()
+    with frozen("2026-11-10 09:00:00"):
+        run(db, LoadSanctionsList(text=csv, source="lista.csv", list_date=date(2026, 11, 10)))
     with frozen("2026-11-10 09:05:00"):
-        report = run_sweep(db)
+        report = run_sweep(Handler.on(db))
     assert (report.cases, report.findings) == (2, 1)
     with frozen("2026-11-10 09:05:00"):
         findings = client.get(f"/api/cases/{listed}", headers=users["controller"].headers).json()[
@@ -132,34 +130,34 @@ def test_extension_decision_and_wcag_follow_up_are_reminded(
         "2026-11-02 09:00:00",
     )
     with frozen("2026-11-02 10:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     extension = "extension_decision:2032-12-31:2026-12-15"
     # 30 days before (11-15) is a Sunday: Friday 11-13.
     with frozen("2026-11-12 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     assert [q[1] for q in queued(db, case_id)] == []
     with frozen("2026-11-13 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]
     # Decided before the 14-day reminder: nothing more about that option.
-    with frozen("2026-11-20 09:00:00"), UnitOfWork(db) as uow:
-        record_evidence(
-            uow,
-            registry=Registry(),
-            actor=users["delegat"].actor,
-            case_id=case_id,
-            kind="extension_decided",
-            data={"until": "2032-12-31", "extend": False, "decided_on": "2026-11-20"},
+    with frozen("2026-11-20 09:00:00"):
+        run(
+            db,
+            RecordEvidence(
+                actor=users["delegat"].actor,
+                case_id=case_id,
+                kind="extension_decided",
+                data={"until": "2032-12-31", "extend": False, "decided_on": "2026-11-20"},
+            ),
         )
-        uow.commit()
     for day in ("2026-11-20", "2026-12-01", "2026-12-10", "2026-12-18"):
         with frozen(f"{day} 09:30:00"):
-            run_sweep(db)
+            run_sweep(Handler.on(db))
     assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]
     # The yearly WCAG follow-up: a year after entering förvaltning, 30 days before is 2027-10-03
     # (a Sunday): Friday 2027-10-01.
     with frozen("2027-10-01 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     wcag = [q for q in queued(db, case_id) if q[1].startswith("wcag_follow_up")]
     assert [(q[1], q[2]) for q in wcag] == [("wcag_follow_up:2027-11-02", 30)]
     assert wcag[0][3] == ["objektledare_it@example.se", "upphandlare@example.se"]

@@ -21,13 +21,14 @@ from freezegun import freeze_time
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from helpers import orm_session
 from reminder_samples import escalation_context, reminder_context
 from upphandla.cli.outbox import outbox_app
+from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.delivery import DeliveryReport, deliver_with_settings
 from upphandla.flows.settings import get_settings
 from upphandla.notifications.render import render
 from upphandla.notifications.smtp import SmtpConfigError
-from upphandla.store.casestore import insert_outbox
 from upphandla.store.db import Database
 from upphandla.store.models import OutboxRow
 from upphandla.store.uow import UnitOfWork
@@ -101,28 +102,22 @@ def frozen(at: datetime) -> Any:
 
 def queue(db: Database, template: str, context: dict[str, Any], recipients: list[str]) -> int:
     with UnitOfWork(db) as uow:
-        insert_outbox(
-            uow.s,
-            {
-                "dedupe_key": f"test:{next(_numbers)}",
-                "case_id": None,
-                "template": template,
-                "recipients": recipients,
-                "context": context,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": T0,
-                "created_at": T0,
-            },
+        uow.outbox.add(
+            dedupe_key=f"test:{next(_numbers)}",
+            case_id=None,
+            template=template,
+            recipients=recipients,
+            context=context,
+            at=T0,
         )
         uow.commit()
-    with UnitOfWork(db, write=False) as uow:
-        return int(uow.s.scalar(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)))
+    with orm_session(db, commit=False) as session:
+        return int(session.scalar(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)))
 
 
 def row_state(db: Database, row_id: int) -> tuple[str, int]:
-    with UnitOfWork(db, write=False) as uow:
-        row = uow.s.get(OutboxRow, row_id)
+    with orm_session(db, commit=False) as session:
+        row = session.get(OutboxRow, row_id)
         assert row is not None
         return row.state, row.attempts
 
@@ -170,7 +165,7 @@ def test_a_reminder_arrives_with_subject_text_html_and_the_deadline_in_frist_ics
     context = reminder_context()
     with frozen(T0):
         row_id = queue(db, "deadline_reminder", context, OWNER)
-        assert deliver_with_settings(db) == DeliveryReport(sent=1)
+        assert deliver_with_settings(Handler.on(db)) == DeliveryReport(sent=1)
 
     [(rcpt_tos, message)] = smtp.inbox.messages
     assert rcpt_tos == OWNER
@@ -204,7 +199,7 @@ def test_an_escalation_arrives_overdue_and_escalated_with_the_same_calendar_even
     context = escalation_context()
     with frozen(T0 + timedelta(days=19)):
         queue(db, "deadline_escalation", context, ESCALATED)
-        assert deliver_with_settings(db) == DeliveryReport(sent=1)
+        assert deliver_with_settings(Handler.on(db)) == DeliveryReport(sent=1)
 
     [(rcpt_tos, message)] = smtp.inbox.messages
     assert rcpt_tos == ESCALATED
@@ -237,7 +232,7 @@ def test_other_messages_in_the_same_pass_get_no_calendar_attachment(
     with frozen(T0):
         queue(db, "case_advanced", advanced, OWNER)
         queue(db, "deadline_reminder", reminder_context(), ESCALATED)
-        assert deliver_with_settings(db) == DeliveryReport(sent=2)
+        assert deliver_with_settings(Handler.on(db)) == DeliveryReport(sent=2)
     by_template = {str(m["Subject"]).split(":")[0]: m for _, m in smtp.inbox.messages}
     assert by_template["Ärende 7 Ekonomisystem"].get_content_type() == "multipart/alternative"
     assert_the_deadline_event(attached_event(by_template["Påminnelse"]))
@@ -253,14 +248,14 @@ def test_unusable_mail_settings_are_refused_in_swedish_before_anything_is_claime
         row_id = queue(db, "deadline_reminder", reminder_context(), OWNER)
         monkeypatch.setenv("UPPHANDLA_SMTP_PORT", "inte-en-port")
         with pytest.raises(SmtpConfigError, match=r"^Ogiltiga e-postinställningar: "):
-            deliver_with_settings(db)
+            deliver_with_settings(Handler.on(db))
         monkeypatch.setenv("UPPHANDLA_SMTP_PORT", str(smtp.port))
         monkeypatch.setenv("UPPHANDLA_SMTP_USERNAME", "upphandla")
         with pytest.raises(SmtpConfigError, match="kräver en krypterad förbindelse"):
-            deliver_with_settings(db)
+            deliver_with_settings(Handler.on(db))
     assert row_state(db, row_id) == ("pending", 0)
-    with UnitOfWork(db, write=False) as uow:
-        row = uow.s.get(OutboxRow, row_id)
+    with orm_session(db, commit=False) as session:
+        row = session.get(OutboxRow, row_id)
         assert row is not None and row.next_attempt_at == T0  # not leased
     assert smtp.inbox.messages == []
 

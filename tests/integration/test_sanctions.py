@@ -12,21 +12,21 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
+from helpers import orm_session, run
 from upphandla.cli.sanctions import sanctions_app
 from upphandla.flows.commands.sanctions import (
-    Hit,
     LoadResult,
+    LoadSanctionsList,
     SanctionsFileError,
-    current_list,
     decode_sanctions_file,
-    load_sanctions_list,
-    match_key,
     parse_sanctions_csv,
-    screen,
 )
+from upphandla.flows.registry import Registry
 from upphandla.flows.settings import get_settings
+from upphandla.states.sanctions import match_key
 from upphandla.store.db import Database
 from upphandla.store.models import SanctionsEntryRow, SanctionsListRow
+from upphandla.store.sanctions import Hit
 from upphandla.store.uow import UnitOfWork
 
 SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "sanctions" / "sample.csv"
@@ -38,20 +38,17 @@ def sample_text() -> str:
 
 
 def load(db: Database, text: str, list_date: date, source: str = "test.csv") -> LoadResult:
-    with UnitOfWork(db) as uow:
-        result = load_sanctions_list(uow, text=text, source=source, list_date=list_date)
-        uow.commit()
-    return result
+    return run(db, LoadSanctionsList(text=text, source=source, list_date=list_date))
 
 
 def screened(db: Database, names: list[str], ids: list[str | None] | None = None) -> list[Hit]:
     with UnitOfWork(db, write=False) as uow:
-        return screen(uow.s, names, ids)
+        return uow.sanctions.screen(names, ids)
 
 
 def count(db: Database, model: type[SanctionsListRow] | type[SanctionsEntryRow]) -> int:
-    with UnitOfWork(db, write=False) as uow:
-        return int(uow.s.scalar(select(func.count()).select_from(model)) or 0)
+    with orm_session(db, commit=False) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def cli(db_url: str, *args: str) -> Result:
@@ -158,7 +155,7 @@ def test_a_file_that_is_not_utf8_is_refused_naming_the_line() -> None:
 def test_nothing_is_screened_before_a_list_is_loaded(db: Database) -> None:
     assert screened(db, [SUBCONTRACTOR]) == []
     with UnitOfWork(db, write=False) as uow:
-        assert current_list(uow.s) is None
+        assert uow.sanctions.current() is None
 
 
 def test_load_stores_the_list_and_screening_finds_name_variants(db: Database) -> None:
@@ -219,7 +216,8 @@ def test_loading_the_same_file_again_changes_nothing(db: Database) -> None:
 
 def test_nothing_is_stored_unless_the_caller_commits(db: Database) -> None:
     with UnitOfWork(db) as uow:
-        load_sanctions_list(uow, text=sample_text(), source="x", list_date=date(2026, 1, 1))
+        command = LoadSanctionsList(text=sample_text(), source="x", list_date=date(2026, 1, 1))
+        command.handle(uow, Registry())
     assert (count(db, SanctionsListRow), count(db, SanctionsEntryRow)) == (0, 0)
 
 
@@ -306,7 +304,7 @@ def test_cli_load_dates_the_list_today_by_default(db: Database, db_url: str) -> 
     assert result.exit_code == 0, result.output
     assert "datum 2026-03-10" in result.stdout
     with UnitOfWork(db, write=False) as uow:
-        row = current_list(uow.s)
+        row = uow.sanctions.current()
         assert row is not None and row.list_date == date(2026, 3, 10)
 
 

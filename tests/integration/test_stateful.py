@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -41,34 +41,41 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, make_url, select
 
-from helpers import CHECKLIST_ITEMS, User, drive, evidence_data, start
+from helpers import CHECKLIST_ITEMS, User, drive, evidence_data, orm_session, run, start
 from helpers import attributes as helper_attributes
-from upphandla.flows.commands import cases as use_cases
-from upphandla.flows.commands.sanctions import load_sanctions_list, parse_sanctions_csv
-from upphandla.flows.commands.users import add_user
-from upphandla.flows.context import with_context
-from upphandla.flows.registry import Registry, load_seed_definitions
+from upphandla.flows.commands.cases import Advance, Cancel, RecordEvidence, StartCase
+from upphandla.flows.commands.definitions import LoadSeedDefinitions
+from upphandla.flows.commands.sanctions import LoadSanctionsList, parse_sanctions_csv
+from upphandla.flows.commands.users import AddUser
+from upphandla.flows.handler import Command, Handler
+from upphandla.flows.lookups import with_lookups
+from upphandla.flows.registry import Registry
 from upphandla.flows.views.cases import get_case
 from upphandla.seeds.loader import SEEDS, definition_files, read_yaml
 from upphandla.states.attributes import ROUTES, SUBCATEGORIES, CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks import evaluate
 from upphandla.states.checks_lists import AcceptanceParams, ChecklistParams, checklist
 from upphandla.states.checks_time import StandstillParams
 from upphandla.states.clock import now, today
-from upphandla.states.definition import (
-    Definition,
-    EvidenceKind,
-    FieldSpec,
-    GateSpec,
-    parse_definition,
-)
+from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
 from upphandla.states.delegation import mandate_record as mandate_fields
 from upphandla.states.delegation import parse_delegation
-from upphandla.states.engine import check_evidence, decide, evaluate_gates, offered
+from upphandla.states.engine import (
+    candidate_lookups,
+    check_evidence,
+    decide,
+    evaluate_gates,
+    evidence_candidate,
+    offered,
+    trigger_lookups,
+)
 from upphandla.states.errors import DomainError, EvidenceRefused, Invalid, TransitionRefused
 from upphandla.states.evidence import validate_evidence_data
-from upphandla.states.gates import GateResult, evaluate
+from upphandla.states.gates import GateResult
+from upphandla.states.lookups import Lookup
 from upphandla.states.machine import Lifecycle
+from upphandla.states.parse import parse_definition
 from upphandla.states.roles import ROLES, SYSTEM_ROLE, Actor
 from upphandla.store import audit
 from upphandla.store.db import Database, open_database
@@ -501,6 +508,9 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             self.database = new_database()
             self.db = self.database.db
             self.registry = Registry()
+            self.handler = Handler(
+                lambda write: UnitOfWork(self.db, write=write), registry=self.registry
+            )
             self.actors: dict[str, Actor] = {}
             self.model: dict[int, ModelCase] = {}
             self.base = Totals(0, 0, 0, 0, 0)
@@ -511,23 +521,24 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
 
         # -- helpers --------------------------------------------------------------------------
 
-        def in_uow(self, fn: Callable[[UnitOfWork], T]) -> tuple[T | None, DomainError | None]:
-            """Run a use case in a unit of work of its own; commit it unless it is refused."""
-            with UnitOfWork(self.db) as uow:
-                try:
-                    result = fn(uow)
-                except DomainError as exc:
-                    return None, exc
-                uow.commit()
-                return result, None
+        def in_uow(self, command: Command[T]) -> tuple[T | None, DomainError | None]:
+            """Run a command through the handler, in a unit of work of its own; it commits
+            unless the command is refused."""
+            try:
+                return self.handler.run(command).result, None
+            except DomainError as exc:
+                return None, exc
 
         @contextmanager
-        def outside_facts(self, case: ModelCase) -> Iterator[tuple[CaseSnapshot, Evidence]]:
-            """The model's snapshot with the facts from outside the case as the database holds
-            them now. They are looked up lazily, so the domain is asked while this is open."""
+        def outside_facts(
+            self, case: ModelCase, lookups: Callable[[CaseSnapshot, Evidence], set[Lookup]]
+        ) -> Iterator[tuple[CaseSnapshot, Evidence]]:
+            """The model's snapshot with the facts from outside the case that its gates
+            declare, as the database holds them now."""
             evidence = case.evidence()
+            snapshot = case.snapshot()
             with UnitOfWork(self.db, write=False) as uow:
-                yield with_context(uow.s, case.snapshot(), evidence, today()), evidence
+                yield with_lookups(uow, snapshot, lookups(snapshot, evidence)), evidence
 
         def actor_of_role(self, role: str, data: st.DataObject) -> Actor:
             names = [name for name, actor in self.actors.items() if actor.role == role]
@@ -538,7 +549,17 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         ) -> DomainError | None:
             spec = case.definition.evidence_kind.get(kind)
             extra = expected_mandate(spec, actor)
-            with self.outside_facts(case) as (snapshot, evidence):
+            def candidate(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
+                try:
+                    made = evidence_candidate(
+                        case.definition, snapshot, kind_id=kind, actor=actor, data=data,
+                        evidence=evidence, at=now(), extra=extra or None,
+                    )  # fmt: skip
+                except DomainError:
+                    return set()
+                return candidate_lookups(case.definition, snapshot, made, today=today())
+
+            with self.outside_facts(case, candidate) as (snapshot, evidence):
                 expected_clean, expected = expect(
                     lambda: check_evidence(
                         case.definition,
@@ -552,9 +573,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                     )
                 )
             recorded, actual = self.in_uow(
-                lambda uow: use_cases.record_evidence(
-                    uow, registry=self.registry, actor=actor, case_id=case.id, kind=kind, data=data
-                )
+                RecordEvidence(actor=actor, case_id=case.id, kind=kind, data=data)
             )
             assert_same_verdict(expected, actual)
             event(f"evidence: {outcome(actual)}")
@@ -562,9 +581,9 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                 event(f"evidence refused by {sorted({r.gate for r in actual.reasons})}")
             if recorded is not None:
                 assert spec is not None and expected_clean is not None
-                assert recorded.row.data == expected_clean
+                assert recorded.evidence.data == expected_clean
                 assert expected_clean == {**normalised(spec, data), **extra}
-                assert recorded.row.phase == case.state
+                assert recorded.evidence.phase == case.state
                 case.records.append(
                     EvidenceRecord(kind, expected_clean, now(), actor.name, actor.role)
                 )
@@ -575,7 +594,12 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         def fire(
             self, case: ModelCase, actor: Actor, trigger: str, comment: str | None, *, cancel: bool
         ) -> DomainError | None:
-            with self.outside_facts(case) as (snapshot, evidence):
+            def for_trigger(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
+                return trigger_lookups(
+                    case.definition, snapshot, evidence, trigger_id=trigger, today=today()
+                )
+
+            with self.outside_facts(case, for_trigger) as (snapshot, evidence):
                 decision, expected = expect(
                     lambda: decide(
                         case.definition,
@@ -591,21 +615,10 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             if cancel:
                 assert comment is not None
                 reason = comment
-                stored, actual = self.in_uow(
-                    lambda uow: use_cases.cancel(
-                        uow, registry=self.registry, actor=actor, case_id=case.id, reason=reason
-                    )
-                )
+                stored, actual = self.in_uow(Cancel(actor=actor, case_id=case.id, reason=reason))
             else:
                 stored, actual = self.in_uow(
-                    lambda uow: use_cases.advance(
-                        uow,
-                        registry=self.registry,
-                        actor=actor,
-                        case_id=case.id,
-                        trigger=trigger,
-                        comment=comment,
-                    )
+                    Advance(actor=actor, case_id=case.id, trigger=trigger, comment=comment)
                 )
             assert_same_verdict(expected, actual)
             event(f"{trigger}: {outcome(actual)}")
@@ -627,32 +640,30 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
 
         @initialize()
         def create_users(self) -> None:
-            with UnitOfWork(self.db) as uow:
-                load_seed_definitions(uow)
-                # The sample sanctions list, so that the sanctions gate can pass (and stop the
-                # listed parties).
-                load_sanctions_list(
-                    uow,
+            self.handler.run(LoadSeedDefinitions())
+            # The sample sanctions list, so that the sanctions gate can pass (and stop the
+            # listed parties).
+            self.handler.run(
+                LoadSanctionsList(
                     text=SANCTIONS_FILE.read_text(encoding="utf-8"),
                     source=SANCTIONS_FILE.name,
                     list_date=today(),
                 )
-                uow.commit()
-            with UnitOfWork(self.db, write=False) as uow:
-                self.base = totals(uow.s)
-            with UnitOfWork(self.db) as uow:
-                for name, (role, mandate) in USERS.items():
-                    row, _token = add_user(
-                        uow,
+            )
+            with orm_session(self.db, commit=False) as session:
+                self.base = totals(session)
+            for name, (role, mandate) in USERS.items():
+                row = self.handler.run(
+                    AddUser(
                         name=f"Test {name}",
                         email=f"{name}@kommun.example",
                         role=role,
                         mandate=mandate,
                     )
-                    assert row.mandate == mandate
-                    self.actors[name] = Actor(row.id, row.name, row.role, row.organisation, mandate)
-                    self.users_added += 1
-                uow.commit()
+                ).result.user
+                assert row.mandate == mandate
+                self.actors[name] = Actor(row.id, row.name, row.role, row.organisation, mandate)
+                self.users_added += 1
             self.actors[SYSTEM_ROLE] = Actor.system()
 
         @precondition(lambda self: len(self.model) < MAX_CASES)
@@ -666,16 +677,16 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             actor = self.actors[who]
             definition = DEFINITIONS[(key, LATEST[key])][0]
             clean = CaseAttributes.model_validate(attrs).model_dump(mode="json")
-            row, actual = self.in_uow(
-                lambda uow: use_cases.start_case(
-                    uow, registry=self.registry, actor=actor, attributes=attrs, definition_key=key
-                )
+            started, actual = self.in_uow(
+                StartCase(actor=actor, attributes=attrs, definition_key=key)
             )
             if actor.role not in definition.start_roles:
                 assert actual is not None and actual.kind == "forbidden", describe(actual)
                 return multiple()
             assert actual is None, describe(actual)
-            assert row is not None
+            assert started is not None
+            with self.handler.reader() as uow:
+                row = uow.cases.get(started.case_id)
             assert (row.definition_key, row.definition_version) == (key, LATEST[key])
             assert row.state == definition.initial
             assert row.attributes == clean
@@ -688,11 +699,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         )
         def start_case_invalid(self, who: str, key: str, attrs: dict[str, Any]) -> None:
             actor = self.actors[who]
-            _, actual = self.in_uow(
-                lambda uow: use_cases.start_case(
-                    uow, registry=self.registry, actor=actor, attributes=attrs, definition_key=key
-                )
-            )
+            _, actual = self.in_uow(StartCase(actor=actor, attributes=attrs, definition_key=key))
             assert isinstance(actual, Invalid) and actual.key == "invalid_attributes", describe(
                 actual
             )
@@ -757,7 +764,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                 kind = params["kind"]
                 return kind, {**self.some_data(model, kind, data), **params.get("where", {})}, None
             if gate.check == "checklist_covered":
-                cp = cast(ChecklistParams, gate.parsed_params)
+                cp = gate.params_as(ChecklistParams)
                 facts = snapshot.facts(evidence)
                 missing = [
                     e.item.id
@@ -797,7 +804,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                     )
                 return kind, payload, actor
             if gate.check == "acceptance_passed":
-                ap = cast(AcceptanceParams, gate.parsed_params)
+                ap = gate.params_as(AcceptanceParams)
                 if evidence.latest(ap.kind) is None:
                     return ap.kind, self.some_data(model, ap.kind, data), None
                 ids = [
@@ -809,7 +816,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                 results = [{"id": i, "result": ap.passed_result} for i in dict.fromkeys(ids)]
                 return ap.round_kind, {"results": results}, None
             if gate.check == "standstill_ended":
-                sp = cast(StandstillParams, gate.parsed_params)
+                sp = gate.params_as(StandstillParams)
                 if model.recordable(sp.kind):
                     electronic = data.draw(st.booleans(), label="electronic")
                     return sp.kind, {"sent_on": self.past_day(data), "electronic": electronic}, None
@@ -885,7 +892,12 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             if trigger is None:
                 trigger = data.draw(st.sampled_from(choices), label="trigger")
                 aims[model.state] = trigger.id
-            with self.outside_facts(model) as (snapshot, evidence):
+            def for_gates(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
+                return trigger_lookups(
+                    model.definition, snapshot, evidence, trigger_id=trigger.id, today=today()
+                )
+
+            with self.outside_facts(model, for_gates) as (snapshot, evidence):
                 results = evaluate_gates(trigger, snapshot, evidence, today())
                 planned = self.plan(
                     model, list(zip(trigger.gates, results, strict=True)), snapshot, evidence, data
@@ -998,8 +1010,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         def store_agrees_with_model(self) -> None:
             fresh = open_database(self.database.url)
             try:
-                with UnitOfWork(fresh, write=False) as uow:
-                    s = uow.s
+                with orm_session(fresh, commit=False) as s:
                     for m in self.model.values():
                         row = s.get(CaseRow, m.id)
                         assert row is not None, f"case {m.id} is gone"
@@ -1071,8 +1082,8 @@ def test_random_use_case_sequences_agree_with_the_model(
 
 
 def _count_rows(db: Database) -> Totals:
-    with UnitOfWork(db, write=False) as uow:
-        return totals(uow.s)
+    with orm_session(db, commit=False) as session:
+        return totals(session)
 
 
 @pytest.mark.parametrize("where", ["case title", "evidence text"])
@@ -1081,54 +1092,52 @@ def test_a_nul_character_in_text_is_refused_or_kept_alike_on_every_backend(
 ) -> None:
     """A NUL character (U+0000) in a case's attributes or in evidence text: refused as Invalid
     with nothing written, or stored and read back unchanged; never a database error."""
-    registry = Registry()
     bestallare = users["bestallare"].actor
     case_id = None if where == "case title" else start(db, users["bestallare"])
     text_with_nul = "Nytt\x00system"
     before = _count_rows(db)
 
-    def write(uow: UnitOfWork) -> Any:
+    def write() -> Any:
         if case_id is None:
-            return use_cases.start_case(
-                uow,
-                registry=registry,
-                actor=bestallare,
-                attributes=helper_attributes(title=text_with_nul),
-                definition_key="it-upphandling",
+            return run(
+                db,
+                StartCase(
+                    actor=bestallare,
+                    attributes=helper_attributes(title=text_with_nul),
+                    definition_key="it-upphandling",
+                ),
             )
-        return use_cases.record_evidence(
-            uow,
-            registry=registry,
-            actor=bestallare,
-            case_id=case_id,
-            kind="behovsanalys_done",
-            data={"need": text_with_nul, "current_state": "Nuläge", "budget_owner": "Chefen"},
+        return run(
+            db,
+            RecordEvidence(
+                actor=bestallare,
+                case_id=case_id,
+                kind="behovsanalys_done",
+                data={"need": text_with_nul, "current_state": "Nuläge", "budget_owner": "Chefen"},
+            ),
         )
 
-    with UnitOfWork(db) as uow:
-        try:
-            written = write(uow)
-        except DomainError as exc:
-            assert isinstance(exc, Invalid), describe(exc)
-            written = None
-        else:
-            uow.commit()
+    try:
+        written = write()
+    except DomainError as exc:
+        assert isinstance(exc, Invalid), describe(exc)
+        written = None
     if written is None:
         assert _count_rows(db) == before
         return
     fresh = open_database(db_url)
     try:
-        with UnitOfWork(fresh, write=False) as uow:
+        with orm_session(fresh, commit=False) as s:
             if case_id is None:
-                row = uow.s.get(CaseRow, written.id)
+                row = s.get(CaseRow, written.case_id)
                 assert row is not None
                 assert (row.title, row.attributes["title"]) == (text_with_nul, text_with_nul)
             else:
-                stored = uow.s.scalars(
+                stored = s.scalars(
                     select(EvidenceRow.data).where(EvidenceRow.case_id == case_id)
                 ).one()
                 assert stored["need"] == text_with_nul
-            assert audit.verify_all(uow.s).ok
+            assert audit.verify_all(s).ok
     finally:
         fresh.dispose()
 
@@ -1143,33 +1152,29 @@ def test_an_award_decision_dated_at_the_end_of_the_calendar_is_refused_not_a_cra
     upphandlare = users["upphandlare"].actor
     case_id = start(db, users["bestallare"])
     drive(db, case_id, "tilldelning", users)
-    with UnitOfWork(db) as uow:
-        try:
-            use_cases.record_evidence(
-                uow,
-                registry=registry,
+    try:
+        run(
+            db,
+            RecordEvidence(
                 actor=upphandlare,
                 case_id=case_id,
                 kind="award_decision_sent",
                 data={"sent_on": "9999-12-31", "electronic": True},
-            )
-        except DomainError as exc:
-            assert isinstance(exc, Invalid), describe(exc)
-            return
-        uow.commit()
-    with UnitOfWork(db) as uow:
-        use_cases.advance(
-            uow,
-            registry=registry,
+            ),
+        )
+    except DomainError as exc:
+        assert isinstance(exc, Invalid), describe(exc)
+        return
+    run(
+        db,
+        Advance(
             actor=upphandlare,
             case_id=case_id,
             trigger="send_award_decision",
-        )
-        uow.commit()
+        ),
+    )
     with UnitOfWork(db, write=False) as uow:
         view = get_case(uow, registry=registry, actor=upphandlare, case_id=case_id)
-        assert view.row.state == "avtalsparr"
-    with UnitOfWork(db) as uow, pytest.raises(TransitionRefused):
-        use_cases.advance(
-            uow, registry=registry, actor=upphandlare, case_id=case_id, trigger="end_standstill"
-        )
+        assert view.case.state == "avtalsparr"
+    with pytest.raises(TransitionRefused):
+        run(db, Advance(actor=upphandlare, case_id=case_id, trigger="end_standstill"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -19,14 +19,21 @@ from helpers import (
     case_state,
     drive,
     frozen,
+    orm_session,
+    run,
     scalar,
     start,
+    v1_body,
 )
-from upphandla.flows.commands.cases import advance, record_evidence
+from upphandla.flows.commands.cases import Advance, RecordEvidence
+from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.sweep import SweepReport, run_sweep
 from upphandla.flows.registry import Registry
+from upphandla.states.definition import Definition, DefinitionError
+from upphandla.states.machine import Lifecycle
+from upphandla.states.parse import parse_definition
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
+from upphandla.store.models import DefinitionRow
 
 
 def outbox_since(db: Database, after_id: int) -> list[dict[str, Any]]:
@@ -59,11 +66,11 @@ def travel(db: Database, first: date, last: date, at: str = "06:30:00") -> list[
     return (day, template, threshold, recipients) for every message queued."""
     seen = []
     day = first
-    registry = Registry()
+    handler = Handler.on(db)
     while day <= last:
         before = last_outbox_id(db)
         with frozen(f"{day.isoformat()} {at}"):
-            run_sweep(db, registry=registry)
+            run_sweep(handler)
         for m in outbox_since(db, before):
             if m["template"].startswith("deadline_"):
                 reminder = m["ctx"]["reminder"]
@@ -103,13 +110,13 @@ def test_a_reminder_waits_for_seven_in_the_morning(db: Database, users: dict[str
     with frozen("2026-10-24 08:00:00"):
         start(db, users["bestallare"])
     with frozen("2026-10-24 09:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     before = last_outbox_id(db)
     with frozen("2026-12-09 05:59:00"):  # 06:59 in Stockholm
-        assert run_sweep(db) == SweepReport()
+        assert run_sweep(Handler.on(db)) == SweepReport()
     assert outbox_since(db, before) == []
     with frozen("2026-12-09 06:00:00"):  # 07:00
-        report = run_sweep(db)
+        report = run_sweep(Handler.on(db))
     assert (report.cases, report.enqueued, report.escalated) == (1, 1, 0)
 
 
@@ -118,7 +125,7 @@ def test_the_reminder_says_what_blocks_and_why(db: Database, users: dict[str, Us
         case_id = start(db, users["bestallare"])
     before = last_outbox_id(db)
     with frozen("2026-12-09 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     [message] = outbox_since(db, before)
     ctx = message["ctx"]
     assert ctx["case_id"] == case_id
@@ -141,9 +148,9 @@ def test_sweeping_again_queues_nothing_twice(db: Database, users: dict[str, User
         with frozen(f"2026-10-{20 + n} 08:00:00"):
             start(db, users["bestallare"], title=f"Ärende {n}")
     with frozen("2027-01-20 08:00:00"):
-        first = run_sweep(db)
+        first = run_sweep(Handler.on(db))
         before = last_outbox_id(db)
-        second = run_sweep(db)
+        second = run_sweep(Handler.on(db))
     assert first.escalated == 3 and first.cases == 3
     # A late escalation says how late it really is, counted from the day it goes out.
     for message in outbox_since(db, 0):
@@ -155,7 +162,7 @@ def test_sweeping_again_queues_nothing_twice(db: Database, users: dict[str, User
     with db.writer.begin() as conn:
         conn.execute(text("UPDATE cases SET next_sweep_at = created_at"))
     with frozen("2027-01-20 09:00:00"):
-        third = run_sweep(db)
+        third = run_sweep(Handler.on(db))
     assert (third.cases, third.enqueued, third.escalated) == (3, 0, 0)
     assert outbox_since(db, before) == []
 
@@ -163,38 +170,35 @@ def test_sweeping_again_queues_nothing_twice(db: Database, users: dict[str, User
 def test_standstill_end_moves_the_case_on_by_itself_not_a_day_early(
     db: Database, users: dict[str, User]
 ) -> None:
-    registry = Registry()
     with frozen("2026-12-21 09:00:00"):
         case_id = start(db, users["bestallare"])
         drive(db, case_id, "tilldelning", users)
-        with UnitOfWork(db) as uow:
-            record_evidence(
-                uow,
-                registry=registry,
+        run(
+            db,
+            RecordEvidence(
                 actor=users["upphandlare"].actor,
                 case_id=case_id,
                 kind="award_decision_sent",
                 data={"sent_on": "2026-12-21", "electronic": True},
-            )
-            uow.commit()
-        with UnitOfWork(db) as uow:
-            advance(
-                uow,
-                registry=registry,
+            ),
+        )
+        run(
+            db,
+            Advance(
                 actor=users["upphandlare"].actor,
                 case_id=case_id,
                 trigger="send_award_decision",
-            )
-            uow.commit()
+            ),
+        )
     # Ten days from 12-21 end on 12-31, nyårsafton: the standstill runs to Monday 2027-01-04.
     # Three days before is 01-01, a holiday after nyårsafton: the reminder goes out on 12-30.
     with frozen("2026-12-21 10:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     planned = scalar(db, "SELECT next_sweep_at FROM cases WHERE id = :id", id=case_id)
     assert str(planned).startswith("2026-12-30 06:00:00")  # 07:00 in Stockholm
     before = last_outbox_id(db)
     with frozen("2026-12-30 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     [reminder] = outbox_since(db, before)
     assert reminder["ctx"]["deadline"]["kind"] == "standstill_end"
     assert reminder["ctx"]["deadline"]["due_on"] == "2027-01-04"
@@ -205,11 +209,11 @@ def test_standstill_end_moves_the_case_on_by_itself_not_a_day_early(
     with db.writer.begin() as conn:
         conn.execute(text("UPDATE cases SET next_sweep_at = created_at"))
     with frozen("2027-01-04 22:59:00"):  # 23:59 in Stockholm on the last day
-        report = run_sweep(db)
+        report = run_sweep(Handler.on(db))
     assert (report.cases, report.transitions) == (1, 0)
     assert case_state(db, case_id)[0] == "avtalsparr"
     with frozen("2027-01-04 23:01:00"):  # 00:01 on 2027-01-05 in Stockholm
-        report = run_sweep(db)
+        report = run_sweep(Handler.on(db))
     assert report.transitions == 1
     assert case_state(db, case_id)[0] == "avtalstecknande"
     with db.reader.connect() as conn:
@@ -226,7 +230,7 @@ def test_standstill_end_moves_the_case_on_by_itself_not_a_day_early(
     assert event["trigger"] == "end_standstill"
     assert event["to_state"] == "avtalstecknande"
     with frozen("2027-01-05 08:00:00"):
-        assert run_sweep(db).transitions == 0
+        assert run_sweep(Handler.on(db)).transitions == 0
 
 
 def test_two_sweeps_at_once_queue_each_reminder_once(db: Database, users: dict[str, User]) -> None:
@@ -241,7 +245,7 @@ def test_two_sweeps_at_once_queue_each_reminder_once(db: Database, users: dict[s
     def sweep() -> None:
         try:
             barrier.wait()
-            reports.append(run_sweep(db, batch_size=5))
+            reports.append(run_sweep(Handler.on(db), batch_size=5))
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
 
@@ -267,7 +271,7 @@ def test_the_unique_key_refuses_a_second_reminder_row(db: Database, users: dict[
     with frozen("2026-10-24 08:00:00"):
         case_id = start(db, users["bestallare"])
     with frozen("2027-01-20 08:00:00"):
-        run_sweep(db)
+        run_sweep(Handler.on(db))
     columns = "case_id, deadline_key, kind, threshold, due_on, planned_on, status, recipients"
     row = (
         f"SELECT {columns}, created_at FROM reminders WHERE case_id = {case_id} AND "
@@ -275,3 +279,67 @@ def test_the_unique_key_refuses_a_second_reminder_row(db: Database, users: dict[
     )
     with pytest.raises(IntegrityError), db.writer.begin() as conn:
         conn.execute(text(f"INSERT INTO reminders ({columns}, created_at) {row}"))
+
+
+def test_a_timer_refused_by_something_other_than_a_gate_leaves_the_reminders_going(
+    db: Database, users: dict[str, User]
+) -> None:
+    """A definition loaded before the definition check refused such timers (stored behind the
+    engine's back here): end_standstill may fire only for DIS cases, so for this case the timer
+    is refused by the trigger's condition, not by a gate. The sweep must still send what is due
+    (here the escalation of the phase deadline) and move on, not abort the case's sweep."""
+    body = v1_body()
+    body["version"] = 2
+    for phase in body["phases"]:
+        if phase["id"] == "avtalsparr":
+            phase["deadline_days"] = 5
+    timer = next(t for t in body["triggers"] if t["id"] == "end_standstill")
+    timer["available_when"] = {"fact": "route", "eq": "dis"}
+    with pytest.raises(DefinitionError) as refused:  # what the check says of it today
+        parse_definition(body)
+    assert [p.path for p in refused.value.problems] == [
+        f"triggers[{body['triggers'].index(timer)}].available_when"
+    ]
+    unchecked = Definition.model_validate({k: v for k, v in body.items() if not k.startswith("x-")})
+    with orm_session(db) as session:
+        session.add(
+            DefinitionRow(
+                key=unchecked.key,
+                version=2,
+                title=unchecked.title,
+                checksum=unchecked.checksum(),
+                body=unchecked.model_dump(mode="json", by_alias=True, exclude_none=True),
+                loaded_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            )
+        )
+    registry = Registry()
+    registry._cache[(unchecked.key, 2)] = (unchecked, Lifecycle(unchecked))
+    handler = Handler.on(db, registry=registry)
+
+    with frozen("2026-12-21 09:00:00"):
+        case_id = start(db, users["bestallare"], handler)
+        drive(db, case_id, "tilldelning", users, handler)
+        award = RecordEvidence(
+            actor=users["upphandlare"].actor,
+            case_id=case_id,
+            kind="award_decision_sent",
+            data={"sent_on": "2026-12-21", "electronic": True},
+        )
+        handler.run(award)
+        handler.run(
+            Advance(
+                actor=users["upphandlare"].actor, case_id=case_id, trigger="send_award_decision"
+            )
+        )
+    assert case_state(db, case_id)[0] == "avtalsparr"
+    # The phase is due 2026-12-28 (five days run to Monday after annandag jul); it escalates on
+    # the second working day after, 2026-12-30. The standstill ended on 2027-01-04.
+    before = last_outbox_id(db)
+    with frozen("2027-01-05 08:00:00"):
+        report = run_sweep(handler)
+    assert (report.cases, report.transitions, report.escalated, report.errors) == (1, 0, 1, 0)
+    [escalation] = outbox_since(db, before)
+    assert escalation["template"] == "deadline_escalation"
+    assert escalation["ctx"]["deadline"]["kind"] == "phase"
+    assert case_state(db, case_id)[0] == "avtalsparr"
+    assert audit_rows(db, case_id)[-1][2] == "reminders_queued"

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import User, assert_problem, attributes, counts, evidence_data, scalar, v1_body
-from upphandla.flows.registry import load_definition
+from helpers import User, assert_problem, attributes, counts, evidence_data, run, scalar, v1_body
+from upphandla.flows.commands.definitions import LoadDefinition
 from upphandla.states.errors import Conflict
 from upphandla.store.db import Database
-from upphandla.store.uow import UnitOfWork
 
 NEW_KIND = "kompetens_internt_provad"
 NEW_GATE = "kompetens_internt_provad"
@@ -47,10 +46,7 @@ def v2_body() -> dict[str, Any]:
 
 
 def load(db: Database, body: dict[str, Any]) -> bool:
-    with UnitOfWork(db) as uow:
-        _, added = load_definition(uow, body)
-        uow.commit()
-    return added
+    return run(db, LoadDefinition(body)).added
 
 
 def start_via_api(client: TestClient, user: User, title: str) -> int:

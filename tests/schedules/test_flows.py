@@ -17,6 +17,7 @@ import pytest
 from prefect_support import Smtp, base_env, upphandla, wait_for
 from sqlalchemy import func, select
 
+from helpers import orm_session
 from upphandla.cli.startup import prepare
 from upphandla.flows.orchestration.prefect_flows import (
     DELIVERY_FLOW,
@@ -29,7 +30,6 @@ from upphandla.flows.settings import Settings
 from upphandla.states.clock import now
 from upphandla.store.db import Database
 from upphandla.store.models import CaseRow, OutboxRow
-from upphandla.store.uow import UnitOfWork
 
 pytestmark = pytest.mark.prefect
 
@@ -38,8 +38,8 @@ REPORT_KEYS = {"cases", "enqueued", "escalated", "transitions", "findings", "fin
 
 
 def _count(db: Database, query: Any) -> int:
-    with UnitOfWork(db, write=False) as uow:
-        return int(uow.s.scalar(query) or 0)
+    with orm_session(db, commit=False) as session:
+        return int(session.scalar(query) or 0)
 
 
 def _due(db: Database) -> int:

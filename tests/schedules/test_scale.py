@@ -28,10 +28,10 @@ from prefect_support import (
 )
 from sqlalchemy import func, select
 
+from helpers import orm_session
 from pg import PostgresServer
 from upphandla.store.db import open_database
 from upphandla.store.models import OutboxRow
-from upphandla.store.uow import UnitOfWork
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres]
 
@@ -47,9 +47,9 @@ def _selected() -> bool:
 def _sent(url: str) -> int:
     db = open_database(url)
     try:
-        with UnitOfWork(db, write=False) as uow:
+        with orm_session(db, commit=False) as session:
             query = select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "sent")
-            return int(uow.s.scalar(query) or 0)
+            return int(session.scalar(query) or 0)
     finally:
         db.dispose()
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
-from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.definition import Definition, DefinitionError
+from upphandla.states.parse import parse_definition
 from upphandla.states.roles import ROLES, SYSTEM_ROLE
 
 V1 = DEFINITIONS / "it-upphandling.v1.yaml"

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
-from upphandla.states.definition import Definition, parse_definition
+from upphandla.states.checks_lists import ChecklistParams
+from upphandla.states.definition import Definition
 from upphandla.states.delegation import Mandate, mandate_record
 from upphandla.states.engine import Decision, check_evidence, decide, offered, preview
 from upphandla.states.errors import (
@@ -22,6 +24,7 @@ from upphandla.states.errors import (
     TransitionRefused,
 )
 from upphandla.states.machine import Lifecycle
+from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
 
 TODAY = date(2026, 3, 10)
@@ -75,7 +78,7 @@ def case(
         state=state,
         attributes=attributes(**overrides),
         phase_entered_on=date(2026, 3, 2),
-        context=context or {},
+        lookups=ContextLookups(context),
     )
 
 
@@ -250,7 +253,7 @@ APPLICABLE_WITHOUT_SSA = [
 
 def checklist_sources(v1: Definition, item_ids: list[str]) -> list[str]:
     spec = next(g for g in v1.trigger["publish_tender"].gates if g.check == "checklist_covered")
-    items = {item.id: item for item in spec.parsed_params.items}  # type: ignore[attr-defined]
+    items = {item.id: item for item in spec.params_as(ChecklistParams).items}
     return [items[i].source for i in item_ids]
 
 

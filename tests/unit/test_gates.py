@@ -10,9 +10,11 @@ import pytest
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks import CHECKS, evaluate
 from upphandla.states.checks_time import StandstillParams, standstill_last_day
-from upphandla.states.definition import Definition, GateSpec, parse_definition
-from upphandla.states.gates import CHECKS, GateResult, Reason, evaluate
+from upphandla.states.definition import Definition, GateSpec
+from upphandla.states.gates import GateResult, Reason
+from upphandla.states.parse import parse_definition
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 from transitions import MachineError
 
+from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, SEEDS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks_lists import ChecklistParams
 from upphandla.states.clock import STOCKHOLM
-from upphandla.states.definition import Definition, DefinitionError, parse_definition
+from upphandla.states.definition import Definition, DefinitionError
 from upphandla.states.delegation import DelegationOrder, mandate_record, parse_delegation
 from upphandla.states.engine import check_evidence, decide
 from upphandla.states.errors import Conflict, EvidenceRefused, TransitionRefused
 from upphandla.states.machine import Lifecycle
+from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
 
 
@@ -246,7 +249,7 @@ def walk(v1: Definition, lifecycle: Lifecycle) -> Walk:
         state=v1.initial,
         attributes=attributes,
         phase_entered_on=start,
-        context=SCREENED,
+        lookups=ContextLookups(SCREENED),
     )
     return Walk(v1, lifecycle, snapshot, Evidence(), start)
 
@@ -284,7 +287,7 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     checklist = next(
         g for g in w.definition.trigger["publish_tender"].gates if g.check == "checklist_covered"
     )
-    items = {item.id: item for item in checklist.parsed_params.items}  # type: ignore[attr-defined]
+    items = {item.id: item for item in checklist.params_as(ChecklistParams).items}
     assert set(items) == {*APPLICABLE, *NOT_APPLICABLE}
 
     # 1. Behovsanalys (§ 5.4.2, § 9.2.4 a); no consultants (§ 5.4.4) and no AI (§ 5.4.3)

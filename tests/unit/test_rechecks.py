@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
 from upphandla.states.deadlines import case_deadlines
-from upphandla.states.definition import DefinitionError, parse_definition
+from upphandla.states.definition import DefinitionError
+from upphandla.states.parse import parse_definition
 from upphandla.states.rechecks import finding_deadline, findings
 
 RAW = read_yaml(Path(DEFINITIONS / "it-upphandling.v1.yaml"))
@@ -58,7 +60,7 @@ def snapshot(
         state=state,
         attributes=CaseAttributes.model_validate({**ATTRS, **attrs}).model_dump(),
         phase_entered_on=entered,
-        context=context or {},
+        lookups=ContextLookups(context),
     )
 
 

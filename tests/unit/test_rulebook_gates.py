@@ -16,20 +16,23 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
+from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.checks import evaluate
 from upphandla.states.checks_lists import ChecklistItem, ChecklistParams
-from upphandla.states.definition import GateSpec, parse_definition
+from upphandla.states.definition import GateSpec
 from upphandla.states.delegation import Mandate, mandate_record
 from upphandla.states.engine import check_evidence
 from upphandla.states.errors import EvidenceRefused
 from upphandla.states.evidence import validate_evidence_data
-from upphandla.states.gates import GateResult, Reason, evaluate
+from upphandla.states.gates import GateResult, Reason
+from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
 
 V1 = parse_definition(read_yaml(DEFINITIONS / "it-upphandling.v1.yaml"))
@@ -84,9 +87,7 @@ def gate_pairs() -> list[tuple[str, str]]:
 
 
 def checklist_items() -> dict[str, ChecklistItem]:
-    params = cast(
-        ChecklistParams, trigger_gate("publish_tender", "requirement_set_complete").parsed_params
-    )
+    params = trigger_gate("publish_tender", "requirement_set_complete").params_as(ChecklistParams)
     return {item.id: item for item in params.items}
 
 
@@ -116,7 +117,7 @@ def case(state: str, context: Mapping[str, Any] | None = None, **overrides: Any)
         state=state,
         attributes=attributes,
         phase_entered_on=date(2026, 3, 2),
-        context=dict(context or {}),
+        lookups=ContextLookups(context),
     )
 
 

@@ -1,0 +1,193 @@
+"""Cases: one read of the row, a conditional update, plain inserts, and the queries over many
+cases (lists, the sweep's due cases, similar contracts). SQLAlchemy Core on the request path:
+cheaper than the ORM, in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from upphandla.states.errors import Conflict, NotFound
+from upphandla.states.lookups import SimilarContract, SimilarContracts
+from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
+from upphandla.store.records import Page, StoredCase
+
+CASES = cast(Table, CaseRow.__table__)
+EVIDENCE = cast(Table, EvidenceRow.__table__)
+AUDIT = cast(Table, AuditEventRow.__table__)
+
+_COLUMNS = [CASES.c[f.name] for f in fields(StoredCase)]
+_WRITABLE = [f.name for f in fields(StoredCase) if f.name != "id"]
+
+# Statements are built once with bound parameters: building them per call costs more than
+# running them on SQLite.
+_SELECT = select(*_COLUMNS).where(CASES.c.id == bindparam("case_id"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
+_UPDATE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("_id"), CASES.c.row_version == bindparam("_read_version"))
+    .values({name: bindparam(name) for name in _WRITABLE})
+)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a list of cases is narrowed to; None: not narrowed."""
+
+    state: str | None = None
+    subcategory: str | None = None
+    organisation: str | None = None
+    overdue_at: datetime | None = None  # with `overdue`: the moment that counts as now
+    overdue: bool | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.state is not None:
+            out.append(CASES.c.state == self.state)
+        if self.subcategory is not None:
+            out.append(CASES.c.subcategory == self.subcategory)
+        if self.organisation is not None:
+            out.append(CASES.c.organisation == self.organisation)
+        if self.overdue is not None and self.overdue_at is not None:
+            late = CASES.c.next_due_at < self.overdue_at
+            out.append(late if self.overdue else ~late | CASES.c.next_due_at.is_(None))
+        return out
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.versions: dict[int, int] = {}  # row_version of each case written in this unit
+
+    def _run(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+        return self._session.connection().execute(statement, params)
+
+    def get(self, case_id: int, *, for_update: bool = False) -> StoredCase:
+        """The case; for a change, locked until the unit of work ends (PostgreSQL: FOR UPDATE;
+        SQLite: the writer's BEGIN IMMEDIATE already holds the database)."""
+        lock = for_update and self._session.get_bind().dialect.name == "postgresql"
+        row = self._run(_SELECT_FOR_UPDATE if lock else _SELECT, {"case_id": case_id})
+        found = row.one_or_none()
+        if found is None:
+            raise NotFound("case_not_found", case_id=case_id)
+        return StoredCase(**found._asdict())
+
+    def add(self, **values: Any) -> StoredCase:
+        """A new case from its column values (everything but the id and version). It is
+        written at version 0 and becomes version 1 when the use case saves it with the head of
+        its first audit event."""
+        values = {**values, "row_version": 0}
+        result = self._run(insert(CASES).values(**values))
+        assert result.inserted_primary_key is not None
+        case = StoredCase(id=int(result.inserted_primary_key[0]), **values)
+        self.versions[case.id] = case.row_version
+        return case
+
+    def save(self, case: StoredCase) -> None:
+        """Write the case back, one version on, if nobody changed it since it was read."""
+        read_version = self.versions.get(case.id, case.row_version)
+        case.row_version = read_version + 1
+        params = {name: getattr(case, name) for name in _WRITABLE}
+        params |= {"_id": case.id, "_read_version": read_version}
+        if self._run(_UPDATE, params).rowcount != 1:
+            raise Conflict("concurrent_change")
+        self.versions[case.id] = case.row_version
+
+    def page(self, filters: CaseFilter, *, limit: int, offset: int) -> Page[StoredCase]:
+        where = filters.where()
+        total = self._run(select(func.count()).select_from(CASES).where(*where)).scalar_one()
+        rows = self._run(
+            select(*_COLUMNS).where(*where).order_by(CASES.c.id).limit(limit).offset(offset)
+        )
+        return Page([StoredCase(**r._asdict()) for r in rows], int(total), limit, offset)
+
+    def of_user(self, user_id: int) -> list[StoredCase]:
+        """The cases a person started or acted on (an audit event of theirs), by id."""
+        acted_on = select(AUDIT.c.case_id).where(AUDIT.c.actor_id == user_id)
+        rows = self._run(
+            select(*_COLUMNS)
+            .where(or_(CASES.c.created_by == user_id, CASES.c.id.in_(acted_on)))
+            .order_by(CASES.c.id)
+        )
+        return [StoredCase(**r._asdict()) for r in rows]
+
+    def titled(self, title: str, *, in_state: str | None, not_in_state: str | None) -> bool:
+        """Whether a case with this title exists (in, or not in, a phase)."""
+        query = select(CASES.c.id).where(CASES.c.title == title)
+        if in_state is not None:
+            query = query.where(CASES.c.state == in_state)
+        if not_in_state is not None:
+            query = query.where(CASES.c.state != not_in_state)
+        return self._run(query.limit(1)).first() is not None
+
+    def similar_contracts(self, lookup: SimilarContracts) -> tuple[SimilarContract, ...]:
+        """Contracts of other cases on the lookup's route and subcategory whose latest signing
+        record falls in its period, by case."""
+        query = (
+            select(CASES.c.id, CASES.c.title, CASES.c.organisation, EVIDENCE.c.data)
+            .join(EVIDENCE, EVIDENCE.c.case_id == CASES.c.id)
+            .where(
+                CASES.c.subcategory == lookup.subcategory,
+                CASES.c.route == lookup.route,
+                EVIDENCE.c.kind == lookup.signed_kind,
+            )
+            .order_by(CASES.c.id, EVIDENCE.c.id)
+        )
+        if lookup.exclude_case_id is not None:
+            query = query.where(CASES.c.id != lookup.exclude_case_id)
+        latest: dict[int, SimilarContract] = {}
+        for row in self._run(query):
+            latest[row.id] = SimilarContract(
+                row.id, row.title, row.organisation, int(row.data["value_sek"]),
+                str(row.data["signed_on"]),
+            )  # fmt: skip
+        since, until = lookup.since.isoformat(), lookup.until.isoformat()
+        return tuple(c for c in latest.values() if since <= c.signed_on <= until)
+
+    # -- the sweep ----------------------------------------------------------------------------
+    def due(self, at: datetime, *, after: tuple[datetime, int] | None, limit: int) -> list[Any]:
+        """(id, next_sweep_at) of cases due at `at`, by (next_sweep_at, id), after `after`:
+        an index range scan, so the cost follows what is due."""
+        query = (
+            select(CASES.c.id, CASES.c.next_sweep_at)
+            .where(CASES.c.next_sweep_at <= at)
+            .order_by(CASES.c.next_sweep_at, CASES.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(tuple_(CASES.c.next_sweep_at, CASES.c.id) > tuple_(*after))
+        return list(self._run(query))
+
+    def make_due(self, *, key: str, version: int, states: Iterable[str], at: datetime) -> int:
+        """Make the cases of a definition version in these phases due at `at` (unless due
+        sooner); returns how many."""
+        result = self._run(
+            update(CASES)
+            .where(
+                CASES.c.definition_key == key,
+                CASES.c.definition_version == version,
+                CASES.c.state.in_(list(states)),
+                or_(CASES.c.next_sweep_at.is_(None), CASES.c.next_sweep_at > at),
+            )
+            .values(next_sweep_at=at)
+        )
+        return int(result.rowcount or 0)
+
+    def defer(self, case_id: int, until: datetime) -> None:
+        self._run(update(CASES).where(CASES.c.id == case_id).values(next_sweep_at=until))

@@ -1,0 +1,88 @@
+"""Users and their access tokens (only a token's SHA-256 is stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from upphandla.store.models import UserRow
+from upphandla.store.records import StoredUser
+
+USERS = cast(Table, UserRow.__table__)
+_COLUMNS = [
+    USERS.c.id,
+    USERS.c.name,
+    USERS.c.email,
+    USERS.c.role,
+    USERS.c.organisation,
+    USERS.c.mandate,
+    USERS.c.active,
+]
+_BY_TOKEN = select(*_COLUMNS).where(
+    USERS.c.token_hash == bindparam("token_hash"), USERS.c.active.is_(True)
+)
+
+
+class UserRepository:
+    def __init__(self, session: Session, *, lock_rows: bool) -> None:
+        self._session = session
+        self._lock_rows = lock_rows
+
+    def add(
+        self,
+        *,
+        name: str,
+        email: str,
+        role: str,
+        organisation: str | None,
+        mandate: str | None,
+        token_hash: str,
+        at: datetime,
+    ) -> StoredUser:
+        result = self._session.connection().execute(
+            insert(USERS).values(
+                name=name,
+                email=email,
+                role=role,
+                organisation=organisation,
+                mandate=mandate,
+                token_hash=token_hash,
+                active=True,
+                created_at=at,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        user_id = int(result.inserted_primary_key[0])
+        return StoredUser(user_id, name, email, role, organisation, mandate, True)
+
+    def by_token_hash(self, token_hash: str) -> StoredUser | None:
+        """The active user whose token has this hash."""
+        row = self._session.connection().execute(_BY_TOKEN, {"token_hash": token_hash}).first()
+        return StoredUser(*row) if row is not None else None
+
+    def by_email(self, email: str) -> StoredUser | None:
+        row = self._session.execute(select(*_COLUMNS).where(USERS.c.email == email)).first()
+        return StoredUser(*row) if row is not None else None
+
+    def set_token_hash(self, user_id: int, token_hash: str) -> None:
+        self._session.execute(
+            update(USERS).where(USERS.c.id == user_id).values(token_hash=token_hash)
+        )
+
+    def lock(self, user_id: int) -> None:
+        """Hold the user's row until the unit of work ends, so that two changes of the same
+        person's things wait for each other (SQLite: BEGIN IMMEDIATE already does)."""
+        if self._lock_rows:
+            self._session.execute(select(USERS.c.id).where(USERS.c.id == user_id).with_for_update())
+
+    def emails(self, *, user_ids: list[int], roles: list[str]) -> list[str]:
+        """Active users' addresses, by id or by role, each once, in a stable order."""
+        if not user_ids and not roles:
+            return []
+        query = select(USERS.c.email).where(
+            USERS.c.active.is_(True), (USERS.c.id.in_(user_ids)) | (USERS.c.role.in_(roles))
+        )
+        return sorted(set(self._session.scalars(query)))
