@@ -60,21 +60,21 @@ def count_requests(tmp: Path, synchronous: str) -> dict[str, Counter[str]]:
 
     from upphandla.api.app import create_app
     from upphandla.cli.startup import prepare
-    from upphandla.flows.commands.users import add_user
+    from upphandla.flows.commands.users import AddUser
+    from upphandla.flows.handler import Handler
     from upphandla.flows.settings import Settings
     from upphandla.store.db import open_database
-    from upphandla.store.uow import UnitOfWork
 
     settings = Settings.model_validate(
         {"database_url": f"sqlite:///{tmp / 'counts.db'}", "sqlite_synchronous": synchronous}
     )
     db = open_database(settings.database_url, sqlite_synchronous=synchronous)
     prepare(db, settings, demo=False)
-    with UnitOfWork(db) as uow:
-        _, token = add_user(
-            uow, name="Bench", email="bench@example.se", role="bestallare", organisation=None
-        )
-        uow.commit()
+    token = (
+        Handler.on(db)
+        .run(AddUser(name="Bench", email="bench@example.se", role="bestallare"))
+        .result.token
+    )
     counts: Counter[str] = Counter()
 
     def listen(engine: Any, name: str) -> None:
