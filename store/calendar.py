@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import CalendarFeedRow, UserRow
 
@@ -15,11 +15,11 @@ USERS = cast(Table, UserRow.__table__)
 
 
 class CalendarRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
     def add(self, *, user_id: int, secret_hash: str, at: datetime) -> None:
-        self._session.execute(
+        self._conn.execute(
             insert(FEEDS).values(
                 user_id=user_id, secret_hash=secret_hash, created_at=at, revoked_at=None
             )
@@ -27,7 +27,7 @@ class CalendarRepository:
 
     def revoke(self, user_id: int, *, at: datetime) -> int:
         """Revoke the user's feeds; returns how many were still active."""
-        result = self._session.execute(
+        result = self._conn.execute(
             update(FEEDS)
             .where(FEEDS.c.user_id == user_id, FEEDS.c.revoked_at.is_(None))
             .values(revoked_at=at)
@@ -36,7 +36,7 @@ class CalendarRepository:
 
     def user_for(self, secret_hash: str) -> int | None:
         """The active user whose active feed has this secret's hash."""
-        return self._session.execute(
+        return self._conn.execute(
             select(FEEDS.c.user_id)
             .join(USERS, USERS.c.id == FEEDS.c.user_id)
             .where(

@@ -21,7 +21,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.lookups import SimilarContract, SimilarContracts
@@ -71,17 +71,17 @@ class CaseFilter:
 
 
 class CaseRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
         self.versions: dict[int, int] = {}  # row_version of each case written in this unit
 
     def _run(self, statement: Any, params: Any = None) -> CursorResult[Any]:
-        return self._session.connection().execute(statement, params)
+        return self._conn.execute(statement, params)
 
     def get(self, case_id: int, *, for_update: bool = False) -> StoredCase:
         """The case; for a change, locked until the unit of work ends (PostgreSQL: FOR UPDATE;
         SQLite: the writer's BEGIN IMMEDIATE already holds the database)."""
-        lock = for_update and self._session.get_bind().dialect.name == "postgresql"
+        lock = for_update and self._conn.dialect.name == "postgresql"
         row = self._run(_SELECT_FOR_UPDATE if lock else _SELECT, {"case_id": case_id})
         found = row.one_or_none()
         if found is None:

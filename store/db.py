@@ -4,7 +4,8 @@ PostgreSQL: the same code, row locks where a case is changed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ class Database:
     url: str
     writer: Engine
     reader: Engine
+    # SQLite has one writer at a time: the units of work of this process take turns here.
+    writer_lock: threading.RLock = field(default_factory=threading.RLock, compare=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -31,7 +34,10 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, begin: str, synchronous: str, busy_ms: int) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    # Enough pooled connections for the API's worker threads, so that none is opened (with its
+    # PRAGMAs) and thrown away per request under load.
+    pooled = {} if ":memory:" in url else {"pool_size": 32, "max_overflow": 32}
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **pooled)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

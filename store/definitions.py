@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import DefinitionRow
 from upphandla.store.records import StoredDefinition
@@ -23,17 +23,17 @@ _COLUMNS = [
 
 
 class DefinitionRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
     def get(self, key: str, version: int) -> StoredDefinition | None:
-        row = self._session.execute(
+        row = self._conn.execute(
             select(*_COLUMNS).where(DEFINITIONS.c.key == key, DEFINITIONS.c.version == version)
         ).first()
         return StoredDefinition(*row) if row is not None else None
 
     def latest_version(self, key: str) -> int | None:
-        return self._session.execute(
+        return self._conn.execute(
             select(DEFINITIONS.c.version)
             .where(DEFINITIONS.c.key == key)
             .order_by(DEFINITIONS.c.version.desc())
@@ -41,7 +41,7 @@ class DefinitionRepository:
         ).scalar_one_or_none()
 
     def all(self) -> list[StoredDefinition]:
-        rows = self._session.execute(
+        rows = self._conn.execute(
             select(*_COLUMNS).order_by(DEFINITIONS.c.key, DEFINITIONS.c.version)
         )
         return [StoredDefinition(*r) for r in rows]
@@ -50,7 +50,7 @@ class DefinitionRepository:
         self, *, key: str, version: int, title: str, checksum: str, body: dict[str, Any],
         at: datetime,
     ) -> None:  # fmt: skip
-        self._session.execute(
+        self._conn.execute(
             insert(DEFINITIONS).values(
                 key=key, version=version, title=title, checksum=checksum, body=body, loaded_at=at
             )

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import EvidenceRow
 from upphandla.store.records import StoredEvidence
@@ -22,11 +22,11 @@ _CHUNK = 500  # case ids per query
 
 
 class EvidenceRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
     def of_case(self, case_id: int) -> list[StoredEvidence]:
-        rows = self._session.connection().execute(_OF_CASE, {"case_id": case_id})
+        rows = self._conn.execute(_OF_CASE, {"case_id": case_id})
         return [StoredEvidence(*r) for r in rows]
 
     def of_cases(self, case_ids: list[int]) -> dict[int, list[StoredEvidence]]:
@@ -34,12 +34,12 @@ class EvidenceRepository:
         for start in range(0, len(case_ids), _CHUNK):
             chunk = case_ids[start : start + _CHUNK]
             query = select(*_COLUMNS).where(EVIDENCE.c.case_id.in_(chunk)).order_by(EVIDENCE.c.id)
-            for row in self._session.connection().execute(query):
+            for row in self._conn.execute(query):
                 by_case[row.case_id].append(StoredEvidence(*row))
         return by_case
 
     def add(self, **values: Any) -> StoredEvidence:
         """Record a piece of evidence (every field but the id)."""
-        result = self._session.connection().execute(_INSERT, values)
+        result = self._conn.execute(_INSERT, values)
         assert result.inserted_primary_key is not None
         return StoredEvidence(id=int(result.inserted_primary_key[0]), **values)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import FindingRow
 from upphandla.store.records import StoredFinding
@@ -20,15 +20,15 @@ _CHUNK = 500
 
 
 class FindingRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
     def of_case(self, case_id: int, *, open_only: bool = False) -> list[StoredFinding]:
         """The case's findings, oldest first."""
         query = select(*_COLUMNS).where(FINDINGS.c.case_id == case_id)
         if open_only:
             query = query.where(FINDINGS.c.closed_at.is_(None))
-        return [StoredFinding(*r) for r in self._session.execute(query.order_by(FINDINGS.c.id))]
+        return [StoredFinding(*r) for r in self._conn.execute(query.order_by(FINDINGS.c.id))]
 
     def open_of_cases(self, case_ids: list[int]) -> dict[int, list[StoredFinding]]:
         by_case: dict[int, list[StoredFinding]] = defaultdict(list)
@@ -41,7 +41,7 @@ class FindingRepository:
                 )
                 .order_by(FINDINGS.c.id)
             )
-            for row in self._session.execute(query):
+            for row in self._conn.execute(query):
                 by_case[row.case_id].append(StoredFinding(*row))
         return by_case
 
@@ -49,7 +49,7 @@ class FindingRepository:
         self, *, case_id: int, key: str, title: str, message: str, source: str, state: str,
         at: datetime,
     ) -> StoredFinding:  # fmt: skip
-        result = self._session.connection().execute(
+        result = self._conn.execute(
             insert(FINDINGS).values(
                 case_id=case_id,
                 key=key,
@@ -66,6 +66,6 @@ class FindingRepository:
         return StoredFinding(finding_id, case_id, key, title, message, source, at, None)
 
     def close(self, finding_id: int, *, at: datetime) -> None:
-        self._session.execute(
+        self._conn.execute(
             update(FINDINGS).where(FINDINGS.c.id == finding_id).values(closed_at=at)
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.store.models import OutboxRow
@@ -35,8 +35,8 @@ class Claimed:
 
 
 class OutboxRepository:
-    def __init__(self, session: Session, *, skip_locked: bool) -> None:
-        self._session = session
+    def __init__(self, conn: Connection, *, skip_locked: bool) -> None:
+        self._conn = conn
         self._skip_locked = skip_locked
 
     def add(
@@ -49,7 +49,7 @@ class OutboxRepository:
         context: dict[str, Any],
         at: datetime,
     ) -> None:
-        self._session.connection().execute(
+        self._conn.execute(
             _INSERT,
             {
                 "dedupe_key": dedupe_key,
@@ -82,9 +82,9 @@ class OutboxRepository:
         )
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
-        rows = list(self._session.execute(query))
+        rows = list(self._conn.execute(query))
         if rows:
-            self._session.execute(
+            self._conn.execute(
                 update(OUTBOX)
                 .where(OUTBOX.c.id.in_([r.id for r in rows]))
                 .values(next_attempt_at=until)
@@ -96,7 +96,7 @@ class OutboxRepository:
 
     def mark(self, row: Claimed, values: dict[str, Any]) -> bool:
         """Record the outcome of one attempt while the row still carries this pass's lease."""
-        result = self._session.execute(
+        result = self._conn.execute(
             update(OUTBOX)
             .where(
                 OUTBOX.c.id == row.id,
@@ -112,14 +112,14 @@ class OutboxRepository:
         query = select(*_COLUMNS).where(OUTBOX.c.id == outbox_id)
         if self._skip_locked:
             query = query.with_for_update()
-        row = self._session.execute(query).one_or_none()
+        row = self._conn.execute(query).one_or_none()
         if row is None:
             raise NotFound("outbox_not_found", outbox_id=outbox_id)
         if row.state != DEAD:
             raise Conflict(
                 "outbox_not_dead", outbox_id=outbox_id, state=STATE_TITLES.get(row.state, row.state)
             )
-        self._session.execute(
+        self._conn.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id == outbox_id)
             .values(state=PENDING, attempts=0, next_attempt_at=at)
@@ -131,10 +131,10 @@ class OutboxRepository:
     def page(self, *, state: str | None, limit: int, offset: int) -> Page[OutboxMessage]:
         """Messages, newest first, optionally in one state."""
         where = [OUTBOX.c.state == state] if state is not None else []
-        total = self._session.execute(
+        total = self._conn.execute(
             select(func.count()).select_from(OUTBOX).where(*where)
         ).scalar_one()
-        rows = self._session.execute(
+        rows = self._conn.execute(
             select(*_COLUMNS).where(*where).order_by(OUTBOX.c.id.desc()).limit(limit).offset(offset)
         )
         return Page([OutboxMessage(*r) for r in rows], int(total), limit, offset)

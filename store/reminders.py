@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import ReminderRow
 
@@ -17,13 +17,13 @@ ItemKey = tuple[str, str, int]  # (deadline key, kind, threshold)
 
 
 class ReminderRepository:
-    def __init__(self, session: Session, *, dialect: str) -> None:
-        self._session = session
+    def __init__(self, conn: Connection, *, dialect: str) -> None:
+        self._conn = conn
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     def done(self, case_id: int) -> set[ItemKey]:
         """The keys of every reminder of the case recorded so far (sent or skipped)."""
-        rows = self._session.execute(
+        rows = self._conn.execute(
             select(REMINDERS.c.deadline_key, REMINDERS.c.kind, REMINDERS.c.threshold).where(
                 REMINDERS.c.case_id == case_id
             )
@@ -60,4 +60,4 @@ class ReminderRepository:
                 index_elements=["case_id", "deadline_key", "kind", "threshold"]
             )
         )
-        return bool(cast(Any, self._session.execute(statement)).rowcount)
+        return bool(cast(Any, self._conn.execute(statement)).rowcount)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.states.lookups import Screened, Screening, ScreeningHit
 from upphandla.states.sanctions import identifier_key, match_key
@@ -33,11 +33,11 @@ class Hit:
 
 
 class SanctionsRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
     def by_checksum(self, checksum: str) -> SanctionsList | None:
-        row = self._session.execute(
+        row = self._conn.execute(
             select(*_LIST_COLUMNS).where(LISTS.c.checksum == checksum)
         ).one_or_none()
         return SanctionsList(*row) if row is not None else None
@@ -52,7 +52,7 @@ class SanctionsRepository:
         at: datetime,
     ) -> SanctionsList:
         """Store a list and its entries (name, identifier, country, reference)."""
-        result = self._session.connection().execute(
+        result = self._conn.execute(
             insert(LISTS).values(
                 list_date=list_date,
                 checksum=checksum,
@@ -64,7 +64,7 @@ class SanctionsRepository:
         assert result.inserted_primary_key is not None
         list_id = int(result.inserted_primary_key[0])
         for start in range(0, len(entries), _INSERT_BATCH):
-            self._session.execute(
+            self._conn.execute(
                 insert(ENTRIES),
                 [
                     {
@@ -82,7 +82,7 @@ class SanctionsRepository:
 
     def current(self) -> SanctionsList | None:
         """The list screened against: the latest list_date; of equal dates, the latest loaded."""
-        row = self._session.execute(
+        row = self._conn.execute(
             select(*_LIST_COLUMNS)
             .order_by(LISTS.c.list_date.desc(), LISTS.c.loaded_at.desc(), LISTS.c.id.desc())
             .limit(1)
@@ -108,7 +108,7 @@ class SanctionsRepository:
             (ENTRIES.c.identifier, [k for k in id_keys if k]),
         ):
             for batch in _batches(wanted):
-                rows = self._session.execute(
+                rows = self._conn.execute(
                     select(ENTRIES).where(ENTRIES.c.list_id == listed.id, column.in_(batch))
                 )
                 found.update((r.id, r) for r in rows)

@@ -1,6 +1,6 @@
-"""The unit of work: one transaction, and the repositories that work in it. It commits once,
-when the command handler tells it to, or rolls back. Nothing outside this package touches the
-session; everything else talks to the repositories."""
+"""The unit of work: one transaction on one connection, and the repositories that work in it.
+It commits once, when the command handler tells it to, or rolls back. Nothing outside this
+package touches the connection; everything else talks to the repositories."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import logging
 from types import TracebackType
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection, RootTransaction
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from upphandla.states.errors import Conflict, Unavailable
 from upphandla.store.audit import AuditRepository
@@ -42,23 +42,34 @@ class UnitOfWork:
     def __init__(self, db: Database, *, write: bool = True):
         self._db = db
         self._write = write
-        self._session: Session | None = None
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+        self._holds_writer_lock = False
 
     def __enter__(self) -> UnitOfWork:
-        engine = self._db.writer if self._write else self._db.reader
-        session = Session(engine, expire_on_commit=False)
-        self._session = session
+        if self._write and self._db.is_sqlite:
+            # One writer at a time in this process queues here, in order, instead of in
+            # SQLite's busy handler, which sleeps in steps (other processes still wait there).
+            self._db.writer_lock.acquire()
+            self._holds_writer_lock = True
+        try:
+            engine = self._db.writer if self._write else self._db.reader
+            conn = self._conn = engine.connect()
+            self._tx = conn.begin()
+        except BaseException:
+            self._release()
+            raise
         postgresql = not self._db.is_sqlite
-        self.cases = CaseRepository(session)
-        self.evidence = EvidenceRepository(session)
-        self.audit = AuditRepository(session)
-        self.outbox = OutboxRepository(session, skip_locked=postgresql)
-        self.reminders = ReminderRepository(session, dialect=engine.dialect.name)
-        self.findings = FindingRepository(session)
-        self.sanctions = SanctionsRepository(session)
-        self.users = UserRepository(session, lock_rows=postgresql)
-        self.definitions = DefinitionRepository(session)
-        self.calendar = CalendarRepository(session)
+        self.cases = CaseRepository(conn)
+        self.evidence = EvidenceRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.outbox = OutboxRepository(conn, skip_locked=postgresql)
+        self.reminders = ReminderRepository(conn, dialect=conn.dialect.name)
+        self.findings = FindingRepository(conn)
+        self.sanctions = SanctionsRepository(conn)
+        self.users = UserRepository(conn, lock_rows=postgresql)
+        self.definitions = DefinitionRepository(conn)
+        self.calendar = CalendarRepository(conn)
         return self
 
     def __exit__(
@@ -67,12 +78,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None
         try:
-            self._session.rollback()  # no-op after a commit
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
         finally:
-            self._session.close()
-            self._session = None
+            self._release()
         # What the database refused, in the domain's terms: nothing was written either way.
         if isinstance(exc, IntegrityError):
             log.warning("integrity conflict, rolled back: %s", exc.orig)
@@ -81,11 +91,19 @@ class UnitOfWork:
             log.error("database unavailable, rolled back: %s", exc.orig)
             raise Unavailable("service_unavailable") from exc
 
+    def _release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self._tx = None
+        if self._holds_writer_lock:
+            self._holds_writer_lock = False
+            self._db.writer_lock.release()
+
     def commit(self) -> None:
-        assert self._session is not None, "unit of work not entered"
-        self._session.commit()
+        assert self._tx is not None, "unit of work not entered"
+        self._tx.commit()
 
     def ping(self) -> None:
         """One round trip to the database (raises when it cannot be reached)."""
-        assert self._session is not None, "unit of work not entered"
-        self._session.execute(text("SELECT 1"))
+        assert self._conn is not None, "unit of work not entered"
+        self._conn.execute(text("SELECT 1"))

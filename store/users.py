@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from upphandla.store.models import UserRow
 from upphandla.store.records import StoredUser
@@ -27,8 +27,8 @@ _BY_TOKEN = select(*_COLUMNS).where(
 
 
 class UserRepository:
-    def __init__(self, session: Session, *, lock_rows: bool) -> None:
-        self._session = session
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self._conn = conn
         self._lock_rows = lock_rows
 
     def add(
@@ -42,7 +42,7 @@ class UserRepository:
         token_hash: str,
         at: datetime,
     ) -> StoredUser:
-        result = self._session.connection().execute(
+        result = self._conn.execute(
             insert(USERS).values(
                 name=name,
                 email=email,
@@ -60,15 +60,15 @@ class UserRepository:
 
     def by_token_hash(self, token_hash: str) -> StoredUser | None:
         """The active user whose token has this hash."""
-        row = self._session.connection().execute(_BY_TOKEN, {"token_hash": token_hash}).first()
+        row = self._conn.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
         return StoredUser(*row) if row is not None else None
 
     def by_email(self, email: str) -> StoredUser | None:
-        row = self._session.execute(select(*_COLUMNS).where(USERS.c.email == email)).first()
+        row = self._conn.execute(select(*_COLUMNS).where(USERS.c.email == email)).first()
         return StoredUser(*row) if row is not None else None
 
     def set_token_hash(self, user_id: int, token_hash: str) -> None:
-        self._session.execute(
+        self._conn.execute(
             update(USERS).where(USERS.c.id == user_id).values(token_hash=token_hash)
         )
 
@@ -76,7 +76,7 @@ class UserRepository:
         """Hold the user's row until the unit of work ends, so that two changes of the same
         person's things wait for each other (SQLite: BEGIN IMMEDIATE already does)."""
         if self._lock_rows:
-            self._session.execute(select(USERS.c.id).where(USERS.c.id == user_id).with_for_update())
+            self._conn.execute(select(USERS.c.id).where(USERS.c.id == user_id).with_for_update())
 
     def emails(self, *, user_ids: list[int], roles: list[str]) -> list[str]:
         """Active users' addresses, by id or by role, each once, in a stable order."""
@@ -85,4 +85,4 @@ class UserRepository:
         query = select(USERS.c.email).where(
             USERS.c.active.is_(True), (USERS.c.id.in_(user_ids)) | (USERS.c.role.in_(roles))
         )
-        return sorted(set(self._session.scalars(query)))
+        return sorted(set(self._conn.execute(query).scalars()))
