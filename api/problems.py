@@ -25,7 +25,9 @@ _STATUS = {
     "invalid": 422,
     "conflict": 409,
     "unavailable": 503,
+    "unauthenticated": 401,
 }
+_HEADERS = {503: {"Retry-After": "2"}, 401: {"WWW-Authenticate": "Bearer"}}
 
 
 def problem(
@@ -66,8 +68,9 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         "request_id": getattr(request.state, "request_id", None),
         **exc.extra(),
     }
-    headers = {"Retry-After": "2"} if status == 503 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=_HEADERS.get(status)
+    )
 
 
 async def _definition(request: Request, exc: Exception) -> JSONResponse:

@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, status
-from starlette.concurrency import run_in_threadpool
 
-from upphandla.api.deps import ActorDep, HandlerDep, RequestId
+from upphandla.api.deps import HandlerDep, RequestId, Token, command
 from upphandla.api.present import evidence_out
 from upphandla.api.routes_cases import ERRORS, CaseId
 from upphandla.api.schemas import EvidenceOut
 from upphandla.flows.commands.acceptance import ImportRequirements
 from upphandla.states.errors import Invalid
+from upphandla.states.roles import Actor
 from upphandla.states.validation import Problem
 
 router = APIRouter(prefix="/api/cases", tags=["acceptanstest"])
@@ -40,17 +40,19 @@ CSV_EXAMPLE = "id;text;level\nK1;Inloggning med tvåfaktorsautentisering;ska\nK2
 async def import_acceptance_requirements(
     case_id: CaseId,
     request: Request,
-    actor: ActorDep,
+    token: Token,
     handler: HandlerDep,
     request_id: RequestId,
 ) -> EvidenceOut:
     """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON)."""
     requirements = _requirements_from(request.headers.get("content-type", ""), await request.body())
-    command = ImportRequirements(
-        actor=actor, case_id=case_id, requirements=requirements, request_id=request_id
-    )
-    outcome = await run_in_threadpool(handler.run, command)  # database work off the event loop
-    return evidence_out(outcome.result)
+
+    def import_list(actor: Actor) -> ImportRequirements:
+        return ImportRequirements(
+            actor=actor, case_id=case_id, requirements=requirements, request_id=request_id
+        )
+
+    return evidence_out((await command(handler, token, import_list, case_id=case_id)).result)
 
 
 def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException
 
-from upphandla.api.deps import ActorDep, HandlerDep, ReadUoW, RegistryDep, SettingsDep
+from upphandla.api.deps import HandlerDep, SettingsDep, Token, command, read_public
 from upphandla.flows.commands.calendar import CreateCalendarFeed, RevokeCalendarFeeds
 from upphandla.flows.views import calendar
+from upphandla.states.errors import Unauthenticated
 from upphandla.states.roles import Actor
 
 router = APIRouter(prefix="/api/calendar", tags=["kalender"])
@@ -34,7 +34,7 @@ Secret = Annotated[
 def _user_id(actor: Actor) -> int:
     """A person's id; the system actor has none and no calendar."""
     if actor.user_id is None:
-        raise HTTPException(status_code=401)
+        raise Unauthenticated()
     return actor.user_id
 
 
@@ -51,20 +51,22 @@ class CalendarFeedOut(BaseModel):
     response_model=CalendarFeedOut,
     responses=ERRORS,
 )
-def create_feed(
-    response: Response, actor: ActorDep, handler: HandlerDep, settings: SettingsDep
+async def create_feed(
+    response: Response, token: Token, handler: HandlerDep, settings: SettingsDep
 ) -> CalendarFeedOut:
     """Skapa en personlig kalender med fristerna i dina öppna ärenden (de du har startat eller
     handlagt). En ny adress ersätter den förra, som slutar fungera."""
-    secret = handler.run(CreateCalendarFeed(_user_id(actor))).result
+    secret = (
+        await command(handler, token, lambda actor: CreateCalendarFeed(_user_id(actor)))
+    ).result
     response.headers["Cache-Control"] = "no-store"
     return CalendarFeedOut(url=calendar.feed_url(settings.base_url, secret))
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def revoke_feeds(actor: ActorDep, handler: HandlerDep) -> Response:
+async def revoke_feeds(token: Token, handler: HandlerDep) -> Response:
     """Stäng din kalender: adressen slutar fungera."""
-    handler.run(RevokeCalendarFeeds(_user_id(actor)))
+    await command(handler, token, lambda actor: RevokeCalendarFeeds(_user_id(actor)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -80,15 +82,15 @@ def revoke_feeds(actor: ActorDep, handler: HandlerDep) -> Response:
         422: {"description": "Adressen är för lång"},
     },
 )
-def feed(secret: Secret, uow: ReadUoW, registry: RegistryDep, settings: SettingsDep) -> Response:
+async def feed(secret: Secret, handler: HandlerDep, settings: SettingsDep) -> Response:
     """Kalendern med fristerna i dina öppna ärenden. Ingen åtkomsttoken: hemligheten i
     adressen är behörigheten."""
-    body = calendar.feed_for_secret(
-        uow,
-        secret,
-        registry=registry,
-        domain=calendar.event_domain(settings.base_url),
-        base_url=settings.base_url,
+    domain = calendar.event_domain(settings.base_url)
+    body = await read_public(
+        handler,
+        lambda uow: calendar.feed_for_secret(
+            uow, secret, registry=handler.registry, domain=domain, base_url=settings.base_url
+        ),
     )
     return Response(
         content=body,

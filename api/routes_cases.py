@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from upphandla.api.deps import ActorDep, HandlerDep, ReadUoW, RegistryDep, RequestId, SettingsDep
+from upphandla.api.deps import HandlerDep, RequestId, SettingsDep, Token, command, read
 from upphandla.api.present import case_out, case_summary, evidence_out, gates_out
 from upphandla.api.schemas import (
     AuditOut,
@@ -20,8 +20,11 @@ from upphandla.api.schemas import (
     TransitionOut,
 )
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.handler import Handler
 from upphandla.flows.views import cases as queries
 from upphandla.states.attributes import CaseAttributes, Subcategory
+from upphandla.states.roles import Actor
+from upphandla.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/cases", tags=["ärenden"])
 CaseId = Annotated[int, Path(ge=1, le=2**53, description="Ärendets nummer")]
@@ -35,33 +38,39 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut, responses=ERRORS)
-def start_case(
+async def start_case(
     body: CaseAttributes,
     response: Response,
-    actor: ActorDep,
+    token: Token,
     handler: HandlerDep,
     settings: SettingsDep,
     request_id: RequestId,
 ) -> CaseOut:
     """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
-    command = StartCase(
-        actor=actor,
-        attributes=body.model_dump(),
-        definition_key=settings.default_definition,
-        request_id=request_id,
-    )
-    case_id = handler.run(command).result.case_id
+    attributes = body.model_dump()
+
+    def start(actor: Actor) -> StartCase:
+        return StartCase(
+            actor=actor,
+            attributes=attributes,
+            definition_key=settings.default_definition,
+            request_id=request_id,
+        )
+
+    case_id = (await command(handler, token, start)).result.case_id
     response.headers["Location"] = f"/api/cases/{case_id}"
-    with handler.reader() as uow:  # what was just committed
-        view = queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id)
-    return case_out(view)
+    # What was just committed, as the person who started it sees it.
+    return await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
+
+
+def _case(uow: UnitOfWork, handler: Handler, actor: Actor, case_id: int) -> CaseOut:
+    return case_out(queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id))
 
 
 @router.get("", response_model=CasePageOut, responses=ERRORS)
-def list_cases(
-    actor: ActorDep,
-    uow: ReadUoW,
-    settings: SettingsDep,
+async def list_cases(
+    token: Token,
+    handler: HandlerDep,
     state: Annotated[str | None, Query(max_length=64)] = None,
     subcategory: Subcategory | None = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
@@ -70,27 +79,31 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CasePageOut:
     """Lista ärenden, filtrerade på fas, underkategori eller organisation."""
-    page = queries.list_cases(
-        uow,
-        state=state,
-        subcategory=subcategory,
-        organisation=organisation,
-        overdue=overdue,
-        limit=limit,
-        offset=offset,
-    )
-    return CasePageOut(
-        items=[case_summary(r) for r in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+
+    def page(uow: UnitOfWork, actor: Actor) -> CasePageOut:
+        found = queries.list_cases(
+            uow,
+            state=state,
+            subcategory=subcategory,
+            organisation=organisation,
+            overdue=overdue,
+            limit=limit,
+            offset=offset,
+        )
+        return CasePageOut(
+            items=[case_summary(r) for r in found.items],
+            total=found.total,
+            limit=found.limit,
+            offset=found.offset,
+        )
+
+    return await read(handler, token, page)
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
-def get_case(case_id: CaseId, actor: ActorDep, uow: ReadUoW, registry: RegistryDep) -> CaseOut:
+async def get_case(case_id: CaseId, token: Token, handler: HandlerDep) -> CaseOut:
     """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
-    return case_out(queries.get_case(uow, registry=registry, actor=actor, case_id=case_id))
+    return await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
 
 
 @router.post(
@@ -99,37 +112,43 @@ def get_case(case_id: CaseId, actor: ActorDep, uow: ReadUoW, registry: RegistryD
     response_model=EvidenceOut,
     responses=ERRORS,
 )
-def record_evidence(
+async def record_evidence(
     case_id: CaseId,
     body: EvidenceIn,
-    actor: ActorDep,
+    token: Token,
     handler: HandlerDep,
     request_id: RequestId,
 ) -> EvidenceOut:
     """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
-    command = RecordEvidence(
-        actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
-    )
-    return evidence_out(handler.run(command).result)
+
+    def record(actor: Actor) -> RecordEvidence:
+        return RecordEvidence(
+            actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
+        )
+
+    return evidence_out((await command(handler, token, record, case_id=case_id)).result)
 
 
 @router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
-def fire_transition(
+async def fire_transition(
     case_id: CaseId,
     body: TransitionIn,
-    actor: ActorDep,
+    token: Token,
     handler: HandlerDep,
     request_id: RequestId,
 ) -> TransitionOut:
     """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
-    command = Advance(
-        actor=actor,
-        case_id=case_id,
-        trigger=body.trigger,
-        comment=body.comment,
-        request_id=request_id,
-    )
-    decision = handler.run(command).result
+
+    def advance(actor: Actor) -> Advance:
+        return Advance(
+            actor=actor,
+            case_id=case_id,
+            trigger=body.trigger,
+            comment=body.comment,
+            request_id=request_id,
+        )
+
+    decision = (await command(handler, token, advance, case_id=case_id)).result
     return TransitionOut(
         case_id=case_id,
         trigger=decision.trigger,
@@ -140,17 +159,20 @@ def fire_transition(
 
 
 @router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
-def case_audit(case_id: CaseId, actor: ActorDep, uow: ReadUoW) -> AuditOut:
+async def case_audit(case_id: CaseId, token: Token, handler: HandlerDep) -> AuditOut:
     """Ärendets granskningslogg, äldst först, med varje händelses hash."""
-    return AuditOut(case_id=case_id, events=queries.case_audit(uow, case_id=case_id))
+    events = await read(handler, token, lambda uow, _: queries.case_audit(uow, case_id=case_id))
+    return AuditOut(case_id=case_id, events=events)
 
 
 @router.get("/{case_id}/checklist", response_model=ChecklistOut, responses=ERRORS)
-def case_checklist(
-    case_id: CaseId, actor: ActorDep, uow: ReadUoW, registry: RegistryDep
-) -> ChecklistOut:
+async def case_checklist(case_id: CaseId, token: Token, handler: HandlerDep) -> ChecklistOut:
     """Kravlistan för ärendet: varje punkt med skäl och källa, om den gäller och om den ingår."""
-    view = queries.case_checklist(uow, registry=registry, case_id=case_id)
+    view = await read(
+        handler,
+        token,
+        lambda uow, _: queries.case_checklist(uow, registry=handler.registry, case_id=case_id),
+    )
     return ChecklistOut(
         case_id=case_id,
         gate=view.gate,

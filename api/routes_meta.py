@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Request
 
-from upphandla.api.deps import ActorDep, ReadUoW
+from upphandla.api.deps import HandlerDep, Token, read, read_public
 from upphandla.api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
 from upphandla.flows.orchestration.status import status_for
 from upphandla.flows.views import cases as queries
@@ -16,11 +16,11 @@ router = APIRouter()
 
 
 @router.get("/health", response_model=HealthOut, tags=["drift"])
-def health(request: Request, uow: ReadUoW) -> HealthOut:
+async def health(request: Request, handler: HandlerDep) -> HealthOut:
     """Svarar så snart API:t är uppe; anger databasens och Prefects läge. Prefect: `starting`,
     `ok`, `down`, eller `off` när den här processen inte bevakar någon Prefect-server."""
     try:
-        uow.ping()
+        await read_public(handler, lambda uow: uow.ping())
         database = "ok"
     except Exception:  # noqa: BLE001 - health reports, it does not fail
         database = "down"
@@ -34,31 +34,32 @@ def health(request: Request, uow: ReadUoW) -> HealthOut:
 @router.get(
     "/api/definitions", response_model=list[DefinitionSummary], tags=["processdefinitioner"]
 )
-def definitions(actor: ActorDep, uow: ReadUoW) -> list[DefinitionSummary]:
+async def definitions(token: Token, handler: HandlerDep) -> list[DefinitionSummary]:
     """Alla inlästa versioner av processdefinitioner."""
+    stored = await read(handler, token, lambda uow, _: list_definitions(uow))
     return [
         DefinitionSummary(
             key=r.key, version=r.version, title=r.title, checksum=r.checksum, loaded_at=r.loaded_at
         )
-        for r in list_definitions(uow)
+        for r in stored
     ]
 
 
 @router.get("/api/definitions/{key}/{version}", tags=["processdefinitioner"])
-def definition(
-    actor: ActorDep,
-    uow: ReadUoW,
+async def definition(
+    token: Token,
+    handler: HandlerDep,
     key: str = Path(max_length=64),
     version: int = Path(ge=1, le=1_000_000),
 ) -> dict[str, Any]:
     """En version av en processdefinition, som den lästes in."""
-    return definition_body(uow, key, version)
+    return await read(handler, token, lambda uow, _: definition_body(uow, key, version))
 
 
 @router.get("/api/audit/verify", response_model=VerifyOut, tags=["granskning"])
-def verify(actor: ActorDep, uow: ReadUoW) -> VerifyOut:
+async def verify(token: Token, handler: HandlerDep) -> VerifyOut:
     """Kontrollera alla ärendens hashkedjor; anger första ändrade, borttagna eller omkastade händelse."""
-    report = queries.verify_audit(uow)
+    report = await read(handler, token, lambda uow, _: queries.verify_audit(uow))
     return VerifyOut(
         ok=report.ok,
         cases=report.cases,

@@ -9,9 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from upphandla.api.deps import ActorDep, ReadUoW
+from upphandla.api.deps import HandlerDep, Token, read
 from upphandla.flows.views.outbox import list_outbox
 from upphandla.states.errors import Forbidden
+from upphandla.states.roles import Actor
+from upphandla.store.records import OutboxMessage, Page
+from upphandla.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/outbox", tags=["utkorg"])
 
@@ -44,18 +47,22 @@ class OutboxPageOut(BaseModel):
 
 
 @router.get("", response_model=OutboxPageOut, responses=ERRORS)
-def outbox(
-    actor: ActorDep,
-    uow: ReadUoW,
+async def outbox(
+    token: Token,
+    handler: HandlerDep,
     state: Literal["pending", "sent", "dead"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> OutboxPageOut:
     """Meddelanden i utkorgen, nyaste först: väntande (pending), skickade (sent) eller de som
     gett upp (dead) efter för många misslyckade försök."""
-    if actor.role not in READERS:
-        raise Forbidden("forbidden_role", role=actor.role, what="läsa utkorgen")
-    page = list_outbox(uow, state=state, limit=limit, offset=offset)
+
+    def page(uow: UnitOfWork, actor: Actor) -> Page[OutboxMessage]:
+        if actor.role not in READERS:
+            raise Forbidden("forbidden_role", role=actor.role, what="läsa utkorgen")
+        return list_outbox(uow, state=state, limit=limit, offset=offset)
+
+    found = await read(handler, token, page)
     return OutboxPageOut(
         items=[
             OutboxItemOut(
@@ -70,9 +77,9 @@ def outbox(
                 created_at=r.created_at,
                 sent_at=r.sent_at,
             )
-            for r in page.items
+            for r in found.items
         ],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
+        total=found.total,
+        limit=found.limit,
+        offset=found.offset,
     )

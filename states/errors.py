@@ -30,6 +30,15 @@ class Forbidden(DomainError):
     kind = "forbidden"
 
 
+class Unauthenticated(DomainError):
+    """No valid access token came with the request."""
+
+    kind = "unauthenticated"
+
+    def __init__(self) -> None:
+        super().__init__("unauthenticated")
+
+
 class Invalid(DomainError):
     kind = "invalid"
 

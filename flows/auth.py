@@ -1,0 +1,38 @@
+"""Who is asking: the person behind an access token, looked up in the unit of work of the
+request itself (one connection, one lookup)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from upphandla.flows.commands.users import actor_for_token
+from upphandla.flows.handler import Command
+from upphandla.flows.registry import Registry
+from upphandla.states.errors import Unauthenticated
+from upphandla.states.roles import Actor
+from upphandla.store.uow import UnitOfWork
+
+R = TypeVar("R")
+
+
+def authenticate(uow: UnitOfWork, token: str | None) -> Actor:
+    """The active user of the token; Unauthenticated if there is none."""
+    actor = actor_for_token(uow, token) if token else None
+    if actor is None:
+        raise Unauthenticated()
+    return actor
+
+
+@dataclass(frozen=True)
+class AsCaller(Generic[R]):
+    """The command that `command(actor)` makes for the person whose token this is; the token is
+    looked up in the command's own unit of work."""
+
+    token: str | None
+    command: Callable[[Actor], Command[R]]
+    case_id: int | None = None  # the case it changes, if known before it runs
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> R:
+        return self.command(authenticate(uow, self.token)).handle(uow, registry)
