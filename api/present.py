@@ -1,6 +1,9 @@
-"""Turning use-case results into response schemas."""
+"""Turning use-case results into response schemas, and those into responses."""
 
 from __future__ import annotations
+
+from fastapi import Response
+from pydantic import BaseModel
 
 from upphandla.api.schemas import (
     CaseOut,
@@ -98,4 +101,15 @@ def evidence_out(recorded: RecordedEvidence) -> EvidenceOut:
         recorded_by=row.recorded_by_name,
         role=row.role,
         recorded_at=row.recorded_at,
+    )
+
+
+def json_response(model: BaseModel, *, status_code: int = 200, **headers: str) -> Response:
+    """The model as JSON, serialised once: the route's response_model documents it, and it is
+    already an instance of it, so there is nothing left to validate."""
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers or None,
     )

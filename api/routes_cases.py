@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from upphandla.api.deps import HandlerDep, RequestId, SettingsDep, Token, command, read
-from upphandla.api.present import case_out, case_summary, evidence_out, gates_out
+from upphandla.api.present import case_out, case_summary, evidence_out, gates_out, json_response
 from upphandla.api.schemas import (
     AuditOut,
     CaseOut,
@@ -40,12 +40,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut, responses=ERRORS)
 async def start_case(
     body: CaseAttributes,
-    response: Response,
     token: Token,
     handler: HandlerDep,
     settings: SettingsDep,
     request_id: RequestId,
-) -> CaseOut:
+) -> Response:
     """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
     attributes = body.model_dump()
 
@@ -58,9 +57,9 @@ async def start_case(
         )
 
     case_id = (await command(handler, token, start)).result.case_id
-    response.headers["Location"] = f"/api/cases/{case_id}"
     # What was just committed, as the person who started it sees it.
-    return await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
+    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
+    return json_response(view, status_code=201, Location=f"/api/cases/{case_id}")
 
 
 def _case(uow: UnitOfWork, handler: Handler, actor: Actor, case_id: int) -> CaseOut:
@@ -101,9 +100,10 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
-async def get_case(case_id: CaseId, token: Token, handler: HandlerDep) -> CaseOut:
+async def get_case(case_id: CaseId, token: Token, handler: HandlerDep) -> Response:
     """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
-    return await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
+    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
+    return json_response(view)
 
 
 @router.post(
@@ -118,7 +118,7 @@ async def record_evidence(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
-) -> EvidenceOut:
+) -> Response:
     """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
 
     def record(actor: Actor) -> RecordEvidence:
@@ -126,7 +126,8 @@ async def record_evidence(
             actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
         )
 
-    return evidence_out((await command(handler, token, record, case_id=case_id)).result)
+    outcome = await command(handler, token, record, case_id=case_id)
+    return json_response(evidence_out(outcome.result), status_code=201)
 
 
 @router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
@@ -136,7 +137,7 @@ async def fire_transition(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
-) -> TransitionOut:
+) -> Response:
     """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
 
     def advance(actor: Actor) -> Advance:
@@ -149,12 +150,14 @@ async def fire_transition(
         )
 
     decision = (await command(handler, token, advance, case_id=case_id)).result
-    return TransitionOut(
-        case_id=case_id,
-        trigger=decision.trigger,
-        from_state=decision.from_state,
-        to_state=decision.to_state,
-        gates=gates_out(decision.gate_results),
+    return json_response(
+        TransitionOut(
+            case_id=case_id,
+            trigger=decision.trigger,
+            from_state=decision.from_state,
+            to_state=decision.to_state,
+            gates=gates_out(decision.gate_results),
+        )
     )
 
 

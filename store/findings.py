@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from upphandla.store.models import FindingRow
@@ -16,6 +16,10 @@ from upphandla.store.records import StoredFinding
 
 FINDINGS = cast(Table, FindingRow.__table__)
 _COLUMNS = [FINDINGS.c[f.name] for f in fields(StoredFinding)]
+_OF_CASE = (
+    select(*_COLUMNS).where(FINDINGS.c.case_id == bindparam("case_id")).order_by(FINDINGS.c.id)
+)
+_OPEN_OF_CASE = _OF_CASE.where(FINDINGS.c.closed_at.is_(None))
 _CHUNK = 500
 
 
@@ -25,10 +29,8 @@ class FindingRepository:
 
     def of_case(self, case_id: int, *, open_only: bool = False) -> list[StoredFinding]:
         """The case's findings, oldest first."""
-        query = select(*_COLUMNS).where(FINDINGS.c.case_id == case_id)
-        if open_only:
-            query = query.where(FINDINGS.c.closed_at.is_(None))
-        return [StoredFinding(*r) for r in self._conn.execute(query.order_by(FINDINGS.c.id))]
+        query = _OPEN_OF_CASE if open_only else _OF_CASE
+        return [StoredFinding(*r) for r in self._conn.execute(query, {"case_id": case_id})]
 
     def open_of_cases(self, case_ids: list[int]) -> dict[int, list[StoredFinding]]:
         by_case: dict[int, list[StoredFinding]] = defaultdict(list)
