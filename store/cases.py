@@ -33,7 +33,17 @@ EVIDENCE = cast(Table, EvidenceRow.__table__)
 AUDIT = cast(Table, AuditEventRow.__table__)
 
 _COLUMNS = [CASES.c[f.name] for f in fields(StoredCase)]
-_WRITABLE = [f.name for f in fields(StoredCase) if f.name != "id"]
+# What a case's life changes; the rest is written once, when it is started.
+_CHANGING = [
+    "state",
+    "phase_entered_at",
+    "next_due_at",
+    "next_sweep_at",
+    "updated_at",
+    "audit_seq",
+    "audit_head",
+    "row_version",
+]
 
 # Statements are built once with bound parameters: building them per call costs more than
 # running them on SQLite.
@@ -42,7 +52,7 @@ _SELECT_FOR_UPDATE = _SELECT.with_for_update()
 _UPDATE = (
     update(CASES)
     .where(CASES.c.id == bindparam("_id"), CASES.c.row_version == bindparam("_read_version"))
-    .values({name: bindparam(name) for name in _WRITABLE})
+    .values({name: bindparam(name) for name in _CHANGING})
 )
 
 
@@ -103,7 +113,7 @@ class CaseRepository:
         """Write the case back, one version on, if nobody changed it since it was read."""
         read_version = self.versions.get(case.id, case.row_version)
         case.row_version = read_version + 1
-        params = {name: getattr(case, name) for name in _WRITABLE}
+        params = {name: getattr(case, name) for name in _CHANGING}
         params |= {"_id": case.id, "_read_version": read_version}
         if self._run(_UPDATE, params).rowcount != 1:
             raise Conflict("concurrent_change")
