@@ -6,7 +6,7 @@ import os
 
 from fastapi import FastAPI
 
-from upphandla.api import problems
+from upphandla.api import openapi, problems
 from upphandla.api.middleware import RequestLimits
 from upphandla.api.routes_acceptance import router as acceptance_router
 from upphandla.api.routes_calendar import router as calendar_router
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     app.state.handler = Handler.on(db)
     problems.install(app)
+    openapi.install(app)
     app.include_router(meta_router)
     app.include_router(cases_router)
     app.include_router(acceptance_router)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole check, from a clean Debian 12 machine (root, Python 3.11 and pip, nothing else) or a
 # developer's virtualenv:
-#   1. PostgreSQL's server binaries, if missing (apt-get): the tests start a throwaway server
-#      of their own (tests/pg.py) and run every database test on it as well as on SQLite;
+#   1. Debian packages, if missing (apt-get): PostgreSQL's server binaries (the tests start a
+#      throwaway server of their own, tests/pg.py, and run every database test on it as well
+#      as on SQLite) and curl (the README's tour runs as written);
 #   2. the project and its test dependencies (pip install -e '.[test]'), into the active
 #      virtualenv if there is one, else into this machine's Python;
 #   3. ruff, mypy, import-linter and pytest. Arguments go to pytest:
@@ -20,25 +21,33 @@ wants_postgresql() {
     [[ "${UPPHANDLA_TEST_BACKENDS:-postgresql}" == *postgresql* && -z "${UPPHANDLA_PG_BINDIR:-}" ]]
 }
 
+# Debian packages the tests need and the machine lacks: PostgreSQL's server binaries (the tests
+# start a throwaway server of their own) and curl (the README's tour is run as written).
+debian=()
 if wants_postgresql && ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' > /dev/null; then
-    step "Installing the PostgreSQL server (apt-get install postgresql)"
+    debian+=(postgresql)
+fi
+command -v curl > /dev/null || debian+=(curl)
+if ((${#debian[@]})); then
+    step "Installing Debian packages: ${debian[*]} (apt-get install)"
     if [ "$(id -u)" -eq 0 ]; then
         as_root=()
     elif command -v sudo > /dev/null; then
         as_root=(sudo)
     else
-        echo "PostgreSQL is not installed, and installing it needs root or sudo." >&2
-        echo "Install it (apt-get install postgresql) or set UPPHANDLA_TEST_BACKENDS=sqlite." >&2
+        echo "Missing: ${debian[*]}; installing them needs root or sudo." >&2
+        echo "Install them (apt-get install ${debian[*]}); without PostgreSQL, set" \
+            "UPPHANDLA_TEST_BACKENDS=sqlite." >&2
         exit 1
     fi
-    # Only the binaries are wanted: no "main" cluster, which would otherwise be created and
-    # started as a system service by the package and outlive the tests.
+    # Only PostgreSQL's binaries are wanted: no "main" cluster, which would otherwise be created
+    # and started as a system service by the package and outlive the tests.
     "${as_root[@]}" mkdir -p /etc/postgresql-common/createcluster.d
     echo "create_main_cluster = false" |
         "${as_root[@]}" tee /etc/postgresql-common/createcluster.d/no-main-cluster.conf > /dev/null
     "${as_root[@]}" apt-get update
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends postgresql
+        apt-get install -y --no-install-recommends "${debian[@]}"
 fi
 
 step "Installing upphandla with its test dependencies (pip install -e '.[test]')"

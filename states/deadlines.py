@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from upphandla.states.calendar import add_months, period_end
@@ -88,7 +88,9 @@ def phase_deadlines(definition: Definition, state: str, entered_on: date) -> lis
 
 
 def next_due_at(deadlines: list[Deadline]) -> datetime | None:
-    return min((d.due_at() for d in deadlines), default=None)
+    """The end of the first due day, in UTC like every instant the engine keeps."""
+    first = min((d.due_at() for d in deadlines), default=None)
+    return first.astimezone(timezone.utc) if first is not None else None
 
 
 def contract_deadlines(

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from upphandla.flows.casefile import deadlines_of, definition_ref, evidence_of, snapshot
 from upphandla.flows.commands.cases import Advance, advance
@@ -238,4 +238,5 @@ def _next_sweep(next_on: date | None, timer_days: list[date]) -> datetime | None
     the day a timer fires (00:00 Stockholm), whichever is first."""
     moments = [send_time(next_on)] if next_on is not None else []
     moments += [datetime.combine(day, time(0), tzinfo=STOCKHOLM) for day in timer_days]
-    return min(moments, default=None)
+    first = min(moments, default=None)
+    return first.astimezone(timezone.utc) if first is not None else None

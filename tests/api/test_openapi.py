@@ -49,3 +49,18 @@ def test_health_answers_without_a_token(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "prefect": "off"}
+
+
+def test_summaries_and_response_descriptions_are_swedish(openapi: dict) -> None:
+    english = ("Successful Response", "Validation Error")
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            summary = operation["summary"]
+            # Not FastAPI's title made from the function name ("Start Case").
+            assert summary != operation["operationId"].split("_api")[0].replace("_", " ").title()
+            assert summary and summary[0].isupper(), (method, path, summary)
+            assert " ".join(operation["description"].split()).startswith(summary), (method, path)
+            for status, response in operation["responses"].items():
+                assert response["description"] not in english, (method, path, status)
+    start = openapi["paths"]["/api/cases"]["post"]
+    assert start["summary"] == "Starta ett ärende med dess uppgifter; reglerna hänger på dem"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,43 @@ def test_db_upgrade_twice_keeps_schema_and_data(db: Database, db_url: str) -> No
     assert scalar(db, "SELECT count(*) FROM definitions") == 1
     tables = set(inspect(db.reader).get_table_names())
     assert {"cases", "audit_events", "evidence", "outbox", "users", "definitions"} <= tables
+
+
+# -- commands that read: never against a missing or unprepared database --------------------------
+
+READING_COMMANDS = [
+    ("audit", "verify"),
+    ("sanctions", "show"),
+    ("outbox", "deliver"),
+    ("outbox", "retry", "1"),
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_a_reading_command_against_a_missing_database_says_so_and_creates_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Run from another directory, a command must not create an empty database there."""
+    missing = tmp_path / "elsewhere" / "upphandla.db"
+    result = cli(*command, db_url=f"sqlite:///{missing}")
+    assert result.exit_code == 1, result.output
+    assert "Databasen finns inte" in result.output
+    assert "UPPHANDLA_DATABASE_URL" in result.output
+    assert "Traceback" not in result.output
+    assert not missing.exists()
+    assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_a_reading_command_against_an_unmigrated_database_says_what_to_run(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    empty = tmp_path / "tom.db"
+    sqlite3.connect(empty).close()  # an empty SQLite file: no tables of ours
+    result = cli(*command, db_url=f"sqlite:///{empty}")
+    assert result.exit_code == 1, result.output
+    assert "Databasen är inte förberedd" in result.output
+    assert "upphandla db upgrade" in result.output
+    assert "Traceback" not in result.output
+    with sqlite3.connect(empty) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)

@@ -850,3 +850,18 @@ def test_check_evidence_gates_count_the_evidence_already_recorded__9_2_5(v1: Def
         ]
     )
     assert check_round(ready) == results
+
+
+def test_a_refusal_counts_its_unmet_conditions_in_proper_swedish() -> None:
+    d = parse_definition(SMALL)
+    lc = Lifecycle(d)
+    with pytest.raises(TransitionRefused) as one:
+        snapshot = case("start", key="liten", critical_service=False)
+        run_decide(d, lc, snapshot, Evidence(), "finish", UPPHANDLARE)
+    assert one.value.detail.endswith(": 1 villkor är inte uppfyllt.")
+    with pytest.raises(TransitionRefused) as two:
+        run_decide(
+            d, lc, case("start", key="liten", critical_service=True), Evidence(), "finish",
+            UPPHANDLARE,
+        )  # fmt: skip
+    assert two.value.detail.endswith(": 2 villkor är inte uppfyllda.")
