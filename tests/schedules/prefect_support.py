@@ -204,11 +204,22 @@ def upphandla(*args: str) -> list[str]:
     return [sys.executable, "-m", "upphandla.cli.main", *args]
 
 
+def _import_path() -> list[str]:
+    """The sys.path entry this test run imports `upphandla` from, if it is a folder that holds
+    it (a link named upphandla to a work tree, an installed copy); an editable install finds it
+    by itself."""
+    import upphandla
+
+    package = Path(upphandla.__file__).parent  # not resolved: the link's own name counts
+    return [str(package.parent)] if package.name == "upphandla" else []
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """The test run's environment for a child process: tests/ not on the path, no Prefect
-    server of the test run, the project importable."""
+    server of the test run, the same `upphandla` importable as in this process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
-    env["PYTHONPATH"] = str(ROOT)
+    inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*_import_path(), *inherited]))
     env.update(extra)
     return env
 
