@@ -1,7 +1,7 @@
 """Fixtures for the tests that run flows through Prefect (marker `prefect`; select them with
-`-m prefect`, leave them out with `-m "not prefect"`): one Prefect test harness per session, a
-migrated Prefect database to start embedded servers from, and a real SMTP server on loopback.
-Helpers are in prefect_support.py."""
+`-m prefect`, leave them out with `-m "not prefect"`; the wheel test also has the marker
+`wheel`): one Prefect test harness per session, a migrated Prefect database to start embedded
+servers from, and a real SMTP server on loopback. Helpers are in prefect_support.py."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ from prefect_support import Inbox, Smtp, free_port  # noqa: E402
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "prefect: runs flows through Prefect, or starts Prefect servers (slow)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "wheel: builds a wheel of the project (with build isolation: the build backend comes "
+        "from the package index or pip's cache) and runs it from a fresh virtualenv (slow)",
     )
 
 
