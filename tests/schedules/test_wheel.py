@@ -139,6 +139,6 @@ def test_the_wheel_holds_one_package_and_serves_the_demo_from_a_fresh_virtualenv
             # Its Prefect server and worker run from the wheel too (a new Prefect database).
             wait_prefect(port, "ok", timeout=180)
             assert (elsewhere / "upphandla.db").exists()
-            assert stop_within(serve, 10) == 0
+            assert stop_within(serve, 20) == 0
     finally:
         serve.kill_all()
