@@ -170,7 +170,8 @@ def serve(
     ] = False,
 ) -> None:
     """Starta motorn: migrerar databasen, läser in processdefinitionerna, startar API:t och
-    (utan PREFECT_API_URL) en egen Prefect-server med schemalagt svep och utskick."""
+    (utan PREFECT_API_URL) en egen Prefect-server och en `upphandla worker` med schemalagt svep
+    och utskick, som egna processer."""
     import uvicorn
 
     from upphandla.cli.schedules import prepare_prefect, stopping_on_signals
@@ -196,11 +197,8 @@ def serve(
         web_app = create_app(settings, db)
         web_app.state.prefect = status
         typer.echo(f"upphandla lyssnar på http://{host}:{port}  (API-dokumentation: /docs)")
-        place = supervisor.place
-        if place.embedded:
-            typer.echo(f"Prefect-gränssnittet: {place.ui_url}  (startar i bakgrunden)")
-        else:
-            typer.echo(f"Prefect: {place.ui_url}  (scheman körs av `upphandla worker`, inte här)")
+        if (where := supervisor.describe()) is not None:
+            typer.echo(where)
         uvicorn.Server(uvicorn.Config(web_app, host=host, port=port, log_level="info")).run()
 
 

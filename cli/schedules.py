@@ -1,10 +1,10 @@
-"""`upphandla sweep --now`, `upphandla worker`, and what `serve` needs to run Prefect beside the
-API (cli.supervisor).
+"""`upphandla sweep --now`, and what `serve` needs to run Prefect beside the API
+(cli.supervisor). `upphandla worker` is in cli.worker.
 
 `sweep --now` runs one sweep through Prefect: on the server of PREFECT_API_URL if set, else on
-the embedded server of this data directory if a `serve` runs it, else on a temporary server
-that Prefect starts for this command. `worker` serves the sweep and delivery deployments
-against the server of PREFECT_API_URL (the at-scale setup) until SIGTERM or Ctrl-C.
+the embedded server of this data directory if a `serve` runs it (its marker file names it, and
+the server's home is this data directory's), else on a temporary server that Prefect starts for
+this command.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
-import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Annotated
@@ -24,17 +22,16 @@ from typing import Annotated
 import typer
 
 from upphandla.cli.common import fail
-from upphandla.cli.supervisor import (
-    Supervisor,
-    prefect_place,
+from upphandla.cli.embedded_prefect import (
+    prefect_home,
     quiet_prefect_env,
     running_embedded_server,
-    use_embedded_env,
 )
-from upphandla.flows.orchestration.status import server_healthy
+from upphandla.cli.supervisor import Supervisor
+from upphandla.cli.worker import worker
 from upphandla.flows.settings import Settings, get_settings
 
-WAIT_FOR_SERVER_SECONDS = 120.0
+__all__ = ["prepare_prefect", "stopping_on_signals", "sweep", "worker"]
 
 
 class Stopped(BaseException):
@@ -42,14 +39,10 @@ class Stopped(BaseException):
 
 
 def prepare_prefect(settings: Settings) -> Supervisor:
-    """The supervisor for `serve`, with this process's Prefect environment set (before Prefect
-    is imported)."""
-    place = prefect_place(settings)
-    if place.embedded:
-        use_embedded_env(place)
-    else:
-        quiet_prefect_env()
-    return Supervisor(settings, place)
+    """The supervisor of `serve`'s Prefect children (none at scale); `start()` starts them.
+    The API process loads no Prefect; should anything in it ever do, it starts no server."""
+    quiet_prefect_env(os.environ)
+    return Supervisor(settings)
 
 
 @contextlib.contextmanager
@@ -111,12 +104,11 @@ def sweep(
             2,
         )
     settings = get_settings()
-    quiet_prefect_env()
+    quiet_prefect_env(os.environ)
     if not os.environ.get("PREFECT_API_URL"):
-        place = prefect_place(settings)
-        assert place.home is not None
-        place.home.mkdir(parents=True, exist_ok=True)
-        os.environ["PREFECT_HOME"] = str(place.home)
+        home = prefect_home(settings)
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(home)
         running = running_embedded_server(settings)
         if running is not None:
             os.environ["PREFECT_API_URL"] = running
@@ -151,46 +143,3 @@ def sweep(
         )
     if report["errors"]:  # those cases are tried again in an hour
         raise typer.Exit(1)
-
-
-def worker() -> None:
-    """Kör de schemalagda flödena (svep och utskick) mot Prefect-servern i PREFECT_API_URL,
-    tills SIGTERM eller Ctrl-C. API:t körs separat (`upphandla serve`)."""
-    api_url = os.environ.get("PREFECT_API_URL")
-    if not api_url:
-        raise fail(
-            "PREFECT_API_URL saknas: ange Prefect-serverns adress, t.ex. "
-            "PREFECT_API_URL=http://prefect.example.se:4200/api. Utan egen Prefect-server kör "
-            "`upphandla serve` både API:t och schemana.",
-            2,
-        )
-    quiet_prefect_env()
-    settings = get_settings()
-    deadline = time.monotonic() + WAIT_FOR_SERVER_SECONDS
-    while not server_healthy(api_url):
-        if time.monotonic() > deadline:
-            raise fail(f"Prefect-servern på {api_url} svarar inte.", 1)
-        time.sleep(1)
-    from upphandla.flows.orchestration.prefect_flows import (
-        DeploymentServer,
-        deployments,
-        flush_prefect,
-    )
-
-    server = DeploymentServer(
-        deployments(settings),
-        name=f"upphandla-worker-{socket.gethostname()}-{os.getpid()}",
-        pause_on_shutdown=False,  # other workers may go on serving the same deployments
-        on_serving=lambda: typer.echo(
-            f"upphandla worker kör svep var {settings.sweep_interval_seconds}:e sekund och "
-            f"utskick var {settings.delivery_interval_seconds}:e sekund mot {api_url}.",
-            err=True,
-        ),
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        flush_prefect()
-    typer.echo("upphandla worker har stoppats.", err=True)

@@ -1,236 +1,401 @@
-"""Prefect beside `upphandla serve`, and where the other commands find a Prefect server.
+"""Prefect beside `upphandla serve`. The API process itself never imports Prefect.
 
-Embedded (no PREFECT_API_URL in the environment): `serve` starts `prefect server start` as a
-child process in a session of its own (its SQLite database and PREFECT_HOME in the data
-directory), and one background thread waits until that server is healthy and then serves the
-sweep and delivery deployments (flows.orchestration.DeploymentServer); the runner starts each
-flow run as a subprocess. The API does not wait for any of this. If `serve` is killed outright,
-the server child gets SIGTERM from the kernel (Linux: PR_SET_PDEATHSIG).
+Embedded (no PREFECT_API_URL in the environment): `serve` runs two children, each in a session
+(process group) of its own, with its output in a log in `<data dir>/prefect`:
 
-At scale (PREFECT_API_URL set): `serve` starts no server and serves nothing (that is
-`upphandla worker`'s job); it only watches the server for /health.
+- `prefect server start` (cli.embedded_prefect: home and SQLite database in the data
+  directory, on a port of this data directory), log `server.log`;
+- `upphandla worker`, the same command that runs at scale, pointed at that server
+  (PREFECT_API_URL, PREFECT_HOME); it registers the sweep and delivery deployments, writes
+  `worker-ready.json` once it serves them, and runs each flow run as a subprocess in its
+  process group; log `worker.log`. It starts once the server answers and is this data
+  directory's (its settings name this home).
 
-`stop()` stops the runner (which stops its flow runs), then the server's whole process group.
+One thread (`upphandla-supervisor`) starts, watches, restarts and stops them: a child that
+ends is restarted after 1 s, then 2, 4 … up to 30 s if it keeps ending within a minute; a
+server that does not answer within 180 s is restarted likewise. Whenever the server is
+restarted, so is the worker (it registers the deployments on the new server). A port given
+with UPPHANDLA_PREFECT_PORT that is taken turns the schedules off until `serve` restarts; a
+chosen one is chosen anew. Stopping: SIGTERM to the worker's group, SIGKILL after 5 s (1 s if
+the server is gone: the worker's graceful stop only talks to it); then the same for the
+server's group after 3 s. The children get SIGTERM from the kernel if `serve`
+is killed outright (Linux: PR_SET_PDEATHSIG, bound to that thread).
+
+`/health` reads a PrefectStatus whose probe is `_probe`: `ok` while the server answers, is
+ours, and the current worker has written its ready file; `starting` until the first `ok`
+unless something failed; `down` otherwise.
+
+At scale (PREFECT_API_URL set): `serve` starts no child; the status polls that server's
+health, and `upphandla worker` runs elsewhere.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import sys
+import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO
 
 import typer
 
-from upphandla.cli.embedded_prefect import MARKER, EmbeddedServer
-from upphandla.flows.orchestration.status import PrefectStatus, server_healthy
+from upphandla.cli.embedded_prefect import (
+    MARKER,
+    WORKER_READY,
+    Place,
+    choose_port,
+    port_fixed,
+    port_free,
+    prefect_home,
+    read_json,
+    remember_port,
+    server_command,
+    worker_command,
+    write_json,
+)
+from upphandla.flows.orchestration.status import PrefectStatus, server_healthy, serves_home
 from upphandla.flows.settings import Settings
 
-if TYPE_CHECKING:
-    from upphandla.flows.orchestration.prefect_flows import DeploymentServer
-
 STARTUP_TIMEOUT_SECONDS = 180.0
+WORKER_GRACE_SECONDS = 5.0
+LONELY_WORKER_GRACE_SECONDS = 1.0  # when the server is gone
+SERVER_GRACE_SECONDS = 3.0
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+STEADY_SECONDS = 60.0  # a child that ran this long before it ended is restarted after 1 s
+TICK_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class PrefectPlace:
-    """Where this process's Prefect server is: `api_url` for clients, `ui_url` for people;
-    `home` is the data directory's Prefect home when the server is embedded."""
+class Child:
+    """A command in a session (process group) of its own, output appended to `log_path`."""
 
-    api_url: str
-    ui_url: str
-    embedded: bool
-    home: Path | None
+    def __init__(self, label: str, log_path: Path) -> None:
+        self.label = label
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.up_pid: int | None = None  # the pid that was found up (answering, serving)
+        self.next_start = 0.0  # monotonic time before which it is not (re)started
+        self._quick_ends = 0
+        self._log: IO[bytes] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
-def _client_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    @property
+    def running(self) -> bool:
+        return self.process is not None
 
+    @property
+    def up(self) -> bool:
+        pid = self.pid
+        return pid is not None and self.up_pid == pid
 
-def _ui_url(api_url: str) -> str:
-    base = api_url.rstrip("/")
-    return base[: -len("/api")] if base.endswith("/api") else base
+    def start(self, args: list[str], env: dict[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed when it ends
+        self.process = subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C is for `serve`, which stops it itself
+        )
+        self.started_at = time.monotonic()
+        self.up_pid = None
 
+    def ended(self) -> int | None:
+        """The exit status (negative: the signal) if the process has ended, else None. Does
+        not reap it: while it is a zombie its process group id cannot be taken by another."""
+        if self.process is None:
+            return None
+        if self.process.returncode is not None:
+            return self.process.returncode
+        try:
+            found = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return self.process.poll()
+        if found is None:
+            return None
+        return found.si_status if found.si_code == os.CLD_EXITED else -found.si_status
 
-def prefect_place(settings: Settings) -> PrefectPlace:
-    """The remote server of PREFECT_API_URL if set, else the embedded one of this data dir."""
-    remote = os.environ.get("PREFECT_API_URL")
-    if remote:
-        return PrefectPlace(remote, _ui_url(remote), embedded=False, home=None)
-    base = f"http://{_client_host(settings.prefect_host)}:{settings.prefect_port}"
-    return PrefectPlace(
-        f"{base}/api", base, embedded=True, home=settings.resolved_data_dir() / "prefect"
-    )
+    def reap(self, now: float) -> None:
+        """After it ended: kill what is left of its group (e.g. flow runs), reap it, and set
+        when it may start again."""
+        self._kill_group(signal.SIGKILL)
+        self._done()
+        quick = now - self.started_at < STEADY_SECONDS
+        self._quick_ends = self._quick_ends + 1 if quick else 1
+        self.next_start = now + self.backoff
 
+    @property
+    def backoff(self) -> float:
+        return min(BACKOFF_FIRST_SECONDS * 2 ** max(self._quick_ends - 1, 0), BACKOFF_MAX_SECONDS)
 
-def quiet_prefect_env() -> None:
-    """No telemetry, and no temporary server started by accident."""
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["DO_NOT_TRACK"] = "1"
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
+    def stop(self, grace: float) -> None:
+        """SIGTERM to its process group; SIGKILL to the group after `grace` seconds (at once
+        if the leader ended earlier: nothing of the group outlives it)."""
+        if self.process is None:
+            return
+        if self.ended() is None:
+            self._kill_group(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while self.ended() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self._kill_group(signal.SIGKILL)
+        self._done()
 
+    def _kill_group(self, sig: signal.Signals) -> None:
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, sig)
 
-def use_embedded_env(place: PrefectPlace) -> None:
-    """Point this process (and its flow-run subprocesses) at the embedded server. Must run
-    before Prefect is imported: Prefect reads its settings then."""
-    assert place.home is not None
-    place.home.mkdir(parents=True, exist_ok=True)
-    os.environ["PREFECT_HOME"] = str(place.home)
-    os.environ["PREFECT_API_URL"] = place.api_url
-    quiet_prefect_env()
-
-
-def running_embedded_server(settings: Settings) -> str | None:
-    """The API URL of the embedded server of this data dir if a `serve` runs it and it is
-    healthy now, else None."""
-    marker = settings.resolved_data_dir() / "prefect" / MARKER
-    try:
-        api_url = str(json.loads(marker.read_text(encoding="utf-8"))["api_url"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return api_url if server_healthy(api_url) else None
+    def _done(self) -> None:
+        if self.process is not None:
+            self.process.wait()
+        self.process = None
+        self.up_pid = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 class Supervisor:
     """Prefect beside the API of `serve`: see the module's docstring."""
 
-    def __init__(self, settings: Settings, place: PrefectPlace) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.place = place
-        self.server = EmbeddedServer(settings, place) if place.embedded else None
-        self.status = PrefectStatus(
-            place.api_url,
-            expect_serving=place.embedded,
-            alive=self.server.alive if self.server is not None else None,
-        )
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._deployment_server: DeploymentServer | None = None
+        remote = os.environ.get("PREFECT_API_URL") or None
+        self.embedded = remote is None
+        self.home = prefect_home(settings)
+        self.place: Place | None = None
+        self.server = Child("Prefect-servern", self.home / "server.log")
+        self.worker = Child("upphandla worker", self.home / "worker.log")
+        self.status = PrefectStatus(remote, probe=self._probe if self.embedded else None)
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._given_up = False
+        self._trouble = False  # a child ended or hung since the last `ok`
+        self._was_ok = False
         self._started = time.monotonic()
 
+    @property
+    def ui_url(self) -> str | None:
+        if self.place is not None:
+            return self.place.ui_url
+        remote = self.status.api_url
+        return remote.rstrip("/").removesuffix("/api") if remote else None
+
+    def describe(self) -> str | None:
+        """Where the Prefect UI is, for people; None when the schedules are off."""
+        if self._given_up:
+            return None
+        if self.embedded:
+            return f"Prefect-gränssnittet: {self.ui_url}  (startar i bakgrunden)"
+        return f"Prefect: {self.ui_url}  (scheman körs av `upphandla worker`, inte här)"
+
     def start(self) -> PrefectStatus:
-        if self.server is not None:
-            if server_healthy(self.place.api_url, timeout=1.0):
-                _say(
-                    f"Port {self.settings.prefect_port} används redan av en Prefect-server; "
-                    "scheman körs inte. Stoppa den andra servern eller välj en annan port "
-                    "med UPPHANDLA_PREFECT_PORT."
-                )
-                self.status.fail()
-                return self.status
-            self.server.start()
-            self._thread = threading.Thread(
-                target=self._serve_when_ready, name="upphandla-prefect-runner", daemon=True
-            )
-            self._thread.start()
-        self.status.start()
-        return self.status
-
-    def _serve_when_ready(self) -> None:
-        assert self.server is not None
-        started = time.monotonic()
-        try:
-            while not self.status.healthy.wait(0.5):
-                if self._stop.is_set():
-                    return
-                if not self.server.alive():
-                    _say(
-                        "Prefect-servern avslutades under starten; se "
-                        f"{self.server.log_path}. API:t fortsätter utan scheman."
-                    )
-                    self.status.fail()
-                    return
-                if time.monotonic() - started > STARTUP_TIMEOUT_SECONDS:
-                    _say(f"Prefect-servern svarar inte; se {self.server.log_path}.")
-                    self.status.fail()
-                    return
-            from upphandla.flows.orchestration.prefect_flows import DeploymentServer, deployments
-
-            server = DeploymentServer(
-                deployments(self.settings),
-                name=f"upphandla-serve-{os.getpid()}",
-                pause_on_shutdown=True,
-                on_serving=self._serving,
-            )
-            with self._lock:
-                if self._stop.is_set():
-                    return
-                self._deployment_server = server
-            server.run()
-        except Exception as exc:  # noqa: BLE001 - reported; the API goes on without schedules
-            _say(f"Scheman kunde inte startas: {exc}")
-        finally:
-            self.status.serving(False)
-            if not self._stop.is_set():
-                self.status.fail()
-
-    def _serving(self) -> None:
-        self.status.serving(True)
-        _say(
-            f"Prefect är redo ({time.monotonic() - self._started:.1f} s): svep var "
-            f"{self.settings.sweep_interval_seconds}:e sekund, utskick var "
-            f"{self.settings.delivery_interval_seconds}:e sekund."
+        if not self.embedded:
+            return self.status.start()
+        self.home.mkdir(parents=True, exist_ok=True)
+        port = choose_port(self.settings, self.home)
+        if port is None:
+            self.place = Place(self.settings.prefect_host, self.settings.prefect_port)
+            self.status.api_url = self.place.api_url
+            self._port_taken(self.settings.prefect_port)
+            return self.status
+        self.place = Place(self.settings.prefect_host, port)
+        self.status.api_url = self.place.api_url
+        self._thread = threading.Thread(
+            target=self._supervise, name="upphandla-supervisor", daemon=True
         )
+        self._thread.start()
+        return self.status.start()
 
     def stop(self) -> None:
-        """Stop the runner (and its flow runs), then the server. Safe to call twice."""
-        with self._lock:
-            self._stop.set()
-            deployment_server = self._deployment_server
-        if deployment_server is not None:
-            deployment_server.stop()
+        """Stop the worker, then the server (see the module's docstring). Safe to call twice."""
+        self._stopping.set()
         if self._thread is not None:
-            self._thread.join(timeout=45)
-        server_process = self.server.process if self.server is not None else None
-        _stop_children({server_process.pid} if server_process is not None else set())
-        if "upphandla.flows.orchestration.prefect_flows" in sys.modules:
-            from upphandla.flows.orchestration.prefect_flows import flush_prefect
-
-            flush_prefect()
-        if self.server is not None:
-            self.server.stop()
+            self._thread.join(timeout=WORKER_GRACE_SECONDS + SERVER_GRACE_SECONDS + 10)
         self.status.stop()
 
+    # -- the supervisor's thread ------------------------------------------------------------
 
-def _children(spare: set[int]) -> list[int]:
-    """This process's child processes (Linux: from /proc), except those in `spare`."""
-    me = os.getpid()
-    found = []
-    for entry in Path("/proc").glob("[0-9]*/stat"):
+    def _supervise(self) -> None:
         try:
-            stat = entry.read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid = int(entry.parent.name)
-        if int(fields[1]) == me and fields[0] != "Z" and pid not in spare:
-            found.append(pid)
-    return found
+            while not self._stopping.is_set():
+                try:
+                    self._tick()
+                except Exception as exc:  # noqa: BLE001 - reported; it goes on supervising
+                    _say(f"Fel i övervakningen av Prefect: {exc!r}")
+                self._stopping.wait(TICK_SECONDS)
+        finally:
+            # Its graceful stop talks to the server (pauses the schedules, reports its flow
+            # runs): without a server there is nothing to wait for.
+            server_gone = not self.server.running or self.server.ended() is not None
+            self.worker.stop(LONELY_WORKER_GRACE_SECONDS if server_gone else WORKER_GRACE_SECONDS)
+            self.server.stop(SERVER_GRACE_SECONDS)
+            self._forget_files()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        server, worker = self.server, self.worker
+        code = worker.ended()
+        if code is not None:
+            worker.reap(now)
+            self._troubled()
+            _say(
+                f"upphandla worker avslutades ({_how(code)}); startas om om "
+                f"{worker.backoff:.0f} s. Logg: {worker.log_path}"
+            )
+        code = server.ended()
+        if code is not None:
+            server.reap(now)
+            self._troubled()
+            _say(
+                f"Prefect-servern avslutades ({_how(code)}); startas om om "
+                f"{server.backoff:.0f} s. Logg: {server.log_path}"
+            )
+        for child in (server, worker):
+            if child.running and not child.up and now - child.started_at > STARTUP_TIMEOUT_SECONDS:
+                _say(
+                    f"{child.label} kom inte igång inom {STARTUP_TIMEOUT_SECONDS:.0f} s; "
+                    f"startas om. Logg: {child.log_path}"
+                )
+                child.stop(WORKER_GRACE_SECONDS if child is worker else SERVER_GRACE_SECONDS)
+                child.reap(now)
+                self._troubled()
+        if not server.running and worker.running:
+            # It registered on a server that is gone: a new worker for the next one.
+            worker.stop(LONELY_WORKER_GRACE_SECONDS)
+        if self._given_up or self._stopping.is_set():
+            return
+        if not server.running and now >= server.next_start:
+            self._start_server()
+        elif server.up and not worker.running and now >= worker.next_start:
+            self._start_worker()
+
+    def _start_server(self) -> None:
+        assert self.place is not None
+        port = self.place.port
+        if not port_free(self.place.host, port):
+            if port_fixed(self.settings):
+                self._port_taken(port)
+                return
+            chosen = choose_port(self.settings, self.home, avoid=port)
+            assert chosen is not None
+            with self._lock:
+                self.place = Place(self.place.host, chosen)
+            self.status.api_url = self.place.api_url
+            _say(f"Port {port} är upptagen; Prefect-gränssnittet flyttar till {self.place.ui_url}")
+        args, env = server_command(self.home, self.place)
+        with self._lock:
+            self.server.start(args, env)
+        remember_port(self.home, self.place.port)
+        self._write_marker()
+        self.status.nudge()
+
+    def _start_worker(self) -> None:
+        assert self.place is not None
+        with contextlib.suppress(OSError):
+            (self.home / WORKER_READY).unlink()
+        args, env = worker_command(self.home, self.place)
+        with self._lock:
+            self.worker.start(args, env)
+        self._write_marker()
+        self.status.nudge()
+
+    def _port_taken(self, port: int) -> None:
+        self._given_up = True
+        _say(
+            f"Port {port} (UPPHANDLA_PREFECT_PORT) används redan av en annan process, kanske "
+            "en annan Prefect-server. Den används inte: scheman körs inte. Stoppa den andra "
+            "processen eller välj en annan port, och starta om."
+        )
+        self.status.fail()
+
+    def _troubled(self) -> None:
+        with self._lock:
+            self._trouble = True
+        self.status.nudge()
+
+    def _write_marker(self) -> None:
+        assert self.place is not None
+        write_json(
+            self.home / MARKER,
+            {
+                "api_url": self.place.api_url,
+                "ui_url": self.place.ui_url,
+                "home": str(self.home),
+                "serve": os.getpid(),
+                "server": self.server.pid,
+                "worker": self.worker.pid,
+            },
+        )
+
+    def _forget_files(self) -> None:
+        marker = read_json(self.home / MARKER)
+        if marker is not None and marker.get("serve") == os.getpid():
+            with contextlib.suppress(OSError):
+                (self.home / MARKER).unlink()
+        with contextlib.suppress(OSError):
+            (self.home / WORKER_READY).unlink()
+
+    # -- the status thread's probe ------------------------------------------------------------
+
+    def _probe(self) -> bool | None:
+        """True: the schedules run; None: still starting; False: they do not."""
+        with self._lock:
+            place, server_pid, worker_pid = self.place, self.server.pid, self.worker.pid
+            server_up, worker_up, trouble = self.server.up, self.worker.up, self._trouble
+        not_yet = False if trouble or self._given_up else None
+        if place is None or server_pid is None:
+            return not_yet
+        if not server_healthy(place.api_url, timeout=1.0):
+            return False if server_up else not_yet
+        if not server_up:
+            if not serves_home(place.api_url, self.home, timeout=1.0):
+                return not_yet  # somebody else's server answers there: never use it
+            with self._lock:
+                if self.server.pid == server_pid:
+                    self.server.up_pid = server_pid
+        if worker_pid is None:
+            return not_yet
+        if not worker_up:
+            ready = read_json(self.home / WORKER_READY)
+            if ready is None or ready.get("pid") != worker_pid:
+                return not_yet
+            with self._lock:
+                if self.worker.pid == worker_pid:
+                    self.worker.up_pid = worker_pid
+        with self._lock:
+            self._trouble = False
+            first = not self._was_ok
+            self._was_ok = True
+            announce = first or trouble
+        if announce:
+            _say(
+                f"Prefect är redo{'' if first else ' igen'} "
+                f"({time.monotonic() - self._started:.1f} s): svep var "
+                f"{self.settings.sweep_interval_seconds}:e sekund, utskick var "
+                f"{self.settings.delivery_interval_seconds}:e sekund."
+            )
+        return True
 
 
-def _stop_children(spare: set[int], timeout: float = 10.0) -> None:
-    """Flow-run subprocesses that the runner left behind (normally none): SIGTERM, then
-    SIGKILL after `timeout`. The server child (in `spare`) is stopped on its own."""
-    if not Path("/proc/self/stat").exists():
-        return
-    children = _children(spare)
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while children and time.monotonic() < deadline:
-        time.sleep(0.1)
-        children = [pid for pid in children if pid in _children(spare)]
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def _how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"kod {code}"
 
 
 def _say(message: str) -> None:

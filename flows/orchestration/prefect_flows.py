@@ -4,10 +4,8 @@ plain functions the API and the tests call (flows.sweep, flows.delivery).
 - `sweep_flow`: one flow run per sweep; one task run per batch of due cases (never per case).
 - `deliver_flow`: delivery passes until a pass finds less than a full batch due (at most
   `max_passes`), one task run per pass.
-- `deployments(settings)`: both flows as deployments on the intervals of the settings.
-- `DeploymentServer`: serves deployments with a Prefect Runner on an event loop of its own, in
-  whichever thread calls `run()` (cli.supervisor runs it in a background thread, `upphandla
-  worker` in the main thread); `stop()` may be called from any thread.
+- `deployments(settings)`: both flows as deployments on the intervals of the settings;
+  `upphandla worker` (cli.worker) serves them.
 
 Exactly-once is the database's job (the case row lock and unique reminder keys, the outbox
 lease), not Prefect's: no Prefect caching, transactions or task retries here. The blocking
@@ -16,11 +14,7 @@ database work runs in a worker thread, so the flow's event loop stays free.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import signal
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
@@ -39,7 +33,6 @@ from upphandla.store.db import open_database
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
-    from prefect.runner import Runner
 
 
 T = TypeVar("T")
@@ -137,7 +130,7 @@ async def deliver_flow(
     return {**totals, "passes": passes}
 
 
-# -- deployments and serving them -------------------------------------------------------------
+# -- deployments ------------------------------------------------------------------------------
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
@@ -166,99 +159,3 @@ def _deployment(to_deploy: Any, seconds: int) -> RunnerDeployment:
     )
     assert isinstance(made, RunnerDeployment), "deployments() runs outside an event loop"
     return made
-
-
-def flush_prefect(timeout: float = 5.0) -> None:
-    """Send the logs and events Prefect still holds now, and send no more logs to its API:
-    call it after the runner stopped and before the server stops. Otherwise, at interpreter
-    exit, Prefect waits for a server that is gone (a minute of connection retries)."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogHandler, APILogWorker
-
-    for service in (APILogWorker, EventsWorker):
-        service.drain_all(timeout=timeout)
-    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-    for each in loggers:
-        if isinstance(each, logging.Logger):
-            for handler in list(each.handlers):
-                if isinstance(handler, APILogHandler):
-                    each.removeHandler(handler)
-
-
-class DeploymentServer:
-    """Serves deployments with a Prefect Runner: `run()` blocks in the calling thread (on an
-    event loop of its own) until `stop()` is called from any thread, or, in the main thread, a
-    SIGINT or SIGTERM arrives. The runner starts each flow run as a subprocess and stops them
-    when it stops."""
-
-    def __init__(
-        self,
-        deployments: Sequence[RunnerDeployment],
-        *,
-        name: str,
-        pause_on_shutdown: bool,
-        on_serving: Callable[[], None] | None = None,
-    ) -> None:
-        self._deployments = list(deployments)
-        self._name = name
-        self._pause_on_shutdown = pause_on_shutdown
-        self._on_serving = on_serving
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._runner: Runner | None = None
-        self._lock = threading.Lock()
-        self._stopping = False
-        self._stop_scheduled = False
-        self.serving = threading.Event()  # set once the deployments are registered
-
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        from prefect.runner import Runner
-
-        with self._lock:
-            if self._stopping:
-                return
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._loop.add_signal_handler(sig, self.stop)
-        runner = Runner(name=self._name, pause_on_shutdown=self._pause_on_shutdown)
-        for deployment in self._deployments:
-            await runner.aadd_deployment(deployment)
-        self._runner = runner
-        self.serving.set()
-        if self._on_serving is not None:
-            self._on_serving()
-        await runner.start()  # in the main thread it installs its own SIGTERM handler
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopping = True
-            loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(self._shutdown)
-            except RuntimeError:  # the loop closed meanwhile
-                pass
-
-    def _shutdown(self) -> None:
-        if self._runner is None:  # still registering the deployments
-            if self._task is not None:
-                self._task.cancel()
-        elif not self._stop_scheduled:
-            self._stop_scheduled = True
-            asyncio.ensure_future(self._stop_runner(self._runner))
-
-    async def _stop_runner(self, runner: Runner) -> None:
-        for _ in range(200):  # between registering and starting: wait for the start
-            if runner.started or self._task is None or self._task.done():
-                break
-            await asyncio.sleep(0.05)
-        if runner.started and not runner.stopping:
-            runner.stopping = True
-            await runner.astop()  # cancels the runs in flight, ends `start`
-        elif not runner.started and self._task is not None:
-            self._task.cancel()

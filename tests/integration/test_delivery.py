@@ -542,8 +542,8 @@ class ImpatientUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> ImpatientUnitOfWork:
         super().__enter__()
-        assert self._session is not None
-        self._session.execute(text("SET LOCAL lock_timeout = '1s'"))
+        assert self._conn is not None
+        self._conn.execute(text("SET LOCAL lock_timeout = '1s'"))
         return self
 
 

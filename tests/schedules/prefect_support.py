@@ -204,11 +204,22 @@ def upphandla(*args: str) -> list[str]:
     return [sys.executable, "-m", "upphandla.cli.main", *args]
 
 
+def _import_path() -> list[str]:
+    """The sys.path entry this test run imports `upphandla` from, if it is a folder that holds
+    it (a link named upphandla to a work tree, an installed copy); an editable install finds it
+    by itself."""
+    import upphandla
+
+    package = Path(upphandla.__file__).parent  # not resolved: the link's own name counts
+    return [str(package.parent)] if package.name == "upphandla" else []
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """The test run's environment for a child process: tests/ not on the path, no Prefect
-    server of the test run, the project importable."""
+    server of the test run, the same `upphandla` importable as in this process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
-    env["PYTHONPATH"] = str(ROOT)
+    inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*_import_path(), *inherited]))
     env.update(extra)
     return env
 
@@ -221,3 +232,99 @@ def showing_log(*started: Started) -> Iterator[None]:
     except AssertionError as exc:
         tails = "\n".join(f"--- {s.log.name} ---\n{s.output()[-6000:]}" for s in started)
         raise AssertionError(f"{exc}\n{tails}") from exc
+
+
+# -- `upphandla serve` and its embedded Prefect server -----------------------------------------
+
+
+def serve_env(
+    tmp_path: Path, name: str, *, smtp: Smtp | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment of a `serve` with a database and data directory of its own in
+    `tmp_path` (`<name>.db`, `<name>-data`). Without `smtp`, mail goes to a port where nobody
+    listens (delivery fails and retries later)."""
+    mail = smtp.env() if smtp is not None else {"UPPHANDLA_SMTP_PORT": str(free_port())}
+    return base_env(
+        UPPHANDLA_DATABASE_URL=f"sqlite:///{tmp_path / name}.db",
+        UPPHANDLA_DATA_DIR=str(tmp_path / f"{name}-data"),
+        **{**mail, **extra},
+    )
+
+
+def embedded_server(data_dir: Path) -> dict[str, Any] | None:
+    """What the marker file of a running `serve` says about its Prefect children: api_url,
+    ui_url, home, and the pids of serve, the server and the worker."""
+    try:
+        data = json.loads((data_dir / "prefect" / "embedded-server.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def prefect_state(port: int) -> str | None:
+    """What serve's /health says about Prefect, or None if it does not answer."""
+    health = get_json(f"http://127.0.0.1:{port}/health")
+    return health.get("prefect") if isinstance(health, dict) else None
+
+
+def wait_prefect(port: int, state: str, *, timeout: float = 120) -> None:
+    wait_for(f"/health to say prefect {state}", lambda: prefect_state(port) == state,
+             timeout=timeout, every=0.25)  # fmt: skip
+
+
+def prefect_post(api_url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """POST a JSON body to a Prefect server's REST API (e.g. `/deployments/filter`)."""
+    request = urllib.request.Request(
+        api_url.rstrip("/") + path,
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def completed_flow_runs(api_url: str, flow_name: str) -> list[dict[str, Any]]:
+    """The completed runs of flow `flow_name` on the Prefect server at `api_url`."""
+    try:
+        return list(
+            prefect_post(
+                api_url,
+                "/flow_runs/filter",
+                {
+                    "flows": {"name": {"any_": [flow_name]}},
+                    "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+                },
+            )
+        )
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    proc = processes().get(pid)
+    return proc is not None and proc.state != "Z"
+
+
+def stop_within(started: Started, seconds: float) -> int:
+    """One SIGTERM; the command must exit, and every process of its sessions (recorded now,
+    so flow runs whose worker died count too) be gone within `seconds`. Returns its exit
+    status."""
+    sessions = started.sessions()
+    begun = time.monotonic()
+    started.process.send_signal(signal.SIGTERM)
+    try:
+        code = started.process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(
+            f"{started.log.name}: still running {seconds} s after SIGTERM"
+        ) from None
+    left = max(seconds - (time.monotonic() - begun), 0.01)
+    wait_for(
+        f"{started.log.name}: every process it started to end",
+        lambda: not living_in_sessions(sessions),
+        timeout=left,
+        every=0.05,
+    )
+    print(f"{started.log.name}: stopped after {time.monotonic() - begun:.2f} s")
+    return code

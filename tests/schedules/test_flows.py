@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from helpers import orm_session
 from upphandla.cli.startup import prepare
+from upphandla.cli.worker import runner_pace
 from upphandla.flows.orchestration.prefect_flows import (
     DELIVERY_FLOW,
     SWEEP_FLOW,
@@ -125,6 +126,19 @@ def test_deployments_follow_the_settings() -> None:
     assert delivery.entrypoint == "upphandla.flows.orchestration.prefect_flows.deliver_flow"
     assert [s.schedule.interval for s in sweep.schedules] == [timedelta(seconds=17)]
     assert [s.schedule.interval for s in delivery.schedules] == [timedelta(seconds=7)]
+
+
+@pytest.mark.parametrize(
+    ("sweep", "delivery", "pace"),
+    [(900, 60, (None, 10.0)), (900, 20, (None, 10.0)), (4, 3, (1.5, 1.5)), (1, 60, (1.0, 1.0))],
+)
+def test_the_worker_paces_its_runner_by_the_shortest_schedule(
+    sweep: int, delivery: int, pace: tuple[float | None, float]
+) -> None:
+    """Prefect's defaults for schedules of 20 s and more; shorter ones (as in the tests) are
+    looked for, and started ahead, at half the shortest interval."""
+    settings = Settings(sweep_interval_seconds=sweep, delivery_interval_seconds=delivery)
+    assert runner_pace(settings) == pace
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -1,19 +1,23 @@
 """`upphandla serve --demo` end to end, as a user starts it: the API answers at once while
-Prefect starts, the embedded Prefect server comes up, the scheduled sweep and delivery run by
-themselves and a reminder reaches a real SMTP server, `sweep --now` finds the running server,
-and one SIGTERM stops everything serve started."""
+Prefect starts, the embedded Prefect server and an `upphandla worker` come up as children of
+serve (each in a session of its own), the scheduled sweep and delivery run by themselves (in
+the worker's flow-run subprocesses, never in serve) and a reminder reaches a real SMTP server,
+`sweep --now` finds the running server, and one SIGTERM stops everything serve started."""
 
 from __future__ import annotations
 
 import json
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from prefect_support import (
     Smtp,
     base_env,
+    descendants,
+    embedded_server,
     free_port,
     get_json,
     living_in_sessions,
@@ -29,7 +33,7 @@ OVERDUE_CONTRACT = "Kommunikation som tjänst"
 
 
 def test_serve_starts_prefect_runs_the_schedules_and_stops_with_one_sigterm(
-    tmp_path: Path, smtp: Smtp
+    tmp_path: Path, smtp: Smtp, prefect_db: Callable[[Path], None]
 ) -> None:
     port, prefect_port = free_port(), free_port()
     env = base_env(
@@ -40,6 +44,7 @@ def test_serve_starts_prefect_runs_the_schedules_and_stops_with_one_sigterm(
         UPPHANDLA_DELIVERY_INTERVAL_SECONDS="3",
         **smtp.env(),
     )
+    prefect_db(tmp_path / "data")
     health = f"http://127.0.0.1:{port}/health"
     serve = start(
         upphandla("serve", "--demo", "--port", str(port)),
@@ -60,6 +65,19 @@ def test_serve_starts_prefect_runs_the_schedules_and_stops_with_one_sigterm(
             )
             assert f"http://127.0.0.1:{prefect_port}" in serve.output()  # where the UI is
             assert get_json(f"http://127.0.0.1:{prefect_port}/api/health") is True
+            children = embedded_server(tmp_path / "data")
+            assert children is not None
+            assert children["api_url"] == f"http://127.0.0.1:{prefect_port}/api"
+            tree = descendants(serve.pid)
+            server, worker = tree[children["server"]], tree[children["worker"]]
+            # Two children, each the leader of a session of its own; nothing else.
+            assert {p.pid for p in tree.values() if p.ppid == serve.pid} == {server.pid, worker.pid}
+            assert server.sid == server.pid and worker.sid == worker.pid
+            assert "prefect server start" in server.command
+            assert "upphandla.cli.main worker" in worker.command
+            environ = Path(f"/proc/{worker.pid}/environ").read_bytes().split(b"\0")
+            assert f"PREFECT_API_URL={children['api_url']}".encode() in environ
+            assert f"PREFECT_HOME={tmp_path / 'data' / 'prefect'}".encode() in environ
 
             # Nobody asks: the scheduled sweep escalates the overdue contract, delivery sends it.
             wait_for(
@@ -85,7 +103,7 @@ def test_serve_starts_prefect_runs_the_schedules_and_stops_with_one_sigterm(
             assert f"127.0.0.1:{prefect_port}" in result.stderr  # not a temporary server
 
             sessions = serve.sessions()
-            assert len(sessions) >= 2  # serve's own, and the Prefect server's
+            assert len(sessions) >= 3  # serve's own, the Prefect server's and the worker's
             serve.process.send_signal(signal.SIGTERM)
             assert serve.process.wait(90) == 0
             wait_for(
