@@ -5,6 +5,7 @@ command line."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import subprocess
@@ -90,12 +91,17 @@ def test_sweep_and_delivery_run_through_prefect_one_task_per_batch(
     assert flow_run_id is not None
     batches = math.ceil(due / 10)
 
-    def recorded() -> list[str] | None:
-        names = asyncio.run(_task_run_names(flow_run_id))
-        return names if len(names) >= batches else None
+    expected = sorted(f"sweep-batch-{i}" for i in range(1, batches + 1))
+    seen: list[str] = []
 
-    names = wait_for("the sweep's task runs", recorded, timeout=30)
-    assert names == sorted(f"sweep-batch-{i}" for i in range(1, batches + 1))
+    def recorded() -> list[str] | None:
+        # A task run's name can reach the server in a later event than the run itself.
+        seen[:] = asyncio.run(_task_run_names(flow_run_id))
+        return seen if seen == expected else None
+
+    with contextlib.suppress(AssertionError):  # on time-out the comparison below shows why
+        wait_for("the sweep's task runs", recorded, timeout=30)
+    assert seen == expected
 
     pending = _outbox(db, "pending")
     assert pending >= report["enqueued"] + report["escalated"]
