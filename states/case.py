@@ -25,6 +25,7 @@ class Evidence:
 
     records: tuple[EvidenceRecord, ...] = ()
     _latest: dict[str, EvidenceRecord] = field(default_factory=dict, init=False, repr=False)
+    _facts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for r in self.records:
@@ -37,19 +38,18 @@ class Evidence:
     def latest(self, kind: str) -> EvidenceRecord | None:
         return self._latest.get(kind)
 
-    def latest_of_each(self) -> list[EvidenceRecord]:
-        return list(self._latest.values())
-
     def with_record(self, record: EvidenceRecord) -> Evidence:
         return Evidence(self.records + (record,))
 
     def facts(self) -> dict[str, Any]:
-        """`kind.field` -> value of the latest record of each kind."""
-        return {
-            f"{kind}.{name}": value
-            for kind, rec in self._latest.items()
-            for name, value in rec.data.items()
-        }
+        """`kind.field` -> value of the latest record of each kind (worked out once; a copy)."""
+        if not self._facts and self._latest:
+            self._facts.update(
+                (f"{kind}.{name}", value)
+                for kind, rec in self._latest.items()
+                for name, value in rec.data.items()
+            )
+        return dict(self._facts)
 
 
 @dataclass(frozen=True, slots=True)
