@@ -41,15 +41,15 @@ class Evidence:
     def with_record(self, record: EvidenceRecord) -> Evidence:
         return Evidence(self.records + (record,))
 
-    def facts(self) -> dict[str, Any]:
-        """`kind.field` -> value of the latest record of each kind (worked out once; a copy)."""
+    def facts(self) -> Mapping[str, Any]:
+        """`kind.field` -> value of the latest record of each kind (worked out once)."""
         if not self._facts and self._latest:
             self._facts.update(
                 (f"{kind}.{name}", value)
                 for kind, rec in self._latest.items()
                 for name, value in rec.data.items()
             )
-        return dict(self._facts)
+        return self._facts
 
 
 @dataclass(frozen=True, slots=True)
