@@ -3,6 +3,7 @@ records which evidence and which trigger moves the case on. Together with the ex
 definition's fields (states.examples) it is the one source of a valid case for tests, the demo and
 the benchmarks; states.planner turns it into the steps for one case.
 
+    definition: KEY                 # the process definition it goes through
     phases:
       PHASE:                        # a phase of the definition, with its steps in order
         - role: ROLE                # who acts
@@ -67,6 +68,7 @@ class PathStep(_Strict):
 
 
 class LifecyclePath(_Strict):
+    definition: str
     phases: dict[Identifier, list[PathStep]]
 
 
@@ -96,6 +98,8 @@ def parse_path(data: Any, definition: Definition) -> LifecyclePath:
 
 def path_problems(path: LifecyclePath, d: Definition) -> list[Problem]:
     out: list[Problem] = []
+    if path.definition != d.key:
+        out.append(Problem("definition", f"vägen går genom ”{path.definition}”, inte ”{d.key}”"))
     facts = known_facts(d)
     for phase, steps in path.phases.items():
         where = f"phases.{phase}"

@@ -240,6 +240,15 @@ def _broken(change: Any) -> list[Problem]:
     return exc.value.problems
 
 
+def test_a_path_through_another_definition_is_refused() -> None:
+    raw = {**copy.deepcopy(RAW_PATH), "definition": "it-drift"}
+    with pytest.raises(PathError) as exc:
+        parse_path(raw, V1)
+    assert exc.value.problems == [
+        Problem("definition", "vägen går genom ”it-drift”, inte ”it-upphandling”")
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
