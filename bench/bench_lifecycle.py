@@ -38,15 +38,8 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
     handler = Handler.on(db)
     actors: dict[str, Actor] = {}
     handler.run(LoadSeedDefinitions())
-    for role in (
-        "bestallare",
-        "upphandlare",
-        "informationssakerhet",
-        "sakerhet",
-        "dso",
-        "delegat",
-        "objektledare_it",
-    ):
+    plan = lifecycle_plan()
+    for role in sorted({step.role for step in plan}):  # everyone who acts in the plan
         mandate = "kommundirektor" if role == "delegat" else None
         added = handler.run(
             AddUser(name=role, email=f"{role}@example.se", role=role, mandate=mandate)
@@ -58,7 +51,6 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
             text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
         )
     )
-    plan = lifecycle_plan()
     transitions = writes = 0
     in_transitions = 0.0
     for _ in range(n_cases):
@@ -68,16 +60,20 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
             )
         ).result.case_id
         writes += 1
-        for role, what, name, data in plan:
+        for step in plan:
+            actor = actors[step.role]
             started = time.perf_counter()
-            if what == "evidence":
+            if step.kind is not None:
                 handler.run(
-                    RecordEvidence(actor=actors[role], case_id=case_id, kind=name, data=data)
+                    RecordEvidence(
+                        actor=actor, case_id=case_id, kind=step.kind, data=dict(step.data)
+                    )
                 )
             else:
-                handler.run(Advance(actor=actors[role], case_id=case_id, trigger=name))
+                assert step.trigger is not None
+                handler.run(Advance(actor=actor, case_id=case_id, trigger=step.trigger))
             writes += 1
-            if what == "trigger":
+            if step.trigger is not None:
                 in_transitions += time.perf_counter() - started
                 transitions += 1
     db.dispose()

@@ -19,6 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.lifecycle_plan import definition
+
+from upphandla.states.clock import today
+from upphandla.states.examples import example_data
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "seeds" / "definitions" / "it-upphandling.v1.yaml"
 HOST = "127.0.0.1"
@@ -38,11 +43,7 @@ CASE = {
 }
 EVIDENCE = {
     "kind": "behovsanalys_done",
-    "data": {
-        "need": "Digital planering av hemtjänst",
-        "current_state": "Pappersscheman",
-        "budget_owner": "Äldreomsorgen",
-    },
+    "data": example_data(definition().evidence_kind["behovsanalys_done"], today()),
 }
 TRANSITION = {"trigger": "complete_behovsanalys"}
 

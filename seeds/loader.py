@@ -9,6 +9,7 @@ import yaml
 
 SEEDS = Path(__file__).resolve().parent
 DEFINITIONS = SEEDS / "definitions"
+LIFECYCLE = SEEDS / "lifecycle.yaml"  # one valid way through it-upphandling (states.lifecycle_path)
 
 
 class SeedFileError(Exception):

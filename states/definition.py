@@ -32,6 +32,10 @@ class FieldSpec(_Strict):
     choices: list[str] | None = None
     items: list[FieldSpec] | None = None  # for a list: the fields of each item
     max_items: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    # A valid value, for tests, the demo and benchmarks (states.examples): a date field's example
+    # may be relative to the day it is used (`today`, `today-40`, `today+1095`); a list field's
+    # is a list of item objects.
+    example: Any = None
 
 
 class GateSpec(_Strict):

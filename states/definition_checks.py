@@ -10,6 +10,7 @@ from upphandla.states.checks import CHECKS
 from upphandla.states.conditions import condition_problems
 from upphandla.states.deadlines import DEADLINE_KINDS, FINDING
 from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec, Trigger
+from upphandla.states.examples import example_problems
 from upphandla.states.gates import FIELD_TYPES
 from upphandla.states.roles import ROLES, SYSTEM_ROLE
 from upphandla.states.validation import Problem
@@ -19,7 +20,7 @@ def consistency_problems(d: Definition) -> list[Problem]:
     out: list[Problem] = []
     phases = {p.id for p in d.phases}
     kinds = {k.id: k for k in d.evidence_kinds}
-    facts = _known_facts(d)
+    facts = known_facts(d)
     actor_roles = ROLES | {SYSTEM_ROLE}
 
     def dupes(items: list[Any], path: str) -> None:
@@ -42,7 +43,9 @@ def consistency_problems(d: Definition) -> list[Problem]:
             for j, p in enumerate(k.phases or [])
             if p not in phases
         ]
-        out += _field_problems(k.fields, f"evidence_kinds[{i}].fields")
+        field_problems = _field_problems(k.fields, f"evidence_kinds[{i}].fields")
+        # Examples are checked on fields that are sound, on the day the definition takes effect.
+        out += field_problems or example_problems(k, f"evidence_kinds[{i}]", d.effective_from)
         out += _gate_problems(k.gates, f"evidence_kinds[{i}].gates", kinds, facts)
     for i, t in enumerate(d.triggers):
         base = f"triggers[{i}]"
@@ -231,7 +234,7 @@ def _roles_problems(roles: list[str], path: str, known: frozenset[str]) -> list[
     ]
 
 
-def _known_facts(d: Definition) -> dict[str, type]:
+def known_facts(d: Definition) -> dict[str, type]:
     """Every fact a condition may name, with the Python type of its value."""
     facts: dict[str, type] = dict(ATTRIBUTE_TYPES)
     for k in d.evidence_kinds:

@@ -2,7 +2,9 @@
 
 - `attributes(**overrides)`: a valid attribute dict for starting a case;
 - `make_users(db)`: one user per role, each with an Actor and a bearer token;
-- `start(...)` and `drive(...)`: start a case and move it to a phase through the real use cases;
+- `evidence_data(kind)`: valid data for a kind, from the definition's examples;
+- `start(...)` and `drive(...)`: start a case and move it along the lifecycle path
+  (seeds/lifecycle.yaml) to a phase through the real use cases;
 - `counts(db)` and `case_state(db, id)`: what the database holds, read directly with SQL;
 - `make_client(...)` and `assert_problem(...)`: the API under test and its error shape.
 """
@@ -14,7 +16,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -31,8 +33,12 @@ from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Command, Handler, R
 from upphandla.flows.settings import Settings
-from upphandla.seeds.loader import DEFINITIONS, SEEDS, read_yaml
+from upphandla.seeds.loader import DEFINITIONS, LIFECYCLE, SEEDS, read_yaml
 from upphandla.states.clock import today
+from upphandla.states.definition import Definition
+from upphandla.states.lifecycle_path import LifecyclePath, parse_path
+from upphandla.states.parse import parse_definition
+from upphandla.states.planner import PlannedStep, plan_steps, recording_data
 from upphandla.states.roles import ROLES, Actor
 from upphandla.states.texts import TEXTS
 from upphandla.store.db import Database
@@ -87,126 +93,33 @@ def attributes(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-SYSTEMS = {
-    "IT-programvara och licenser",
-    "Verksamhetssystem",
-    "Välfärdsteknik",
-    "IT som tjänst",
-    "Telekommunikation",
-}
-CHECKLIST_ITEMS = (
-    "wcag_2_1_aa security_level nis2 encryption_2fa_traceability pub_instruction confidentiality "
-    "exit_strategy sla crisis_clauses ecolabels_chemicals ilo_working_conditions equality "
-    "fossil_free_transport onsite_consultant_share circular_element usability testability"
-).split()
-SUPPLIER = "Leverantören AB"
+@cache
+def v1() -> Definition:
+    """The shipped v1 definition, parsed."""
+    return parse_definition(v1_body())
+
+
+@cache
+def lifecycle() -> LifecyclePath:
+    """The shipped lifecycle path (seeds/lifecycle.yaml) through v1."""
+    return parse_path(read_yaml(LIFECYCLE), v1())
+
+
+CHECKLIST_ITEMS = tuple(
+    next(f.choices for f in v1().evidence_kind["requirement_included"].fields if f.name == "item")
+    or ()
+)
 
 
 def evidence_data(kind: str, attrs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Valid data for each evidence kind of v1 (dates relative to today, so the clock decides)."""
-    value = int((attrs or {}).get("estimated_value_sek", 4_000_000))
-    data: dict[str, dict[str, Any]] = {
-        "behovsanalys_done": {
-            "need": "Ett sammanhållet system för handläggning",
-            "current_state": "Tre system utan integration",
-            "budget_owner": "Socialchefen",
-        },
-        "internal_competence_checked": {
-            "answer": "finns_inte_internt",
-            "contact": "Digitaliseringschefen",
-        },
-        "ai_assessment_done": {
-            "opportunities": "Snabbare handläggning",
-            "risks": "Felklassning; manuell kontroll",
-        },
-        "forstudie_done": {
-            "market_dialogue": "genomford",
-            "sourcing_model": "SaaS",
-            "lots_considered": True,
-            "objektledare_involved": True,
-            "us_cloud_alternatives_asked": True,
-        },
-        "ssa_approved": {
-            "information_class": "3",
-            "nis_scope": False,
-            "personal_data": True,
-            "critical_for_society": False,
-            "security_level": "hog",
-            "third_country_transfer": False,
-        },
-        "requirements_done": {"summary": "Krav på säkerhet, tillgänglighet, exit och SLA"},
-        "crisis_review_done": {"approved": True},
-        "objektledare_consulted": {"comment": "Passar målarkitekturen"},
-        "it_templates_used": {"templates": "Kravmall IT 2026"},
-        "sanctions_declaration": {
-            "parties": [
-                {
-                    "name": SUPPLIER,
-                    "identifier": "556000-0001",
-                    "relation": "leverantor",
-                    "share_percent": 100,
-                    "declaration": True,
-                }
-            ]
-        },
-        "evaluation_done": {"winner": SUPPLIER},
-        "award_decision_sent": {
-            # 40 days back: the standstill (10 days, extended over holidays) has surely ended.
-            "sent_on": (today() - timedelta(days=40)).isoformat(),
-            "electronic": True,
-        },
-        "pub_avtal_signed": {"signed_on": today().isoformat(), "reference": "KS 2026/123"},
-        "accessibility_report_received": {"received_on": today().isoformat()},
-        "implementation_planned": {"project_lead": "Projektledaren", "plan_reference": "PP-1"},
-        "direct_award_documentation": {
-            "responsible": "Upphandlaren",
-            "subject": "Licenser",
-            "competition": "Tre leverantörer tillfrågade",
-            "suppliers_asked": "A, B, C",
-            "winner": SUPPLIER,
-            "why_winner": "Lägst pris",
-            "value_sek": value,
-            "term": "2 år",
-        },
-        "direct_award_reported": {"reported_on": today().isoformat()},
-        "contract_signed": {
-            "signed_on": today().isoformat(),
-            "supplier": SUPPLIER,
-            "value_sek": value,
-        },
-        "contract_registered": {
-            "supplier": SUPPLIER,
-            "value_sek": value,
-            "start_on": today().isoformat(),
-            "end_on": (today() + timedelta(days=3 * 365)).isoformat(),
-            "kraljic": "strategiskt",
-            "framework": False,
-            "processes_personal_data": False,
-            "citizen_facing": False,
-            "critical": False,
-            "register_reference": "AVT-1",
-        },
-        "acceptance_requirements": {
-            "requirements": [
-                {"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
-                {"id": "K2", "text": "Export av all data", "level": "ska"},
-                {"id": "K3", "text": "Mörkt läge", "level": "bor"},
-            ]
-        },
-        "supplier_ready": {"ready_on": today().isoformat()},
-        "acceptance_round": {
-            "results": [
-                {"id": "K1", "result": "godkand"},
-                {"id": "K2", "result": "godkand"},
-                {"id": "K3", "result": "underkand"},
-            ]
-        },
-        "acceptance_signoff_objektledare": {"comment": "Godkänt"},
-        "handover_done": {"forvaltning_owner": "Förvaltningsledaren"},
-        "exit_done": {"data_returned": True},
-        "hardware_disposed": {"method": "datakvarnen"},
-    }
-    return data[kind]
+    """Valid data for an evidence kind of v1, as the lifecycle path records it for a case with
+    these attributes (the defaults of `attributes()` for those not given): the definition's
+    examples, dates relative to today, so the clock decides."""
+    facts = {**attributes(), **(attrs or {})}
+    return recording_data(lifecycle(), v1(), kind, facts=facts, today=today())
+
+
+SUPPLIER = evidence_data("evaluation_done")["winner"]
 
 
 # -- users --------------------------------------------------------------------------------------
@@ -294,127 +207,6 @@ def imported(
         return run(db, command).case_id
 
 
-def _is_direct(a: dict[str, Any]) -> bool:
-    return a["route"] == "direktupphandling"
-
-
-def _needs_consultant_check(a: dict[str, Any]) -> bool:
-    return bool(a["consultants"]) or a["subcategory"] == "IT-konsulter"
-
-
-# What moves a case out of each phase: (role, "evidence" | "trigger", kind or trigger id, when).
-Step = tuple[str, str, str, Any]
-_ALWAYS = None
-_STEPS: dict[str, list[Step]] = {
-    "behovsanalys": [
-        ("bestallare", "evidence", "behovsanalys_done", _ALWAYS),
-        ("bestallare", "evidence", "internal_competence_checked", _needs_consultant_check),
-        ("bestallare", "evidence", "ai_assessment_done", lambda a: a["uses_ai"]),
-        ("bestallare", "trigger", "complete_behovsanalys", _ALWAYS),
-    ],
-    "forstudie": [
-        ("upphandlare", "evidence", "forstudie_done", _ALWAYS),
-        ("upphandlare", "trigger", "complete_forstudie", _ALWAYS),
-    ],
-    "ssa": [
-        ("informationssakerhet", "evidence", "ssa_approved", _ALWAYS),
-        ("informationssakerhet", "trigger", "complete_ssa", _ALWAYS),
-    ],
-    "kravstallning": [
-        ("upphandlare", "evidence", "requirements_done", _ALWAYS),
-        *[
-            ("upphandlare", "evidence", f"requirement_included:{item}", _ALWAYS)
-            for item in CHECKLIST_ITEMS
-        ],
-        ("sakerhet", "evidence", "crisis_review_done", lambda a: a["critical_service"]),
-        (
-            "upphandlare",
-            "evidence",
-            "sanctions_declaration",
-            lambda a: a["route"] in ("direktupphandling", "avrop"),
-        ),
-        ("objektledare_it", "evidence", "objektledare_consulted", _is_direct),
-        ("upphandlare", "evidence", "it_templates_used", _is_direct),
-        (
-            "upphandlare",
-            "evidence",
-            "direct_award_documentation",
-            lambda a: _is_direct(a) and a["estimated_value_sek"] >= 100_000,
-        ),
-        (
-            "upphandlare",
-            "evidence",
-            "direct_award_reported",
-            lambda a: _is_direct(a) and a["estimated_value_sek"] > 50_000,
-        ),
-        ("upphandlare", "trigger", "publish_tender|direct_award|call_off", _ALWAYS),
-    ],
-    "annonsering": [("upphandlare", "trigger", "close_tender", _ALWAYS)],
-    "utvardering": [
-        ("upphandlare", "evidence", "evaluation_done", _ALWAYS),
-        ("upphandlare", "evidence", "sanctions_declaration", _ALWAYS),
-        ("upphandlare", "trigger", "complete_evaluation", _ALWAYS),
-    ],
-    "tilldelning": [
-        ("upphandlare", "evidence", "award_decision_sent", _ALWAYS),
-        ("upphandlare", "trigger", "send_award_decision", _ALWAYS),
-    ],
-    "avtalsparr": [("upphandlare", "trigger", "end_standstill", _ALWAYS)],
-    "avtalstecknande": [
-        ("dso", "evidence", "pub_avtal_signed", lambda a: a["personal_data"]),
-        ("upphandlare", "evidence", "accessibility_report_received", lambda a: a["citizen_facing"]),
-        ("bestallare", "evidence", "implementation_planned", _ALWAYS),
-        ("delegat", "evidence", "contract_signed", _ALWAYS),
-        (
-            "upphandlare",
-            "evidence",
-            "contract_registered",
-            lambda a: not (_is_direct(a) and a["estimated_value_sek"] <= 50_000),
-        ),
-        ("delegat", "trigger", "sign_contract", _ALWAYS),
-    ],
-    "acceptanstest": [
-        ("bestallare", "evidence", "acceptance_requirements", _ALWAYS),
-        ("upphandlare", "evidence", "supplier_ready", _ALWAYS),
-        ("bestallare", "evidence", "acceptance_round", _ALWAYS),
-        (
-            "objektledare_it",
-            "evidence",
-            "acceptance_signoff_objektledare",
-            lambda a: a["subcategory"] in SYSTEMS,
-        ),
-        ("bestallare", "trigger", "approve_acceptance", _ALWAYS),
-    ],
-    "inforande": [
-        ("bestallare", "evidence", "handover_done", _ALWAYS),
-        ("bestallare", "trigger", "go_live", _ALWAYS),
-    ],
-    "forvaltning": [("upphandlare", "trigger", "start_exit", _ALWAYS)],
-    "avslut": [
-        ("upphandlare", "evidence", "exit_done", _ALWAYS),
-        (
-            "upphandlare",
-            "evidence",
-            "hardware_disposed",
-            lambda a: a["hardware"] or a["subcategory"] == "IT-hårdvara",
-        ),
-        ("upphandlare", "trigger", "close_case", _ALWAYS),
-    ],
-}
-_ROUTE_TRIGGER = {"direktupphandling": "direct_award", "avrop": "call_off"}
-
-
-def _steps(state: str, attrs: dict[str, Any]) -> list[tuple[str, str, str]]:
-    out = []
-    for role, what, name, when in _STEPS[state]:
-        if when is not None and not when(attrs):
-            continue
-        if name == "publish_tender|direct_award|call_off":
-            name = _ROUTE_TRIGGER.get(attrs["route"], "publish_tender")
-        out.append((role, what, name))
-    return out
-
-
 def ensure_sanctions_list(db: Database, handler: Handler | None = None) -> None:
     """The shipped sample list, so the sanctions gate has something to screen against."""
     handler = handler or Handler.on(db)
@@ -432,28 +224,34 @@ def drive(
     users: dict[str, User],
     handler: Handler | None = None,
 ) -> None:
-    """Move a case forward through the real use cases (one transaction per step, as a request
-    would) until it is in `to_state`."""
+    """Move a case forward along the lifecycle path (seeds/lifecycle.yaml) through the real use
+    cases, one transaction per step as a request would, until it is in `to_state`."""
     handler = handler or Handler.on(db)
     ensure_sanctions_list(db, handler)
-    for _ in range(20):
-        state, _, _ = case_state(db, case_id)
-        if state == to_state:
-            return
-        attrs = case_attributes(db, case_id)
-        for role, what, name in _steps(state, attrs):
-            actor = users[role].actor
-            if what == "evidence":
-                kind, _, item = name.partition(":")
-                data = (
-                    {"item": item, "reference": f"Bilaga krav, avsnitt {item}"}
-                    if item
-                    else evidence_data(kind, attrs)
-                )
-                handler.run(RecordEvidence(actor=actor, case_id=case_id, kind=kind, data=data))
-            else:
-                handler.run(Advance(actor=actor, case_id=case_id, trigger=name))
-    raise AssertionError(f"case {case_id} did not reach {to_state}")
+    state, _, _ = case_state(db, case_id)
+    with handler.reader() as uow:
+        latest = {e.kind: e.data for e in uow.evidence.of_case(case_id)}
+    recorded = {f"{kind}.{name}": v for kind, data in latest.items() for name, v in data.items()}
+    steps = plan_steps(
+        lifecycle(),
+        v1(),
+        state=state,
+        attributes=case_attributes(db, case_id),
+        today=today(),
+        until=to_state,
+        recorded=recorded,
+    )
+    for step in steps:
+        handler.run(step_command(step, case_id, users[step.role].actor))
+    assert case_state(db, case_id)[0] == to_state, f"case {case_id} did not reach {to_state}"
+
+
+def step_command(step: PlannedStep, case_id: int, actor: Actor) -> RecordEvidence | Advance:
+    """The command that takes a planned step for a case."""
+    if step.kind is not None:
+        return RecordEvidence(actor=actor, case_id=case_id, kind=step.kind, data=dict(step.data))
+    assert step.trigger is not None
+    return Advance(actor=actor, case_id=case_id, trigger=step.trigger)
 
 
 def record(db: Database, case_id: int, kind: str, by: User) -> None:

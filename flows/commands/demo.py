@@ -14,8 +14,11 @@ from upphandla.flows.commands.contracts import ImportContract
 from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.commands.users import AddUser, RotateToken, actor_of
 from upphandla.flows.registry import Registry
-from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.seeds.loader import LIFECYCLE, SEEDS, read_yaml
 from upphandla.states.clock import today
+from upphandla.states.definition import Definition
+from upphandla.states.lifecycle_path import LifecyclePath, parse_path
+from upphandla.states.planner import plan_steps
 from upphandla.states.roles import Actor
 from upphandla.store.uow import UnitOfWork
 
@@ -45,15 +48,18 @@ class LoadDemo:
             LoadSanctionsList(
                 text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
             ).handle(uow, registry)
+        definition, _ = registry.latest(uow, self.definition_key)
+        cases = _PlannedCases(
+            uow, registry, definition, parse_path(read_yaml(LIFECYCLE), definition), actors, demo
+        )
         plan = read_yaml(SEEDS / "plan.yaml")
         phases = demo["planned_phases"]
         key = self.definition_key
         for i, row in enumerate(plan["planned_2023"]):
-            target = phases[i % len(phases)]
-            _planned_case(uow, registry, key, actors, demo, row, target)
+            cases.add(row, phases[i % len(phases)])
         for row in plan["needs"]:
             if row["extension_possible_until"] is None:  # "Snarast": the need starts now
-                _planned_case(uow, registry, key, actors, demo, row, "behovsanalys")
+                cases.add(row, "behovsanalys")
             else:
                 _contract(uow, registry, key, actors["upphandlare"], demo, row)
         return users
@@ -102,35 +108,50 @@ def _attributes(demo: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _planned_case(
-    uow: UnitOfWork,
-    registry: Registry,
-    definition_key: str,
-    actors: dict[str, Actor],
-    demo: dict[str, Any],
-    row: dict[str, Any],
-    target: str,
-) -> None:
-    attrs = _attributes(demo, row)
-    if _exists(uow, attrs["title"], contract=False):
-        return
-    case = StartCase(
-        actor=actors["bestallare"], attributes=attrs, definition_key=definition_key
-    ).handle(uow, registry)
-    for phase in demo["planned_phases"]:
-        if phase == target:
+@dataclass(frozen=True)
+class _PlannedCases:
+    """Cases of the plan, started and taken along the lifecycle path (seeds/lifecycle.yaml) with
+    the definition's examples as their evidence."""
+
+    uow: UnitOfWork
+    registry: Registry
+    definition: Definition
+    path: LifecyclePath
+    actors: dict[str, Actor]
+    demo: dict[str, Any]
+
+    def add(self, row: dict[str, Any], target: str) -> None:
+        """Start the row's case, unless it is there, and take it to the phase `target`."""
+        attrs = _attributes(self.demo, row)
+        if _exists(self.uow, attrs["title"], contract=False):
             return
-        for step in demo["steps"][phase]:
-            if step.get("when") and not attrs[step["when"]]:
-                continue
-            actor = actors[step["as"]]
-            if "evidence" in step:
+        case_id = (
+            StartCase(
+                actor=self.actors["bestallare"],
+                attributes=attrs,
+                definition_key=self.definition.key,
+            )
+            .handle(self.uow, self.registry)
+            .case_id
+        )
+        steps = plan_steps(
+            self.path,
+            self.definition,
+            state=self.definition.initial,
+            attributes=attrs,
+            today=today(),
+            until=target,
+        )
+        for step in steps:
+            actor = self.actors[step.role]
+            if step.kind is not None:
                 RecordEvidence(
-                    actor=actor, case_id=case.case_id, kind=step["evidence"], data=step["data"]
-                ).handle(uow, registry)
+                    actor=actor, case_id=case_id, kind=step.kind, data=dict(step.data)
+                ).handle(self.uow, self.registry)
             else:
-                Advance(actor=actor, case_id=case.case_id, trigger=step["trigger"]).handle(
-                    uow, registry
+                assert step.trigger is not None
+                Advance(actor=actor, case_id=case_id, trigger=step.trigger).handle(
+                    self.uow, self.registry
                 )
 
 

@@ -26,6 +26,7 @@ from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.handler import Handler
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.errors import Forbidden, Invalid, TransitionRefused
+from upphandla.states.examples import example_data
 from upphandla.states.lookups import SimilarContract, SimilarContracts
 from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
@@ -56,7 +57,8 @@ ATTRIBUTES: dict[str, Any] = {
     "consultants": False,
     "hardware": False,
 }
-NEED = {"need": "Digital planering", "current_state": "Pappersscheman", "budget_owner": "Chefen"}
+V1 = parse_definition(read_yaml(DEFINITIONS / "it-upphandling.v1.yaml"))
+NEED = example_data(V1.evidence_kind["behovsanalys_done"], date(2026, 3, 2))
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from upphandla.states.delegation import Mandate, mandate_record
 from upphandla.states.engine import check_evidence
 from upphandla.states.errors import EvidenceRefused
 from upphandla.states.evidence import validate_evidence_data
+from upphandla.states.examples import example_data
 from upphandla.states.gates import GateResult, Reason
 from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
@@ -130,71 +131,10 @@ def case_for(
 
 _minutes = itertools.count()
 
-SAMPLE_DATA: dict[str, dict[str, Any]] = {
-    "behovsanalys_done": {
-        "need": "Ersätta ärendesystemet",
-        "current_state": "Systemet från 2009 saknar leverantörsstöd",
-        "budget_owner": "Socialchefen",
-    },
-    "internal_competence_checked": {"answer": "finns_inte_internt", "contact": "Per Digital"},
-    "ai_assessment_done": {"opportunities": "Snabbare handläggning", "risks": "Felklassning"},
-    "forstudie_done": {
-        "market_dialogue": "genomford",
-        "sourcing_model": "Programvara som tjänst",
-        "lots_considered": True,
-        "objektledare_involved": True,
-        "us_cloud_alternatives_asked": True,
-    },
-    "ssa_approved": {
-        "information_class": "3",
-        "nis_scope": False,
-        "personal_data": False,
-        "sensitive_data": False,
-        "critical_for_society": False,
-        "security_level": "hog",
-        "third_country_transfer": False,
-    },
-    "requirements_done": {"summary": "Kravspecifikation version 1.0"},
-    "crisis_review_done": {"approved": True},
-    "objektledare_consulted": {"comment": "Integration mot e-arkivet krävs"},
-    "it_templates_used": {"templates": "Kravmall IT 2025"},
-    "evaluation_done": {"winner": "Leverantören AB"},
-    "award_decision_sent": {"sent_on": "2026-03-02", "electronic": True},
-    "pub_avtal_signed": {"signed_on": "2026-03-20", "reference": "KS 2026/17"},
-    "accessibility_report_received": {"received_on": "2026-03-20"},
-    "implementation_planned": {"project_lead": "Lisa Projekt", "plan_reference": "PP-2026-3"},
-    "direct_award_documentation": {
-        "responsible": "Anna Upphandlare",
-        "subject": "Licenser för bokningssystem",
-        "competition": "Tre leverantörer tillfrågade via e-post",
-        "suppliers_asked": "A AB, B AB, C AB",
-        "winner": "B AB",
-        "why_winner": "Lägst pris",
-        "value_sek": 300_000,
-        "term": "2 år",
-    },
-    "direct_award_reported": {"reported_on": "2026-03-20"},
-    "contract_registered": {
-        "supplier": "Leverantören AB",
-        "value_sek": 10_000_000,
-        "start_on": "2026-04-01",
-        "end_on": "2029-03-31",
-        "kraljic": "strategiskt",
-        "framework": False,
-        "processes_personal_data": False,
-        "citizen_facing": False,
-        "critical": False,
-        "register_reference": "AVT-2026-014",
-    },
-    "acceptance_signoff_objektledare": {"comment": "Godkänt"},
-    "supplier_ready": {"ready_on": "2026-03-09"},
-    "acceptance_requirements": {
-        "requirements": [{"id": "K1", "text": "Tvåfaktor", "level": "ska"}]
-    },
-    "handover_done": {"forvaltning_owner": "Förvaltningsobjekt Socialtjänst"},
-    "exit_done": {"data_returned": True},
-    "hardware_disposed": {"method": "datakvarnen"},
-}
+
+def sample_data(kind: str) -> dict[str, Any]:
+    """Valid data for a kind: the definition's examples on TODAY."""
+    return example_data(V1.evidence_kind[kind], TODAY)
 
 
 def rec(
@@ -218,7 +158,7 @@ def rec(
 
 def sample(kind: str, **overrides: Any) -> EvidenceRecord:
     """A valid record of a kind; a field overridden with None is left out."""
-    data = {**SAMPLE_DATA[kind], **overrides}
+    data = {**sample_data(kind), **overrides}
     return rec(kind, {k: v for k, v in data.items() if v is not None})
 
 
@@ -1448,7 +1388,7 @@ def test_standstill_ended_does_not_apply_to_contract_signed_without_a_tender__lo
 
 def framework(**overrides: Any) -> dict[str, Any]:
     data = {
-        **SAMPLE_DATA["contract_registered"],
+        **sample_data("contract_registered"),
         "framework": True,
         "start_on": "2026-01-01",
         **overrides,
@@ -1485,7 +1425,7 @@ def test_framework_at_most_four_years_refuses_a_framework_without_start__10_3() 
             extensions=[{"until": "2031-12-31"}],
             term_reason="Särskilda skäl: X",
         ),
-        {**SAMPLE_DATA["contract_registered"], "framework": False, "end_on": "2036-03-31"},
+        {**sample_data("contract_registered"), "framework": False, "end_on": "2036-03-31"},
     ],
     ids=["four_years", "longer_with_reason", "not_a_framework"],
 )
@@ -1516,7 +1456,7 @@ def test_direct_award_documented_before_registration_refuses_undocumented__lou_1
 ) -> None:
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **direct(estimated_value_sek=value))
-    data = {**SAMPLE_DATA["contract_registered"], "value_sek": value}
+    data = {**sample_data("contract_registered"), "value_sek": value}
     result, refused = on_recording("contract_registered", spec.id, snapshot, UPPHANDLARE, data)
     assert blocked_with(result, spec) == spec.message
     assert refused == list(result.reasons)
@@ -1527,7 +1467,7 @@ def test_direct_award_documented_before_registration_accepts_once_documented__lo
 ):
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **direct(estimated_value_sek=300_000))
-    data = {**SAMPLE_DATA["contract_registered"], "value_sek": 300_000}
+    data = {**sample_data("contract_registered"), "value_sek": 300_000}
     prior = ev(sample("direct_award_documentation"))
     result, refused = on_recording(
         "contract_registered", spec.id, snapshot, UPPHANDLARE, data, prior=prior
@@ -1547,7 +1487,7 @@ def test_direct_award_documented_before_registration_does_not_apply__lou_19_a_ka
     spec = kind_gate("contract_registered", "direct_award_documented_before_registration")
     snapshot = case("avtalstecknande", **overrides)
     result, refused = on_recording(
-        "contract_registered", spec.id, snapshot, UPPHANDLARE, SAMPLE_DATA["contract_registered"]
+        "contract_registered", spec.id, snapshot, UPPHANDLARE, sample_data("contract_registered")
     )
     assert_not_applicable(result)
     assert refused == []
