@@ -17,6 +17,8 @@ from upphandla.states.definition import GateSpec, Identifier, Label
 from upphandla.states.gates import Check, GateResult, Reason, blocked, passed
 from upphandla.states.validation import Problem
 
+CHECKLIST_CHECK = "checklist_covered"
+
 
 class ChecklistItem(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -91,6 +93,9 @@ def _checklist_problems(
         if item.applies_when is not None:
             out += condition_problems(item.applies_when, f"{path}.items[{i}].applies_when", facts)
     return out
+
+
+ACCEPTANCE_CHECK = "acceptance_passed"
 
 
 class AcceptanceParams(BaseModel):
@@ -187,10 +192,10 @@ def last_possible_end(contract: Mapping[str, Any]) -> date:
 
 
 LIST_CHECKS = {
-    "checklist_covered": Check(
+    CHECKLIST_CHECK: Check(
         gate_checklist_covered, ChecklistParams, "kind", extra=_checklist_problems
     ),
-    "acceptance_passed": Check(
+    ACCEPTANCE_CHECK: Check(
         gate_acceptance_passed, AcceptanceParams, "kind", kind_params=("round_kind",)
     ),
     "framework_term": Check(gate_framework_term, TermParams, "kind"),

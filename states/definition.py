@@ -187,6 +187,11 @@ class Definition(_Strict):
         return definition_checksum(self.model_dump(mode="json", by_alias=True))
 
 
+def gates_using(definition: Definition, check: str) -> list[GateSpec]:
+    """The gates of the definition's triggers that use `check`, in the order written."""
+    return [g for t in definition.triggers for g in t.gates if g.check == check]
+
+
 def definition_checksum(body: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(body))
 

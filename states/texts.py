@@ -54,6 +54,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Underlaget ”{kind}” kan inte registreras i fasen ”{state}”.",
     ),
     "evidence_invalid": ("Ogiltigt underlag", "Underlaget ”{kind}” har fel i sina fält."),
+    "no_acceptance_test": (
+        "Ingen kravlista för acceptanstest",
+        "Processdefinitionen {key} version {version} har inget acceptanstest att läsa in krav till.",
+    ),
     "case_closed": ("Ärendet är avslutat", "Ärendet är i slutfasen ”{state}” och kan inte ändras."),
     "case_not_found": ("Ärendet finns inte", "Det finns inget ärende med id {case_id}."),
     "definition_not_found": (

@@ -22,8 +22,6 @@ from upphandla.states.planner import plan_steps
 from upphandla.states.roles import Actor
 from upphandla.store.uow import UnitOfWork
 
-IMPORTED_INTO = "forvaltning"
-
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -88,12 +86,13 @@ def _users(
     return users, actors
 
 
-def _exists(uow: UnitOfWork, title: str, *, contract: bool) -> bool:
+def _exists(uow: UnitOfWork, title: str, *, imported_into: str, contract: bool) -> bool:
     """Whether this row is loaded already (the plan names "Utskrift som tjänst" both as a 2023
-    procurement and as a contract, so the kind of case counts too)."""
+    procurement and as a contract, so the kind of case counts too: an existing contract is in
+    the phase the definition imports contracts into)."""
     if contract:
-        return uow.cases.titled(title, in_state=IMPORTED_INTO, not_in_state=None)
-    return uow.cases.titled(title, in_state=None, not_in_state=IMPORTED_INTO)
+        return uow.cases.titled(title, in_state=imported_into, not_in_state=None)
+    return uow.cases.titled(title, in_state=None, not_in_state=imported_into)
 
 
 def _attributes(demo: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +122,9 @@ class _PlannedCases:
     def add(self, row: dict[str, Any], target: str) -> None:
         """Start the row's case, unless it is there, and take it to the phase `target`."""
         attrs = _attributes(self.demo, row)
-        if _exists(self.uow, attrs["title"], contract=False):
+        rules = self.definition.contracts
+        imported_into = rules.import_into if rules else ""
+        if _exists(self.uow, attrs["title"], imported_into=imported_into, contract=False):
             return
         case_id = (
             StartCase(
@@ -164,7 +165,9 @@ def _contract(
     row: dict[str, Any],
 ) -> None:
     attrs = _attributes(demo, row)
-    if _exists(uow, attrs["title"], contract=True):
+    definition, _ = registry.latest(uow, definition_key)
+    imported_into = definition.contracts.import_into if definition.contracts else ""
+    if _exists(uow, attrs["title"], imported_into=imported_into, contract=True):
         return
     ImportContract(
         actor=actor,

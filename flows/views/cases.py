@@ -9,9 +9,14 @@ from typing import Any
 from upphandla.flows.casefile import deadlines_of, evidence_of, snapshot
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
-from upphandla.states.checks_lists import ChecklistEntry, ChecklistParams, checklist
+from upphandla.states.checks_lists import (
+    CHECKLIST_CHECK,
+    ChecklistEntry,
+    ChecklistParams,
+    checklist,
+)
 from upphandla.states.clock import now, today
-from upphandla.states.definition import Definition
+from upphandla.states.definition import Definition, gates_using
 from upphandla.states.engine import TriggerPreview, preview, preview_lookups
 from upphandla.states.roles import Actor
 from upphandla.store.audit import VerifyReport
@@ -93,9 +98,7 @@ def case_checklist(uow: UnitOfWork, *, registry: Registry, case_id: int) -> Chec
     whether it applies to this case and whether the requirements include it."""
     case = uow.cases.get(case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
-    gate = next(
-        (g for t in definition.triggers for g in t.gates if g.check == "checklist_covered"), None
-    )
+    gate = next(iter(gates_using(definition, CHECKLIST_CHECK)), None)
     if gate is None:
         return ChecklistView(None, [])
     evidence = evidence_of(uow.evidence.of_case(case.id))
