@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.lookups import SimilarContract, SimilarContracts
 from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
@@ -49,11 +50,16 @@ _CHANGING = [
 # running them on SQLite.
 _SELECT = select(*_COLUMNS).where(CASES.c.id == bindparam("case_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
+_SELECT_WITH_EVIDENCE = (
+    select(*_COLUMNS, CASES.c.evidence_log).where(CASES.c.id == bindparam("case_id"))
+)
+_SELECT_WITH_EVIDENCE_FOR_UPDATE = _SELECT_WITH_EVIDENCE.with_for_update()
 _UPDATE = (
     update(CASES)
     .where(CASES.c.id == bindparam("_id"), CASES.c.row_version == bindparam("_read_version"))
     .values({name: bindparam(name) for name in _CHANGING})
 )
+_UPDATE_WITH_EVIDENCE = _UPDATE.values(evidence_log=bindparam("evidence_log"))
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,21 @@ class CaseRepository:
             raise NotFound("case_not_found", case_id=case_id)
         return StoredCase(**found._asdict())
 
+    def get_for_change(self, case_id: int) -> tuple[StoredCase, tuple[EvidenceRecord, ...]]:
+        """The case, locked for the change (as `get(for_update=True)`), with the evidence its
+        gates read, oldest first: one row read."""
+        lock = self._conn.dialect.name == "postgresql"
+        query = _SELECT_WITH_EVIDENCE_FOR_UPDATE if lock else _SELECT_WITH_EVIDENCE
+        found = self._run(query, {"case_id": case_id}).one_or_none()
+        if found is None:
+            raise NotFound("case_not_found", case_id=case_id)
+        values: dict[str, Any] = found._asdict()
+        records = tuple(
+            EvidenceRecord(kind, data, datetime.fromisoformat(at), by, role)
+            for kind, data, at, by, role in values.pop("evidence_log")
+        )
+        return StoredCase(**values), records
+
     def add(self, **values: Any) -> StoredCase:
         """A new case from its column values (everything but the id and version). It is
         written at version 0 and becomes version 1 when the use case saves it with the head of
@@ -109,13 +130,21 @@ class CaseRepository:
         self.versions[case.id] = case.row_version
         return case
 
-    def save(self, case: StoredCase) -> None:
-        """Write the case back, one version on, if nobody changed it since it was read."""
+    def save(self, case: StoredCase, *, evidence: Iterable[EvidenceRecord] | None = None) -> None:
+        """Write the case back, one version on, if nobody changed it since it was read; with
+        `evidence`, the evidence its gates read as well (after a record was added)."""
         read_version = self.versions.get(case.id, case.row_version)
         case.row_version = read_version + 1
         params = {name: getattr(case, name) for name in _CHANGING}
         params |= {"_id": case.id, "_read_version": read_version}
-        if self._run(_UPDATE, params).rowcount != 1:
+        statement = _UPDATE
+        if evidence is not None:
+            statement = _UPDATE_WITH_EVIDENCE
+            params["evidence_log"] = [
+                [r.kind, dict(r.data), r.recorded_at.isoformat(), r.recorded_by, r.role]
+                for r in evidence
+            ]
+        if self._run(statement, params).rowcount != 1:
             raise Conflict("concurrent_change")
         self.versions[case.id] = case.row_version
 

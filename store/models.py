@@ -109,6 +109,10 @@ class CaseRow(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64))
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The evidence its gates read, in recording order: [kind, data, recorded_at, by, role] per
+    # record. A projection of the evidence table kept in the same transaction, so that a change
+    # of the case reads one row.
+    evidence_log: Mapped[list[Any]] = mapped_column(JSONDoc, server_default=text("'[]'"))
 
 
 class EvidenceRow(Base):

@@ -94,9 +94,13 @@ class SanctionsRepository:
         same identifier where both the party (identifiers[i] belongs to names[i]) and the entry
         have one. Hits come in the order of the parties, one per party and listed entry. No
         list loaded: []."""
+        return self._screen(self.current(), names, identifiers)
+
+    def _screen(
+        self, listed: SanctionsList | None, names: list[str], identifiers: list[str | None] | None
+    ) -> list[Hit]:
         if identifiers is not None and len(identifiers) != len(names):
             raise ValueError("names and identifiers must have the same length")
-        listed = self.current()
         if listed is None or not names:
             return []
         given_ids: Sequence[str | None] = identifiers or [None] * len(names)
@@ -131,7 +135,7 @@ class SanctionsRepository:
         if listed is None:
             return Screened(None, None, ())
         names = [p.name for p in lookup.parties]
-        hits = self.screen(names, [p.identifier for p in lookup.parties])
+        hits = self._screen(listed, names, [p.identifier for p in lookup.parties])
         return Screened(
             listed.list_date.isoformat(),
             listed.checksum,

@@ -24,6 +24,11 @@ _COLUMNS = [
 _BY_TOKEN = select(*_COLUMNS).where(
     USERS.c.token_hash == bindparam("token_hash"), USERS.c.active.is_(True)
 )
+_EMAILS = select(USERS.c.email).where(
+    USERS.c.active.is_(True),
+    USERS.c.id.in_(bindparam("ids", expanding=True))
+    | USERS.c.role.in_(bindparam("roles", expanding=True)),
+)
 
 
 class UserRepository:
@@ -82,7 +87,5 @@ class UserRepository:
         """Active users' addresses, by id or by role, each once, in a stable order."""
         if not user_ids and not roles:
             return []
-        query = select(USERS.c.email).where(
-            USERS.c.active.is_(True), (USERS.c.id.in_(user_ids)) | (USERS.c.role.in_(roles))
-        )
-        return sorted(set(self._conn.execute(query).scalars()))
+        found = self._conn.execute(_EMAILS, {"ids": user_ids, "roles": roles}).scalars()
+        return sorted(set(found))

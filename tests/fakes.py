@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.events import AuditEvent, payload
 from upphandla.states.lookups import (
@@ -74,6 +75,7 @@ class FakeStore:
     """What the fake units of work share, like a database: committed rows only."""
 
     cases: dict[int, StoredCase] = field(default_factory=dict)
+    logs: dict[int, tuple[EvidenceRecord, ...]] = field(default_factory=dict)  # evidence_log
     evidence: list[StoredEvidence] = field(default_factory=list)
     events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # case, seq, body
     outbox: list[dict[str, Any]] = field(default_factory=list)
@@ -102,12 +104,17 @@ class FakeCases:
         self.versions[case_id] = 0
         return case
 
-    def save(self, case: StoredCase) -> None:
+    def get_for_change(self, case_id: int) -> tuple[StoredCase, tuple[EvidenceRecord, ...]]:
+        return self.get(case_id), self._uow.data.logs.get(case_id, ())
+
+    def save(self, case: StoredCase, *, evidence: Iterable[EvidenceRecord] | None = None) -> None:
         read_version = self.versions.get(case.id, case.row_version)
         if self._uow.data.cases[case.id].row_version != read_version:
             raise Conflict("concurrent_change")
         case.row_version = read_version + 1
         self._uow.data.cases[case.id] = copy.deepcopy(case)
+        if evidence is not None:
+            self._uow.data.logs[case.id] = tuple(evidence)
         self.versions[case.id] = case.row_version
 
     def similar_contracts(self, lookup: SimilarContracts) -> tuple[SimilarContract, ...]:

@@ -16,7 +16,6 @@ from upphandla.flows.casefile import (
     deadlines_of,
     definition_ref,
     enter_phase,
-    evidence_of,
     snapshot,
 )
 from upphandla.flows.commands.notify import enqueue_case_message
@@ -24,6 +23,7 @@ from upphandla.flows.delegation import mandate_of
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
 from upphandla.states.attributes import CaseAttributes
+from upphandla.states.case import Evidence
 from upphandla.states.clock import local_date, now
 from upphandla.states.deadlines import next_due_at, phase_deadlines
 from upphandla.states.definition import Definition
@@ -181,11 +181,11 @@ def create_case(
 
 
 def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) -> RecordedEvidence:
-    case = uow.cases.get(cmd.case_id, for_update=True)
+    case, records = uow.cases.get_for_change(cmd.case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
     today = local_date(at)
-    evidence = evidence_of(uow.evidence.of_case(case.id))
+    evidence = Evidence(records)
     kind_spec = definition.evidence_kind.get(cmd.kind)
     signs = kind_spec is not None and kind_spec.records_mandate
     snap = snapshot(case)
@@ -214,7 +214,7 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
     case.updated_at = at
     case.next_due_at = next_due_at(deadlines_of(definition, case, candidate.evidence))
     case.next_sweep_at = at  # new evidence may close a finding or move a deadline
-    uow.cases.save(case)
+    uow.cases.save(case, evidence=candidate.evidence.records)
     stored = uow.evidence.add(
         case_id=case.id,
         kind=cmd.kind,
@@ -230,11 +230,11 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
 
 
 def advance(uow: UnitOfWork, cmd: Advance, registry: Registry) -> Decision:
-    case = uow.cases.get(cmd.case_id, for_update=True)
+    case, records = uow.cases.get_for_change(cmd.case_id)
     definition, lifecycle = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
     today = local_date(at)
-    evidence = evidence_of(uow.evidence.of_case(case.id))
+    evidence = Evidence(records)
     snap = snapshot(case)
     lookups = trigger_lookups(definition, snap, evidence, trigger_id=cmd.trigger, today=today)
     decision = decide(

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 
-from upphandla.flows.casefile import deadlines_of, definition_ref, evidence_of, snapshot
+from upphandla.flows.casefile import deadlines_of, definition_ref, snapshot
 from upphandla.flows.commands.cases import Advance, advance
 from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.findings import sync_findings
@@ -135,12 +135,12 @@ class SweepCase:
     at: datetime
 
     def handle(self, uow: UnitOfWork, registry: Registry) -> SweepReport:
-        case = uow.cases.get(self.case_id, for_update=True)
+        case, records = uow.cases.get_for_change(self.case_id)
         if case.next_sweep_at is None or case.next_sweep_at > self.at:
             return SweepReport()  # swept already, by a sweep running at the same time
         definition, _ = registry.get(uow, case.definition_key, case.definition_version)
         today = local_date(self.at)
-        evidence = evidence_of(uow.evidence.of_case(case.id))
+        evidence = Evidence(records)
         transitions = _fire_timers(uow, registry, definition, case, evidence, today)
         if transitions:
             case = uow.cases.get(self.case_id, for_update=True)
