@@ -22,6 +22,7 @@ from fakes import (
     FakeUnitOfWork,
     FakeUsers,
 )
+from helpers import attributes
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.handler import Handler
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
@@ -43,20 +44,7 @@ KEY = "it-upphandling"
 BESTALLARE = Actor(1, "Bo Beställare", "bestallare", "Socialförvaltningen")
 UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare", "Kommunledningsförvaltningen")
 CONTROLLER = Actor(3, "Cecilia Controller", "controller", "Kommunledningsförvaltningen")
-ATTRIBUTES: dict[str, Any] = {
-    "title": "Verksamhetssystem för hemtjänst",
-    "organisation": "Socialförvaltningen",
-    "subcategory": "Verksamhetssystem",
-    "route": "annonserad",
-    "estimated_value_sek": 4_000_000,
-    "personal_data": False,
-    "citizen_facing": False,
-    "critical_service": False,
-    "uses_ai": False,
-    "cloud_service": True,
-    "consultants": False,
-    "hardware": False,
-}
+ATTRIBUTES: dict[str, Any] = attributes(title="Verksamhetssystem för hemtjänst")
 V1 = parse_definition(read_yaml(DEFINITIONS / "it-upphandling.v1.yaml"))
 NEED = example_data(V1.evidence_kind["behovsanalys_done"], date(2026, 3, 2))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from helpers import attributes
 from upphandla.seeds.loader import DEFINITIONS, LIFECYCLE, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.lifecycle_path import PathError, parse_path
@@ -24,21 +25,7 @@ DAY = date(2026, 3, 10)
 
 
 def attrs(**overrides: Any) -> dict[str, Any]:
-    base = {
-        "title": "Verksamhetssystem för socialtjänsten",
-        "organisation": "Socialförvaltningen",
-        "subcategory": "Verksamhetssystem",
-        "route": "annonserad",
-        "estimated_value_sek": 4_000_000,
-        "personal_data": False,
-        "citizen_facing": False,
-        "critical_service": False,
-        "uses_ai": False,
-        "cloud_service": True,
-        "consultants": False,
-        "hardware": False,
-    }
-    return CaseAttributes.model_validate({**base, **overrides}).model_dump()
+    return CaseAttributes.model_validate({**attributes(), **overrides}).model_dump()
 
 
 def plan(state: str = "behovsanalys", **kwargs: Any) -> list[PlannedStep]:
