@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.lifecycle_plan import definition
+from bench.lifecycle_plan import ATTRIBUTES, definition
 
 from upphandla.states.clock import today
 from upphandla.states.examples import example_data
@@ -27,20 +27,8 @@ from upphandla.states.examples import example_data
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "seeds" / "definitions" / "it-upphandling.v1.yaml"
 HOST = "127.0.0.1"
-CASE = {
-    "title": "Verksamhetssystem för hemtjänst",
-    "organisation": "Socialförvaltningen",
-    "subcategory": "Verksamhetssystem",
-    "route": "annonserad",
-    "estimated_value_sek": 4000000,
-    "personal_data": True,
-    "citizen_facing": True,
-    "critical_service": True,
-    "uses_ai": False,
-    "cloud_service": True,
-    "consultants": False,
-    "hardware": False,
-}
+# The benchmarks' case (bench.lifecycle_plan), under the README tour's title.
+CASE = {**ATTRIBUTES, "title": "Verksamhetssystem för hemtjänst"}
 EVIDENCE = {
     "kind": "behovsanalys_done",
     "data": example_data(definition().evidence_kind["behovsanalys_done"], today()),
