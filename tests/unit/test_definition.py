@@ -499,3 +499,23 @@ def test_standstill_days_must_be_positive(raw: dict[str, Any]) -> None:
     i = trigger_index(raw, "end_standstill")
     raw["triggers"][i]["gates"][0]["params"]["days_electronic"] = -10
     assert f"triggers[{i}].gates[0].params.days_electronic" in problems_of(raw)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("available_when", {"fact": "route", "eq": "dis"}, "kan inte ha ett villkor"),
+        ("requires_comment", True, "kan inte kräva motivering"),
+    ],
+)
+def test_a_timer_may_be_stopped_by_its_gates_only(
+    raw: dict[str, Any], field: str, value: Any, says: str
+) -> None:
+    """The sweep fires a timer when its deadline has passed; a condition or a demand for a
+    comment would refuse it for reasons no gate names, on every sweep, for ever."""
+    i = trigger_index(raw, "end_standstill")
+    assert raw["triggers"][i]["fires_after"] == "standstill_end"
+    raw["triggers"][i][field] = value
+    problems = problems_of(raw)
+    assert list(problems) == [f"triggers[{i}].{field}"]
+    assert says in problems[f"triggers[{i}].{field}"]
