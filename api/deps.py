@@ -51,16 +51,6 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 Token = Annotated[str, Depends(token)]
 
 
-async def read(handler: Handler, token: str | None, fn: Callable[[UnitOfWork, Actor], T]) -> T:
-    """`fn(uow, caller)` in one unit of work for reading, after the token is looked up in it."""
-
-    def work() -> T:
-        with handler.reader() as uow:
-            return fn(uow, authenticate(uow, token))
-
-    return await run_in_threadpool(work)
-
-
 async def read_public(handler: Handler, fn: Callable[[UnitOfWork], T]) -> T:
     """`fn(uow)` in one unit of work for reading, for what needs no token."""
 
@@ -69,6 +59,11 @@ async def read_public(handler: Handler, fn: Callable[[UnitOfWork], T]) -> T:
             return fn(uow)
 
     return await run_in_threadpool(work)
+
+
+async def read(handler: Handler, token: str | None, fn: Callable[[UnitOfWork, Actor], T]) -> T:
+    """`fn(uow, caller)` in one unit of work for reading, after the token is looked up in it."""
+    return await read_public(handler, lambda uow: fn(uow, authenticate(uow, token)))
 
 
 async def command(
