@@ -39,9 +39,12 @@ class GateResult:
     ok: bool
     reasons: tuple[Reason, ...]
     source: str
+    # What the check says even when it passes, e.g. that it decided on a threshold amount whose
+    # period has ended (states.thresholds).
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "gate": self.gate,
             "title": self.title,
             "applies": self.applies,
@@ -49,16 +52,25 @@ class GateResult:
             "reasons": [r.as_dict() for r in self.reasons],
             "source": self.source,
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
-def passed(spec: GateSpec) -> GateResult:
-    return GateResult(spec.id, spec.title, True, True, (), spec.source)
+def passed(spec: GateSpec, *, notes: tuple[str, ...] = ()) -> GateResult:
+    return GateResult(spec.id, spec.title, True, True, (), spec.source, notes)
 
 
-def blocked(spec: GateSpec, *details: str) -> GateResult:
-    message = " ".join((spec.message, *details))
+def blocked(spec: GateSpec, *details: str, notes: tuple[str, ...] = ()) -> GateResult:
+    message = " ".join((spec.message, *details, *notes))
     return GateResult(
-        spec.id, spec.title, True, False, (Reason(spec.id, message, spec.source),), spec.source
+        spec.id,
+        spec.title,
+        True,
+        False,
+        (Reason(spec.id, message, spec.source),),
+        spec.source,
+        notes,
     )
 
 

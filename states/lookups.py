@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from upphandla.states.thresholds import ThresholdEntry, ThresholdSeries
+
 
 @dataclass(frozen=True, slots=True)
 class SimilarContracts:
@@ -64,5 +66,5 @@ class Screened:
     hits: tuple[ScreeningHit, ...]
 
 
-Lookup = SimilarContracts | Screening
-Found = tuple[SimilarContract, ...] | Screened
+Lookup = SimilarContracts | Screening | ThresholdSeries
+Found = tuple[SimilarContract, ...] | Screened | tuple[ThresholdEntry, ...]
