@@ -15,7 +15,7 @@ from typing import Any
 from upphandla.states.calendar import add_months, period_end
 from upphandla.states.case import CaseSnapshot, Evidence
 from upphandla.states.checks_lists import last_possible_end
-from upphandla.states.checks_time import StandstillParams, standstill_status
+from upphandla.states.checks_time import Standstill, StandstillParams, standstill_status
 from upphandla.states.clock import STOCKHOLM
 from upphandla.states.definition import ContractRules, Definition
 
@@ -25,6 +25,7 @@ NEW_PROCUREMENT_START = "new_procurement_start"
 EXTENSION_DECISION = "extension_decision"
 WCAG_FOLLOW_UP = "wcag_follow_up"
 FINDING = "finding"  # a gate re-check that no longer holds (states.rechecks)
+COURT_DECISION = "court_decision"  # an överprövning waits for the förvaltningsrätt
 
 DEADLINE_KINDS: dict[str, str] = {
     PHASE: "Fasens måldatum",
@@ -33,6 +34,7 @@ DEADLINE_KINDS: dict[str, str] = {
     EXTENSION_DECISION: "Beslut om förlängning",
     WCAG_FOLLOW_UP: "Årlig uppföljning av tillgänglighet",
     FINDING: "Anmärkning vid omprövning",
+    COURT_DECISION: "Förvaltningsrättens beslut",
 }
 
 
@@ -187,30 +189,51 @@ def wcag_deadlines(
 def standstill_deadlines(
     definition: Definition, case: CaseSnapshot, evidence: Evidence
 ) -> list[Deadline]:
-    """The last day of the avtalsspärr, while the case is in it (from the standstill gate of the
-    triggers that leave the phase)."""
+    """While the case is in the avtalsspärr (from the standstill gate of the triggers that leave
+    the phase): its last day, or, while an överprövning waits for the court, the day to check for
+    the court's decision."""
     for trigger in definition.triggers_from(case.state):
         for gate in trigger.gates:
             if gate.check != "standstill_ended":
                 continue
             if gate.applies_when is not None and not gate.applies_when.holds(case.facts(evidence)):
                 return []
-            last_day, explanation = standstill_status(evidence, gate.params_as(StandstillParams))
-            if last_day is None or case.phase_entered_on > last_day:
-                return []  # waiting for the court, or the phase began after the standstill
+            params = gate.params_as(StandstillParams)
+            status = standstill_status(evidence, params)
+            if status.pending_since is not None and params.court_check_days is not None:
+                return [_court_decision(case.state, status, params.court_check_days, gate.source)]
+            if status.last_day is None or case.phase_entered_on > status.last_day:
+                return []  # an order to go back, or the phase began after the standstill
             return [
                 Deadline(
                     STANDSTILL_END,
                     case.state,
                     "Avtalsspärren löper ut",
-                    last_day,
-                    key=f"{STANDSTILL_END}:{last_day.isoformat()}",
+                    status.last_day,
+                    key=f"{STANDSTILL_END}:{status.last_day.isoformat()}",
                     action="Förbered undertecknandet: avtalet får tecknas dagen efter.",
-                    rule=explanation,
+                    rule=status.explanation,
                     source=gate.source,
                 )
             ]
     return []
+
+
+def _court_decision(state: str, status: Standstill, days: int, source: str) -> Deadline:
+    """The day to check whether the förvaltningsrätt has decided a pending överprövning."""
+    assert status.pending_since is not None
+    due = period_end(status.pending_since, days)
+    return Deadline(
+        COURT_DECISION,
+        state,
+        "Kontrollera förvaltningsrättens beslut i överprövningen",
+        due,
+        key=f"{COURT_DECISION}:{status.pending_since.isoformat()}:{due.isoformat()}",
+        action="Kontrollera om förvaltningsrätten har avgjort målet och registrera beslutet med "
+        "dess utfall; till dess får avtal inte tecknas.",
+        rule=status.explanation,
+        source=source,
+    )
 
 
 def case_deadlines(

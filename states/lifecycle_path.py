@@ -11,6 +11,10 @@ the benchmarks; states.planner turns it into the steps for one case.
           trigger: TRIGGER          # fires this trigger: the first trigger step of a phase that
                                     # applies (its `when` and the trigger's available_when hold)
                                     # moves the case on; the steps after it are not taken
+          wait_days: N              # (a trigger) days may have to pass first: whoever runs the
+                                    # path lets time pass, day by day and at most N days, until
+                                    # the trigger's gates hold (e.g. the minimum tender period,
+                                    # the standstill), then fires it
           when: CONDITION           # only when this holds (states.conditions; the facts are the
                                     # case's attributes and its latest evidence, planned or not)
           from_case: {FIELD: FACT}  # fields that take a fact of the case instead of the example
@@ -22,6 +26,10 @@ the benchmarks; states.planner turns it into the steps for one case.
             set: {FIELD: VALUE}     #   item fields set on each item
 
 Every other field of a record is its example.
+
+A case cannot go through the whole lifecycle in one day: the law makes it wait (the tender period,
+the standstill). Each runner honours a wait its own way: the tests move their frozen clock, the
+benchmarks move theirs, the demo takes its cases only to phases before the first wait.
 """
 
 from __future__ import annotations
@@ -55,11 +63,14 @@ class PathStep(_Strict):
     from_case: dict[Identifier, str] = {}
     each: Identifier | None = None
     items: ItemsFrom | None = None
+    wait_days: int | None = Field(default=None, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _record_or_trigger(self) -> PathStep:
         if (self.record is None) == (self.trigger is None):
             raise ValueError("ett steg ska ha exakt en av record eller trigger")
+        if self.record is not None and self.wait_days is not None:
+            raise ValueError("wait_days hör bara till steg som gör en övergång")
         if self.trigger is not None and (self.from_case or self.each or self.items):
             raise ValueError(
                 "from_case, each och items hör bara till steg som registrerar underlag"

@@ -1,6 +1,10 @@
 """The steps that take one case along the lifecycle path (states.lifecycle_path), each with its
 data made from the definition's examples (states.examples) on a given day. Pure: whoever calls it
-reads the path file, runs the steps and keeps the case's state."""
+reads the path file, runs the steps and keeps the case's state.
+
+A plan ends at a step that waits (`PlannedStep.wait_days`): the runner lets days pass until the
+trigger's gates hold, fires it, and plans again from the case's new phase on the new day, so that
+every later record is dated on the day it is made."""
 
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ from upphandla.states.validation import Problem
 
 @dataclass(frozen=True, slots=True)
 class PlannedStep:
-    """One command for a case: record evidence of `kind` with `data`, or fire `trigger`."""
+    """One command for a case: record evidence of `kind` with `data`, or fire `trigger`; a
+    trigger with `wait_days` may have to wait up to that many days for its gates to hold."""
 
     phase: str
     role: str
     kind: str | None = None
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    wait_days: int | None = None
 
 
 def plan_steps(
@@ -37,7 +43,8 @@ def plan_steps(
     recorded: Mapping[str, Any] | None = None,
 ) -> list[PlannedStep]:
     """The steps that take a case from `state` to the phase `until` (none if it is there), or to
-    a final phase. `recorded` holds the facts of the evidence the case has already
+    a final phase, or up to and including the first step that waits (the plan then stops; see
+    the module). `recorded` holds the facts of the evidence the case has already
     (`kind.field` -> value of its latest record, as states.case.Evidence.facts gives them);
     conditions also see the evidence planned before them."""
     evidence = dict(recorded or {})
@@ -49,6 +56,8 @@ def plan_steps(
         seen.add(state)
         taken, state = _phase_steps(path, definition, state, attributes, evidence, today)
         steps += taken
+        if taken and taken[-1].wait_days is not None:
+            return steps
     if until is not None and state != until:
         raise PathError([Problem("phases", f"vägen leder inte till ”{until}”")])
     return steps
@@ -92,7 +101,9 @@ def _phase_steps(
         if step.trigger is not None:
             trigger = d.trigger[step.trigger]
             if trigger.available_when is None or trigger.available_when.holds(facts):
-                out.append(PlannedStep(phase, step.role, trigger=trigger.id))
+                out.append(
+                    PlannedStep(phase, step.role, trigger=trigger.id, wait_days=step.wait_days)
+                )
                 return out, trigger.dest
             continue
         kind = d.evidence_kind[step.record or ""]

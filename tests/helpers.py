@@ -4,7 +4,8 @@
 - `make_users(db)`: one user per role, each with an Actor and a bearer token;
 - `evidence_data(kind)`: valid data for a kind, from the definition's examples;
 - `start(...)` and `drive(...)`: start a case and move it along the lifecycle path
-  (seeds/lifecycle.yaml) to a phase through the real use cases;
+  (seeds/lifecycle.yaml) to a phase through the real use cases, moving the test's frozen clock
+  (`frozen(...)`) across the waits the law makes (the tender period, the standstill);
 - `counts(db)` and `case_state(db, id)`: what the database holds, read directly with SQL;
 - `make_client(...)` and `assert_problem(...)`: the API under test and its error shape.
 """
@@ -16,6 +17,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any
 
@@ -33,8 +35,9 @@ from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Command, Handler, R
 from upphandla.flows.settings import Settings
+from upphandla.flows.views.waiting import first_day_gates_hold
 from upphandla.seeds.loader import DEFINITIONS, LIFECYCLE, SEEDS, read_yaml
-from upphandla.states.clock import today
+from upphandla.states.clock import STOCKHOLM, today
 from upphandla.states.definition import Definition
 from upphandla.states.lifecycle_path import LifecyclePath, parse_path
 from upphandla.states.parse import parse_definition
@@ -63,11 +66,35 @@ def v1_gate(trigger: str, gate: str) -> dict[str, Any]:
     return next(g for g in spec["gates"] if g["id"] == gate)
 
 
-def frozen(at: str) -> Any:
-    """freeze_time for the use cases. Evidence models are built on first use, with `date`
-    fields; pydantic cannot build one from freezegun's FakeDate, so that module keeps the real
-    class (it never reads the clock)."""
-    return freeze_time(at, ignore=["upphandla.states.evidence"])
+# The clocks of the `frozen` blocks a test is in, innermost last: drive() moves the innermost.
+_CLOCKS: list[Any] = []
+
+
+@contextmanager
+def frozen(at: str | datetime) -> Iterator[Any]:
+    """freeze_time for the use cases; yields freezegun's clock (move_to, tick). Evidence models
+    are built on first use, with `date` fields; pydantic cannot build one from freezegun's
+    FakeDate, so that module keeps the real class (it never reads the clock).
+
+    The clock is handed to drive(): a case driven across a wait of the lifecycle path leaves the
+    clock on the day the case could go on (the test continues on that day)."""
+    with freeze_time(at, ignore=["upphandla.states.evidence"]) as clock:
+        _CLOCKS.append(clock)
+        try:
+            yield clock
+        finally:
+            _CLOCKS.pop()
+
+
+def move_clock(day: date) -> None:
+    """Move the innermost frozen clock to `day`, 09:00 Stockholm time (never back)."""
+    if not _CLOCKS:
+        raise AssertionError(
+            f"the case has to wait until {day.isoformat()}: call drive() inside "
+            "`with frozen(...)`, so that it can move the clock"
+        )
+    assert day >= today(), f"the clock would go back from {today()} to {day}"
+    _CLOCKS[-1].move_to(datetime.combine(day, time(9), tzinfo=STOCKHOLM))
 
 
 # -- attributes and evidence --------------------------------------------------------------------
@@ -225,25 +252,51 @@ def drive(
     handler: Handler | None = None,
 ) -> None:
     """Move a case forward along the lifecycle path (seeds/lifecycle.yaml) through the real use
-    cases, one transaction per step as a request would, until it is in `to_state`."""
+    cases, one transaction per step as a request would, until it is in `to_state`. Where the
+    path waits, the test's frozen clock moves on to the first day the trigger's gates hold
+    (flows.views.waiting), and the rest is planned again on that day."""
     handler = handler or Handler.on(db)
     ensure_sanctions_list(db, handler)
-    state, _, _ = case_state(db, case_id)
-    with handler.reader() as uow:
-        latest = {e.kind: e.data for e in uow.evidence.of_case(case_id)}
-    recorded = {f"{kind}.{name}": v for kind, data in latest.items() for name, v in data.items()}
-    steps = plan_steps(
-        lifecycle(),
-        v1(),
-        state=state,
-        attributes=case_attributes(db, case_id),
-        today=today(),
-        until=to_state,
-        recorded=recorded,
-    )
-    for step in steps:
-        handler.run(step_command(step, case_id, users[step.role].actor))
+    while (state := case_state(db, case_id)[0]) != to_state:
+        with handler.reader() as uow:
+            latest = {e.kind: e.data for e in uow.evidence.of_case(case_id)}
+        recorded = {f"{k}.{name}": v for k, data in latest.items() for name, v in data.items()}
+        steps = plan_steps(
+            lifecycle(),
+            v1(),
+            state=state,
+            attributes=case_attributes(db, case_id),
+            today=today(),
+            until=to_state,
+            recorded=recorded,
+        )
+        assert steps, f"case {case_id} in {state} has no way to {to_state}"
+        for step in steps:
+            if step.wait_days is not None:
+                wait(handler, case_id, step)
+            handler.run(step_command(step, case_id, users[step.role].actor))
     assert case_state(db, case_id)[0] == to_state, f"case {case_id} did not reach {to_state}"
+
+
+def wait(handler: Handler, case_id: int, step: PlannedStep) -> None:
+    """Let time pass until the step's trigger holds: the frozen clock moves to that day."""
+    assert step.trigger is not None and step.wait_days is not None
+    with handler.reader() as uow:
+        found = first_day_gates_hold(
+            uow,
+            registry=handler.registry,
+            case_id=case_id,
+            trigger=step.trigger,
+            since=today(),
+            within_days=step.wait_days,
+        )
+    if found.day is None:
+        reasons = "; ".join(r.message for r in found.reasons)
+        raise AssertionError(
+            f"{step.trigger} on case {case_id} does not hold within {step.wait_days} days: {reasons}"
+        )
+    if found.day > today():
+        move_clock(found.day)
 
 
 def step_command(step: PlannedStep, case_id: int, actor: Actor) -> RecordEvidence | Advance:
