@@ -35,6 +35,9 @@ class GateOut(BaseModel):
     ok: bool
     reasons: list[ReasonOut]
     source: str
+    # What the gate says even when it passes, e.g. that it decided on a threshold amount whose
+    # period has ended; left out when there is nothing to say.
+    notes: list[str] = Field(default_factory=list, exclude_if=lambda notes: not notes)
 
 
 class NextStepOut(BaseModel):

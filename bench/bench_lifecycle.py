@@ -1,7 +1,9 @@
 """Benchmark: complete lifecycles through the use-case layer on SQLite, against a raw sqlite3 loop
 doing the same writes per transition (one transaction: update the case, append a hash-chained audit
 event) with the same journal mode and synchronous setting. Prints transitions per second for both,
-their ratio, and the engine's peak memory. Not a test: it asserts nothing.
+their ratio, and the engine's peak memory. Not a test: it asserts nothing. The cases go through
+the lifecycle side by side on a clock that freezegun moves across the waits the law makes (the
+tender period, the standstill); only the time spent in transitions counts.
 
     python -m bench.bench_lifecycle [--cases N] [--synchronous FULL|NORMAL]
 """
@@ -15,9 +17,15 @@ import resource
 import sqlite3
 import tempfile
 import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from bench.lifecycle_plan import ATTRIBUTES, lifecycle_plan
+from bench.lifecycle_plan import ATTRIBUTES, definition, plan_part, roles
+from freezegun import freeze_time
 
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
@@ -25,23 +33,56 @@ from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Handler
+from upphandla.flows.views.waiting import first_day_gates_hold
 from upphandla.seeds.loader import SEEDS
-from upphandla.states.clock import today
+from upphandla.states.clock import STOCKHOLM, now, today
+from upphandla.states.planner import PlannedStep
 from upphandla.states.roles import Actor
 from upphandla.store.db import open_database
 from upphandla.store.migrate import upgrade
 
+# freezegun replaces time.perf_counter while the clock is frozen; this keeps the real one.
+perf_counter = partial(time.perf_counter)
+
 
 def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, int]:
-    """Drive n complete lifecycles; returns (transitions, seconds in transitions, audited writes)."""
+    """Drive n complete lifecycles side by side; returns (transitions, seconds in transitions,
+    audited writes). The cases wait where the law makes them (the tender period, the
+    standstill): the clock, frozen by freezegun and ticking, moves on to the day they may go on."""
     db = open_database(f"sqlite:///{path}", sqlite_synchronous=synchronous)
     upgrade(db)
     handler = Handler.on(db)
-    actors: dict[str, Actor] = {}
+    with freeze_time(now(), tick=True, ignore=["upphandla.states.evidence"]) as clock:
+        actors = _setup(handler)
+        cases = {
+            handler.run(
+                StartCase(
+                    actor=actors["bestallare"],
+                    attributes=ATTRIBUTES,
+                    definition_key="it-upphandling",
+                )
+            ).result.case_id: Walk()
+            for _ in range(n_cases)
+        }
+        writes = n_cases
+        while any(walk.state != "avslutad" for walk in cases.values()):
+            for case_id, walk in cases.items():
+                writes += walk.run_part(handler, actors, case_id)
+            waiting = [(case_id, w.waiting) for case_id, w in cases.items() if w.waiting]
+            if waiting:
+                _wait(handler, clock, *waiting[0])
+                for case_id, walk in cases.items():
+                    writes += walk.fire_waiting(handler, actors, case_id)
+    db.dispose()
+    transitions = sum(w.transitions for w in cases.values())
+    return transitions, sum(w.seconds for w in cases.values()), writes
+
+
+def _setup(handler: Handler) -> dict[str, Actor]:
     handler.run(LoadSeedDefinitions())
     handler.run(LoadSeedThresholds())
-    plan = lifecycle_plan()
-    for role in sorted({step.role for step in plan}):  # everyone who acts in the plan
+    actors: dict[str, Actor] = {}
+    for role in roles():  # everyone who acts on the path
         mandate = "kommundirektor" if role == "delegat" else None
         added = handler.run(
             AddUser(name=role, email=f"{role}@example.se", role=role, mandate=mandate)
@@ -53,33 +94,67 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
             text=sample.read_text(encoding="utf-8"), source=sample.name, list_date=today()
         )
     )
-    transitions = writes = 0
-    in_transitions = 0.0
-    for _ in range(n_cases):
-        case_id = handler.run(
-            StartCase(
-                actor=actors["bestallare"], attributes=ATTRIBUTES, definition_key="it-upphandling"
+    return actors
+
+
+def _wait(handler: Handler, clock: Any, case_id: int, step: PlannedStep) -> None:
+    """Move the clock to the first day the waiting step's trigger holds (all cases are alike)."""
+    assert step.trigger is not None and step.wait_days is not None
+    with handler.reader() as uow:
+        found = first_day_gates_hold(
+            uow,
+            registry=handler.registry,
+            case_id=case_id,
+            trigger=step.trigger,
+            since=today(),
+            within_days=step.wait_days,
+        )
+    if found.day is None:
+        raise SystemExit(f"{step.trigger} does not hold within {step.wait_days} days: {found}")
+    clock.move_to(datetime.combine(found.day, clock_time(9), tzinfo=STOCKHOLM))
+
+
+@dataclass
+class Walk:
+    """One case on its way: its phase, the facts it has recorded, the step it waits to take."""
+
+    state: str = "behovsanalys"
+    recorded: dict[str, Any] = field(default_factory=dict)
+    waiting: PlannedStep | None = None
+    transitions: int = 0
+    seconds: float = 0.0  # in transitions
+
+    def run_part(self, handler: Handler, actors: dict[str, Actor], case_id: int) -> int:
+        """Take the steps up to the next wait; returns the writes."""
+        if self.state == "avslutad" or self.waiting is not None:
+            return 0
+        steps = plan_part(self.state, today(), self.recorded)
+        if steps and steps[-1].wait_days is not None:
+            self.waiting = steps.pop()
+        for step in steps:
+            self._take(handler, actors[step.role], case_id, step)
+        return len(steps)
+
+    def fire_waiting(self, handler: Handler, actors: dict[str, Actor], case_id: int) -> int:
+        step, self.waiting = self.waiting, None
+        if step is None:
+            return 0
+        self._take(handler, actors[step.role], case_id, step)
+        return 1
+
+    def _take(self, handler: Handler, actor: Actor, case_id: int, step: PlannedStep) -> None:
+        if step.kind is not None:
+            handler.run(
+                RecordEvidence(actor=actor, case_id=case_id, kind=step.kind, data=dict(step.data))
             )
-        ).result.case_id
-        writes += 1
-        for step in plan:
-            actor = actors[step.role]
-            started = time.perf_counter()
-            if step.kind is not None:
-                handler.run(
-                    RecordEvidence(
-                        actor=actor, case_id=case_id, kind=step.kind, data=dict(step.data)
-                    )
-                )
-            else:
-                assert step.trigger is not None
-                handler.run(Advance(actor=actor, case_id=case_id, trigger=step.trigger))
-            writes += 1
-            if step.trigger is not None:
-                in_transitions += time.perf_counter() - started
-                transitions += 1
-    db.dispose()
-    return transitions, in_transitions, writes
+            self.recorded |= {f"{step.kind}.{k}": v for k, v in step.data.items()}
+            return
+        assert step.trigger is not None
+        started = perf_counter()
+        handler.run(Advance(actor=actor, case_id=case_id, trigger=step.trigger))
+        self.seconds += perf_counter() - started
+        self.transitions += 1
+        self.state = definition().trigger[step.trigger].dest
 
 
 def run_raw(path: Path, n_transitions: int, synchronous: str) -> float:

@@ -90,12 +90,12 @@ def _date_bound_problems(
 ) -> list[Problem]:
     out = []
     if params.kind in kinds and not _date_field(kinds, params.kind, params.field):
-        out.append(Problem(f"{path}.field", f"”{params.kind}” har inget datumfält ”{params.field}”"))
+        out.append(
+            Problem(f"{path}.field", f"”{params.kind}” har inget datumfält ”{params.field}”")
+        )
     ref = params.not_before
     if ref is not None and not _date_field(kinds, ref.kind, ref.field):
-        out.append(
-            Problem(f"{path}.not_before", f"”{ref.kind}” har inget datumfält ”{ref.field}”")
-        )
+        out.append(Problem(f"{path}.not_before", f"”{ref.kind}” har inget datumfält ”{ref.field}”"))
     if not (params.not_before_phase_entry or ref is not None or params.not_after_today):
         out.append(Problem(path, "ange minst en gräns för datumet"))
     return out

@@ -63,7 +63,9 @@ class TenderStatus:
     notes: tuple[str, ...] = ()
 
 
-def tender_status(case: CaseSnapshot, evidence: Evidence, params: TenderPeriodParams) -> TenderStatus:
+def tender_status(
+    case: CaseSnapshot, evidence: Evidence, params: TenderPeriodParams
+) -> TenderStatus:
     record = evidence.latest(params.kind)
     if record is None:
         return TenderStatus(None, "Annonsen är inte registrerad som skickad för publicering.")

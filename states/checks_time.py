@@ -96,8 +96,8 @@ def standstill_status(evidence: Evidence, params: StandstillParams) -> Standstil
     last_day = max(last_day, period_end(decided_on, params.days_after_decision))
     return Standstill(
         last_day,
-        f"Förvaltningsrätten avgjorde målet {decided_on.isoformat()}; avtalsspärren är förlängd "
-        f"och löper till och med {last_day.isoformat()}.",
+        f"Förvaltningsrätten avgjorde målet {decided_on.isoformat()}; avtalsspärren är förlängd efter "
+        f"överprövning och löper till och med {last_day.isoformat()}.",
     )
 
 

@@ -20,6 +20,7 @@ from upphandla.states.definition import (
     Trigger,
 )
 from upphandla.states.docs_reminders import reminders_section
+from upphandla.states.docs_time import TIME_DESCRIBERS
 from upphandla.states.money import kronor
 from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
 
@@ -233,10 +234,15 @@ def _evidence_recorded(d: Definition, params: Any) -> str:
 
 def _standstill_ended(d: Definition, params: Any) -> str:
     kind = d.evidence_kind[params.kind]
-    return (
+    text = (
         f"avtalsspärren har löpt ut: {params.days_electronic} dagar om ”{kind.title}” skickades "
         f"elektroniskt, annars {params.days_other} dagar, räknat från dagen efter utskicket"
     )
+    if params.orders:
+        text += "; aldrig när förvaltningsrätten har beslutat att " + " eller att ".join(
+            params.orders.values()
+        )
+    return text
 
 
 def _value_below_threshold(d: Definition, params: Any) -> str:
@@ -254,6 +260,7 @@ _DESCRIBERS: dict[str, Callable[[Definition, BaseModel], str]] = {
     "evidence_recorded": _evidence_recorded,
     "standstill_ended": _standstill_ended,
     "value_below_threshold": _value_below_threshold,
+    **TIME_DESCRIBERS,
 }
 
 

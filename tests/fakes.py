@@ -14,8 +14,10 @@ import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from upphandla.seeds.loader import THRESHOLDS, read_yaml
 from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.events import AuditEvent, payload
@@ -28,8 +30,20 @@ from upphandla.states.lookups import (
     SimilarContract,
     SimilarContracts,
 )
+from upphandla.states.thresholds import NewThreshold, ThresholdEntry, ThresholdSeries
 from upphandla.store.audit import Appended
 from upphandla.store.records import StoredCase, StoredDefinition, StoredEvidence, StoredUser
+
+
+@cache
+def shipped_thresholds() -> tuple[ThresholdEntry, ...]:
+    """The amounts of seeds/thresholds.yaml, as the store holds them after start."""
+    series = read_yaml(THRESHOLDS).get("series") or {}
+    return tuple(
+        NewThreshold.model_validate({**item, "series": name}).entry()
+        for name, spec in series.items()
+        for item in spec.get("entries") or []
+    )
 
 
 class ContextLookups(Mapping[Lookup, Found]):
@@ -39,7 +53,9 @@ class ContextLookups(Mapping[Lookup, Found]):
       ones of the period);
     - "sanctions" or "supplier_sanctions": {list_date, list_checksum?, hits: [{party,
       listed_name, reference?}]}; a screening finds the hits of the parties it asks about.
-      Without either, no list is loaded."""
+      Without either, no list is loaded;
+    - "thresholds": {series: [ThresholdEntry, ...]}; without it, the amounts shipped in
+      seeds/thresholds.yaml."""
 
     def __init__(self, context: Mapping[str, Any] | None = None) -> None:
         self.context = dict(context or {})
@@ -58,6 +74,11 @@ class ContextLookups(Mapping[Lookup, Found]):
                 if h["party"] in asked
             )
             return Screened(screening.get("list_date"), screening.get("list_checksum"), hits)
+        if isinstance(lookup, ThresholdSeries):
+            given = self.context.get("thresholds")
+            if given is not None:
+                return tuple(given.get(lookup.series, ()))
+            return tuple(e for e in shipped_thresholds() if e.series == lookup.series)
         raise KeyError(lookup)
 
     def __iter__(self) -> Iterator[Lookup]:

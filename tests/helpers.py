@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -278,6 +278,25 @@ def drive(
                 wait(handler, case_id, step)
             handler.run(step_command(step, case_id, users[step.role].actor))
     assert case_state(db, case_id)[0] == to_state, f"case {case_id} did not reach {to_state}"
+
+
+def case_in(
+    db: Database,
+    users: dict[str, User],
+    phase: str,
+    *,
+    before: str,
+    handler: Handler | None = None,
+    **overrides: Any,
+) -> int:
+    """A case (attributes as for `start`) that reached `phase` before the day `before`
+    (YYYY-MM-DD): started 60 days earlier and driven there, waiting out the tender period on the
+    way (about a month). The test then sets its own clock for what happens on `before`."""
+    with frozen(f"{date.fromisoformat(before) - timedelta(days=60)} 09:00:00"):
+        case_id = start(db, users["bestallare"], handler, **overrides)
+        drive(db, case_id, phase, users, handler)
+        assert today() < date.fromisoformat(before), f"{phase} reached only on {today()}"
+    return case_id
 
 
 def wait(handler: Handler, case_id: int, step: PlannedStep) -> None:

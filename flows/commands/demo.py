@@ -17,9 +17,10 @@ from upphandla.flows.registry import Registry
 from upphandla.seeds.loader import LIFECYCLE, SEEDS, read_yaml
 from upphandla.states.clock import today
 from upphandla.states.definition import Definition
-from upphandla.states.lifecycle_path import LifecyclePath, parse_path
+from upphandla.states.lifecycle_path import LifecyclePath, PathError, parse_path
 from upphandla.states.planner import plan_steps
 from upphandla.states.roles import Actor
+from upphandla.states.validation import Problem
 from upphandla.store.uow import UnitOfWork
 
 
@@ -143,6 +144,19 @@ class _PlannedCases:
             today=today(),
             until=target,
         )
+        if steps and steps[-1].wait_days is not None:
+            # The demo runs on the real clock: it cannot let the days pass that the law makes a
+            # case wait (the tender period, the standstill).
+            raise PathError(
+                [
+                    Problem(
+                        f"planned_phases.{target}",
+                        f"demon kan bara ta ärenden till faser före första väntan: "
+                        f"”{steps[-1].trigger}” i fasen ”{steps[-1].phase}” får vänta upp till "
+                        f"{steps[-1].wait_days} dagar",
+                    )
+                ]
+            )
         for step in steps:
             actor = self.actors[step.role]
             if step.kind is not None:

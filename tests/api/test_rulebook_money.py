@@ -18,6 +18,7 @@ from helpers import (
     User,
     add_user,
     assert_problem,
+    case_in,
     case_state,
     counts,
     drive,
@@ -28,6 +29,7 @@ from helpers import (
     scalar,
     start,
 )
+from upphandla.states.clock import today
 from upphandla.store.db import Database
 
 DIRECT = "direktupphandling"
@@ -215,8 +217,8 @@ def test_direct_award_of_150_000_is_documented_before_registration__lou_19a_11(a
 
 def at_award_decision(api: Api) -> int:
     load_sample_list(api.db)
-    case_id = api.start()
-    drive(api.db, case_id, "tilldelning", api.users)
+    # Started two months ago: the tender period made it wait on the way.
+    case_id = case_in(api.db, api.users, "tilldelning", before=today().isoformat())
     api.put(case_id, "award_decision_sent", "upphandlare")
     return case_id
 
@@ -299,9 +301,10 @@ def delegat_with(db: Database, mandate: str) -> User:
 
 
 def test_signatory_mandate_must_cover_the_contract_value__5_4_5(api: Api) -> None:
-    case_id = api.start(estimated_value_sek=4_000_000)
-    drive(api.db, case_id, "avtalstecknande", api.users)
-    signed = evidence_data("contract_signed", {"estimated_value_sek": 4_000_000})
+    # Started two months ago: the tender period and the standstill made it wait on the way.
+    attrs = {"estimated_value_sek": 4_000_000}
+    case_id = case_in(api.db, api.users, "avtalstecknande", before=today().isoformat(), **attrs)
+    signed = evidence_data("contract_signed", attrs)
     enhetschef = delegat_with(api.db, "enhetschef")  # up to 700 000 kr
     before = case_state(api.db, case_id), counts(api.db)
 

@@ -7,6 +7,7 @@ every check is a request a user would make."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from helpers import (
     frozen,
     start,
 )
+from upphandla.states.clock import today
 from upphandla.store.db import Database
 
 DIRECT = "direktupphandling"
@@ -100,11 +102,20 @@ def standstill_reason(response: Response, problem: str = "transition_refused") -
     return by_gate["standstill_ended"]["message"]
 
 
-def in_standstill(api: Api, sent_on: str, electronic: bool) -> int:
-    """An advertised case whose award decision was sent on `sent_on`, now in avtalsspärr."""
-    with frozen(f"{sent_on} 09:00:00"):
+def in_tilldelning(api: Api, by: str) -> int:
+    """An advertised case that reached tilldelning before the day `by`: started 60 days earlier,
+    it waited out the tender period on the way (about a month)."""
+    with frozen(date.fromisoformat(by) - timedelta(days=60)):
         case_id = api.start()
         drive(api.db, case_id, "tilldelning", api.users)
+        assert today() < date.fromisoformat(by)
+    return case_id
+
+
+def in_standstill(api: Api, sent_on: str, electronic: bool) -> int:
+    """An advertised case whose award decision was sent on `sent_on`, now in avtalsspärr."""
+    case_id = in_tilldelning(api, sent_on)
+    with frozen(f"{sent_on} 09:00:00"):
         sent = {"sent_on": sent_on, "electronic": electronic}
         api.put(case_id, "award_decision_sent", "upphandlare", sent)
         moved = api.fire(case_id, "send_award_decision")
@@ -160,7 +171,7 @@ def test_review_keeps_signing_refused_until_10_days_after_the_court__10_8_8_1(ap
     with frozen("2027-03-18 10:00:00"):  # months later, still no decision
         standstill_reason(api.fire(case_id, "sign_contract"))
     with frozen("2027-03-19 10:00:00"):
-        decided = {"decided_on": "2027-03-19", "outcome": "Ansökan avslås"}
+        decided = {"decided_on": "2027-03-19", "outcome": "avslag"}
         api.put(case_id, "court_decided", "upphandlare", decided)
         # 10 days end on annandag påsk: the last day is the Tuesday after.
         assert "2027-03-30" in standstill_reason(api.fire(case_id, "end_standstill"))
@@ -218,17 +229,19 @@ EARLIER_TITLE = "Licenser för bibliotekens utlåningssystem"
 
 
 def earlier_direct_award(api: Api, signed_on: str) -> int:
-    """A 400 000 kr direct award by another organisation, signed on `signed_on`."""
+    """A 400 000 kr direct award by another organisation, signed on `signed_on` (on that day: a
+    signature cannot be dated before the case came to sign it)."""
     attrs = {"estimated_value_sek": 400_000}
-    case_id = api.start(
-        route=DIRECT, title=EARLIER_TITLE, organisation="Kulturförvaltningen", **attrs
-    )
-    drive(api.db, case_id, "avtalstecknande", api.users)
-    for role, kind in PREPARATIONS:
-        api.put(case_id, kind, role, evidence_data(kind, attrs))
-    signed = {**evidence_data("contract_signed", attrs), "signed_on": signed_on}
-    api.put(case_id, "contract_signed", "delegat", signed)
-    assert api.fire(case_id, "sign_contract").status_code == 200
+    with frozen(f"{signed_on} 09:00:00"):
+        case_id = api.start(
+            route=DIRECT, title=EARLIER_TITLE, organisation="Kulturförvaltningen", **attrs
+        )
+        drive(api.db, case_id, "avtalstecknande", api.users)
+        for role, kind in PREPARATIONS:
+            api.put(case_id, kind, role, evidence_data(kind, attrs))
+        signed = {**evidence_data("contract_signed", attrs), "signed_on": signed_on}
+        api.put(case_id, "contract_signed", "delegat", signed)
+        assert api.fire(case_id, "sign_contract").status_code == 200
     return case_id
 
 
@@ -248,8 +261,8 @@ def new_purchase(api: Api, *, recurring: bool) -> int:
 
 
 def test_recurring_purchase_counts_similar_contract_of_four_months_ago__10_7_4(api: Api) -> None:
+    earlier = earlier_direct_award(api, "2026-07-24")
     with frozen("2026-11-24 09:00:00"):
-        earlier = earlier_direct_award(api, "2026-07-24")
         case_id = new_purchase(api, recurring=True)
         before = case_state(api.db, case_id), counts(api.db)
 
@@ -268,16 +281,16 @@ def test_recurring_purchase_counts_similar_contract_of_four_months_ago__10_7_4(a
 
 
 def test_similar_contract_of_thirteen_months_ago_is_not_counted__10_7_4(api: Api) -> None:
+    earlier_direct_award(api, "2025-10-24")
     with frozen("2026-11-24 09:00:00"):
-        earlier_direct_award(api, "2025-10-24")
         case_id = new_purchase(api, recurring=True)
         moved = api.fire(case_id, "direct_award")
         assert moved.status_code == 200, moved.text
 
 
 def test_case_view_counts_similar_contracts_like_the_transition__10_7_4(api: Api) -> None:
+    earlier_direct_award(api, "2026-07-24")
     with frozen("2026-11-24 09:00:00"):
-        earlier_direct_award(api, "2026-07-24")
         case_id = new_purchase(api, recurring=True)
         reasons = refusal(api.fire(case_id, "direct_award"))
 
@@ -286,3 +299,198 @@ def test_case_view_counts_similar_contracts_like_the_transition__10_7_4(api: Api
 
         assert step["ready"] is False
         assert [r for g in step["gates"] for r in g["reasons"]] == reasons
+
+
+# -- C. dates that start legal periods are bounded -------------------------------------------------
+# Started Monday 2 February 2026, the case waits out the tender period (30 days from the notice,
+# to Wednesday 4 March) and reaches tilldelning on Thursday 5 March.
+ENTERED_TILLDELNING = "2026-03-05"
+
+
+def test_a_backdated_or_future_award_decision_is_refused_naming_the_bound__lou_20_kap(
+    api: Api,
+) -> None:
+    with frozen("2026-02-02 09:00:00"):
+        case_id = api.start()
+        drive(api.db, case_id, "tilldelning", api.users)
+        assert today().isoformat() == ENTERED_TILLDELNING
+    with frozen("2026-03-24 09:00:00"):
+        before = case_state(api.db, case_id), counts(api.db)
+        for sent_on, bound in (
+            ("2026-03-04", f"ligger före den dag ärendet kom till fasen ({ENTERED_TILLDELNING})"),
+            ("2026-03-25", "ligger efter dagens datum (2026-03-24)"),
+        ):
+            answer = api.post(
+                case_id,
+                "award_decision_sent",
+                "upphandlare",
+                {"sent_on": sent_on, "electronic": True},
+            )
+            [reason] = refusal(answer, "evidence_refused")
+            assert reason["gate"] == "award_decision_sent_on_bounded"
+            assert f"{sent_on} {bound}" in reason["message"]
+            assert reason["source"] == "LOU 20 kap. 1–2 §§"
+        assert (case_state(api.db, case_id), counts(api.db)) == before
+
+
+def test_a_correct_award_decision_over_easter_ends_the_standstill_on_tuesday__lou_20_kap(
+    api: Api,
+) -> None:
+    # Sent Tuesday 24 March 2026: day 10 is Långfredagen, Easter follows; the last day is
+    # Tuesday 7 April and the contract may be signed on Wednesday 8 April.
+    case_id = in_standstill(api, "2026-03-24", True)
+    with frozen("2026-04-07 20:00:00"):  # 22:00 in Stockholm, still the last day
+        api.prepare_signing(case_id)
+        assert "2026-04-07" in standstill_reason(api.fire(case_id, "sign_contract"))
+    with frozen("2026-04-08 07:00:00"):
+        signed = api.sign(case_id)
+        assert signed.status_code == 200, signed.text
+        assert case_state(api.db, case_id)[0] == "acceptanstest"
+
+
+# -- D. the minimum tender period --------------------------------------------------------------------
+TENDER_SOURCE = "LOU 11 kap. 2 § och 6 §, 12 kap. 10 §, 19 kap. 11 §"
+
+
+def in_annonsering(api: Api, **attrs: Any) -> int:
+    with frozen("2026-03-04 08:00:00"):
+        case_id = api.start(**attrs)
+        drive(api.db, case_id, "annonsering", api.users)
+        notice = {"sent_on": "2026-03-04", "procedure": "oppet", "electronic": True}
+        api.put(case_id, "tender_published", "upphandlare", notice)
+    return case_id
+
+
+def test_a_tender_closed_before_the_minimum_period_is_refused_with_the_day__lou_11_kap(
+    api: Api,
+) -> None:
+    # 4 000 000 kr reaches the EU threshold: open procedure with electronic tenders, at least 30
+    # days from the day after the notice was sent (4 March); day 30 is Långfredagen, so the
+    # period runs to Tuesday 7 April.
+    case_id = in_annonsering(api)
+    for at in ("2026-03-04 09:00:00", "2026-04-07 20:00:00"):
+        with frozen(at):
+            before = case_state(api.db, case_id), counts(api.db)
+            [reason] = refusal(api.fire(case_id, "close_tender"))
+            assert reason["gate"] == "tender_period_ended"
+            assert reason["source"] == TENDER_SOURCE
+            assert "minst 30 dagar (LOU 11 kap. 2 § och 6 §)" in reason["message"]
+            assert kr(2_389_585) in reason["message"]  # the threshold it decided on
+            assert "Anbudstiden kan stängas tidigast 2026-04-08." in reason["message"]
+            assert (case_state(api.db, case_id), counts(api.db)) == before
+
+
+def test_a_tender_closes_once_the_period_has_run_and_says_the_threshold_is_old(api: Api) -> None:
+    case_id = in_annonsering(api)
+    with frozen("2026-04-08 07:00:00"):
+        moved = api.fire(case_id, "close_tender")
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["to_state"] == "utvardering"
+        [gate] = moved.json()["gates"]
+        # The 2024–2025 amount still decides in 2026 until the new one is entered, and says so.
+        assert gate["ok"] is True and "gällde till och med 2025-12-31" in gate["notes"][0]
+
+
+def test_a_notice_dated_before_the_tender_phase_is_refused(api: Api) -> None:
+    with frozen("2026-03-04 08:00:00"):
+        case_id = api.start()
+        drive(api.db, case_id, "annonsering", api.users)
+        notice = {"sent_on": "2026-02-01", "procedure": "oppet", "electronic": True}
+        [reason] = refusal(
+            api.post(case_id, "tender_published", "upphandlare", notice), "evidence_refused"
+        )
+        assert reason["gate"] == "tender_published_on_bounded"
+        assert (
+            "2026-02-01 ligger före den dag ärendet kom till fasen (2026-03-04)"
+            in (reason["message"])
+        )
+
+
+# -- E. the court's outcome decides ------------------------------------------------------------------
+COURT = "Förvaltningsrätten i Stockholm, mål 3-26"
+
+
+def under_review(api: Api) -> int:
+    """Award decision sent Tuesday 24 March 2026 (standstill to 7 April); a review filed on
+    30 March."""
+    case_id = in_standstill(api, "2026-03-24", True)
+    with frozen("2026-03-30 09:00:00"):
+        api.put(case_id, "review_filed", "upphandlare", {"filed_on": "2026-03-30", "court": COURT})
+    return case_id
+
+
+def deadlines(api: Api, case_id: int) -> dict[str, str]:
+    case = api.client.get(f"/api/cases/{case_id}", headers=api.users["upphandlare"].headers)
+    assert case.status_code == 200, case.text
+    return {d["kind"]: d["due_on"] for d in case.json()["deadlines"]}
+
+
+def test_an_order_to_redo_sends_the_case_back_and_a_new_award_starts_a_new_standstill__20_kap_6(
+    api: Api,
+) -> None:
+    case_id = under_review(api)
+    with frozen("2026-04-01 09:00:00"):
+        # While the court has not decided, the case shows when to look (14 days after filing).
+        assert deadlines(api, case_id).get("court_decision") == "2026-04-13"
+    with frozen("2026-04-20 09:00:00"):
+        decided = {"decided_on": "2026-04-20", "outcome": "gora_om"}
+        api.put(case_id, "court_decided", "upphandlare", decided)
+    with frozen("2026-05-20 09:00:00"):  # long after ten days: the old award stays unsignable
+        api.prepare_signing(case_id)
+        message = standstill_reason(
+            api.post(case_id, "contract_signed", "delegat"), "evidence_refused"
+        )
+        assert "beslutade 2026-04-20 att upphandlingen ska göras om" in message
+        assert "ska göras om" in standstill_reason(api.fire(case_id, "sign_contract"))
+        assert "court_decision" not in deadlines(api, case_id)
+        # The court did not order a correction: that way back is not offered.
+        offered = assert_problem(api.fire(case_id, "correct_after_review"), 409)
+        assert offered["type"] == "urn:upphandla:problem:trigger_not_offered"
+        moved = api.fire(case_id, "redo_after_review")
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["to_state"] == "kravstallning"
+    with frozen("2026-05-20 10:00:00"):
+        # Advertised again: a new notice, a new tender period, a new award decision.
+        drive(api.db, case_id, "avtalsparr", api.users)
+        sent_on = today()
+        ends = deadlines(api, case_id)["standstill_end"]
+        assert date.fromisoformat(ends) >= sent_on + timedelta(days=10)
+        standstill_reason(api.fire(case_id, "end_standstill"))
+    with frozen(f"{date.fromisoformat(ends) + timedelta(days=1)} 07:00:00"):
+        api.prepare_signing(case_id)
+        signed = api.sign(case_id)
+        assert signed.status_code == 200, signed.text
+
+
+def test_a_rejected_review_lets_the_case_sign_ten_days_after_the_court__20_kap(api: Api) -> None:
+    case_id = under_review(api)
+    with frozen("2026-04-20 09:00:00"):
+        api.put(
+            case_id,
+            "court_decided",
+            "upphandlare",
+            {"decided_on": "2026-04-20", "outcome": "avslag"},
+        )
+        # Ten days from the day after 20 April: the last day is Thursday 30 April.
+        assert deadlines(api, case_id)["standstill_end"] == "2026-04-30"
+    with frozen("2026-04-30 09:00:00"):
+        api.prepare_signing(case_id)
+        assert "2026-04-30" in standstill_reason(api.fire(case_id, "sign_contract"))
+    with frozen("2026-05-01 09:00:00"):
+        signed = api.sign(case_id)
+        assert signed.status_code == 200, signed.text
+
+
+def test_an_order_to_correct_sends_the_case_back_to_the_evaluation__20_kap_6(api: Api) -> None:
+    case_id = under_review(api)
+    with frozen("2026-04-20 09:00:00"):
+        api.put(
+            case_id,
+            "court_decided",
+            "upphandlare",
+            {"decided_on": "2026-04-20", "outcome": "rattelse"},
+        )
+        assert "rättelse" in standstill_reason(api.fire(case_id, "end_standstill"))
+        moved = api.fire(case_id, "correct_after_review")
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["to_state"] == "utvardering"

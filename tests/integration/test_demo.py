@@ -5,13 +5,20 @@ adds nothing but new tokens."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
 
 from helpers import bearer, counts, make_client, scalar
 from upphandla.cli.startup import prepare
+from upphandla.flows.commands.demo import LoadDemo
 from upphandla.flows.commands.users import actor_for_token
+from upphandla.flows.handler import Handler
 from upphandla.flows.settings import Settings
 from upphandla.flows.views.cases import verify_audit
 from upphandla.seeds.loader import SEEDS, read_yaml
+from upphandla.states.lifecycle_path import PathError
 from upphandla.store.db import Database
 from upphandla.store.uow import UnitOfWork
 
@@ -78,3 +85,22 @@ def test_prepare_without_demo_loads_definitions_only(db: Database, db_url: str) 
     assert scalar(db, "SELECT count(*) FROM definitions") >= 1
     assert counts(db)["cases"] == 0
     assert scalar(db, "SELECT count(*) FROM users") == 0
+
+
+def test_the_demo_refuses_a_phase_behind_a_wait_and_says_which(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """The demo runs on the real clock: it cannot wait out the tender period, so a demo.yaml that
+    asks for a phase beyond it is refused with the wait named, and nothing is written."""
+    prepare(db, Settings(database_url=db_url), demo=False)
+    demo = read_yaml(SEEDS / "demo.yaml")
+    demo["planned_phases"] = ["utvardering"]
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
+    before = counts(db)
+    with pytest.raises(PathError) as refused:
+        Handler.on(db).run(LoadDemo(definition_key="it-upphandling", path=path))
+    [problem] = refused.value.problems
+    assert problem.path == "planned_phases.utvardering"
+    assert "”close_tender” i fasen ”annonsering” får vänta upp till 60 dagar" in problem.message
+    assert counts(db) == before

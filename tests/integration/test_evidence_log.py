@@ -12,7 +12,7 @@ from typing import Any
 from alembic import command
 from sqlalchemy import text
 
-from helpers import User, drive, start
+from helpers import User, drive, frozen, start
 from upphandla.store.db import Database, open_database
 from upphandla.store.migrate import alembic_config, upgrade
 
@@ -51,8 +51,9 @@ def evidence_log(db: Database, case_id: int) -> list[list[Any]]:
 def test_the_log_on_the_case_says_what_the_evidence_table_says(
     db: Database, users: dict[str, User]
 ) -> None:
-    case_id = start(db, users["bestallare"], personal_data=True, citizen_facing=True)
-    drive(db, case_id, "acceptanstest", users)
+    with frozen("2026-03-02 09:00:00"):  # the tender period and the standstill move the clock
+        case_id = start(db, users["bestallare"], personal_data=True, citizen_facing=True)
+        drive(db, case_id, "acceptanstest", users)
     rows = evidence_rows(db, case_id)
     assert len(rows) > 20
     assert evidence_log(db, case_id) == rows

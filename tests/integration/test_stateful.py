@@ -41,7 +41,15 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, make_url, select
 
-from helpers import CHECKLIST_ITEMS, User, drive, evidence_data, orm_session, run, start
+from helpers import (
+    CHECKLIST_ITEMS,
+    User,
+    case_in,
+    evidence_data,
+    orm_session,
+    run,
+    start,
+)
 from helpers import attributes as helper_attributes
 from upphandla.flows.commands.cases import Advance, Cancel, RecordEvidence, StartCase
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
@@ -825,7 +833,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                     return sp.kind, {"sent_on": self.past_day(data), "electronic": electronic}, None
                 review = evidence.latest(sp.review_kind) if sp.review_kind else None
                 if review is not None and sp.decision_kind and model.recordable(sp.decision_kind):
-                    decided = {"decided_on": self.past_day(data), "outcome": "Avslag"}
+                    decided = {"decided_on": self.past_day(data), "outcome": "avslag"}
                     return sp.decision_kind, decided, None
                 return None
             if gate.check == "framework_term":
@@ -1150,12 +1158,12 @@ def test_an_award_decision_dated_at_the_end_of_the_calendar_is_refused_not_a_cra
     db: Database, users: dict[str, User]
 ) -> None:
     """An award decision sent on 9999-12-31 has a standstill that would end beyond the calendar.
-    Recording it may be refused as Invalid; once it is recorded, ending the standstill must be
-    refused (TransitionRefused: it has not ended) and the case must stay readable."""
+    Recording it may be refused (Invalid, or, as now, the bound on the date: not after today);
+    once it is recorded, ending the standstill must be refused (TransitionRefused: it has not
+    ended) and the case must stay readable."""
     registry = Registry()
     upphandlare = users["upphandlare"].actor
-    case_id = start(db, users["bestallare"])
-    drive(db, case_id, "tilldelning", users)
+    case_id = case_in(db, users, "tilldelning", before=today().isoformat())
     try:
         run(
             db,
@@ -1167,6 +1175,10 @@ def test_an_award_decision_dated_at_the_end_of_the_calendar_is_refused_not_a_cra
             ),
         )
     except DomainError as exc:
+        if isinstance(exc, EvidenceRefused):
+            assert [r.gate for r in exc.reasons] == ["award_decision_sent_on_bounded"]
+            assert "ligger efter dagens datum" in exc.reasons[0].message
+            return
         assert isinstance(exc, Invalid), describe(exc)
         return
     run(

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from helpers import (
     User,
     audit_rows,
+    case_in,
     case_state,
-    drive,
     frozen,
     orm_session,
     run,
@@ -174,9 +174,8 @@ def test_sweeping_again_queues_nothing_twice(db: Database, users: dict[str, User
 def test_standstill_end_moves_the_case_on_by_itself_not_a_day_early(
     db: Database, users: dict[str, User]
 ) -> None:
+    case_id = case_in(db, users, "tilldelning", before="2026-12-21")
     with frozen("2026-12-21 09:00:00"):
-        case_id = start(db, users["bestallare"])
-        drive(db, case_id, "tilldelning", users)
         run(
             db,
             RecordEvidence(
@@ -320,9 +319,8 @@ def test_a_timer_refused_by_something_other_than_a_gate_leaves_the_reminders_goi
     registry._cache[(unchecked.key, 2)] = (unchecked, Lifecycle(unchecked))
     handler = Handler.on(db, registry=registry)
 
+    case_id = case_in(db, users, "tilldelning", before="2026-12-21", handler=handler)
     with frozen("2026-12-21 09:00:00"):
-        case_id = start(db, users["bestallare"], handler)
-        drive(db, case_id, "tilldelning", users, handler)
         award = RecordEvidence(
             actor=users["upphandlare"].actor,
             case_id=case_id,

@@ -98,12 +98,15 @@ def test_shipped_v1_has_the_lifecycle_of_the_rulebook(raw: dict[str, Any]) -> No
         "avslutad",
     ]
     # The ways off the main road, each to where it leads: the other routes go straight to
-    # signing, the contract may be signed as soon as the standstill has ended, and a failed
-    # acceptance test ends the contract.
+    # signing, the contract may be signed as soon as the standstill has ended, the court's order
+    # after an överprövning sends the case back (LOU 20 kap. 6 §), and a failed acceptance test
+    # ends the contract.
     side_roads = {
         ("kravstallning", "direct_award"): "avtalstecknande",
         ("kravstallning", "call_off"): "avtalstecknande",
         ("avtalsparr", "sign_contract"): "acceptanstest",
+        ("avtalsparr", "correct_after_review"): "utvardering",
+        ("avtalsparr", "redo_after_review"): "kravstallning",
         ("acceptanstest", "end_contract"): "avslut",
     }
     for (state, trigger), dest in side_roads.items():

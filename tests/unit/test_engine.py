@@ -216,7 +216,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
     with pytest.raises(TransitionRefused) as exc:
         run_decide(v1, lifecycle, snapshot, Evidence(), "sign_contract", DELEGAT)
     assert [(r.gate, r.source) for r in exc.value.reasons] == [
-        ("standstill_ended", "LOU 20 kap. 1–2 §§, § 10.8.8.1, lag (1930:173)"),
+        ("standstill_ended", "LOU 20 kap. 1–2 §§ och 6 §, § 10.8.8.1, lag (1930:173)"),
         ("contract_signed_with_mandate", "§ 5.4.5, § 9.2.10 b"),
         ("pub_avtal_when_personal_data", "§ 5.2.1, § 6.2, § 9.2.10"),
         ("accessibility_report_when_citizen_facing", "§ 9.2.13"),
@@ -570,7 +570,7 @@ def test_preview_of_a_closed_case_is_empty(v1: Definition, final: str) -> None:
 
 # -- check_evidence ------------------------------------------------------------------------------
 def check(v1: Definition, state: str, kind: str, actor: Actor, data: Any) -> dict[str, Any]:
-    return check_evidence(v1, case(state), kind_id=kind, actor=actor, data=data)
+    return check_evidence(v1, case(state), kind_id=kind, actor=actor, data=data, today=TODAY)
 
 
 def problem_paths(exc: pytest.ExceptionInfo[Invalid]) -> dict[str, str]:
@@ -583,9 +583,9 @@ def test_check_evidence_parses_a_date_and_keeps_a_bool(v1: Definition) -> None:
         "tilldelning",
         "award_decision_sent",
         UPPHANDLARE,
-        {"sent_on": "2026-12-21", "electronic": True},
+        {"sent_on": "2026-03-05", "electronic": True},
     )
-    assert data == {"sent_on": "2026-12-21", "electronic": True}
+    assert data == {"sent_on": "2026-03-05", "electronic": True}
 
 
 def test_check_evidence_accepts_a_date_object_and_stores_it_as_iso(v1: Definition) -> None:
@@ -594,9 +594,9 @@ def test_check_evidence_accepts_a_date_object_and_stores_it_as_iso(v1: Definitio
         "tilldelning",
         "award_decision_sent",
         UPPHANDLARE,
-        {"sent_on": date(2026, 12, 21), "electronic": False},
+        {"sent_on": date(2026, 3, 5), "electronic": False},
     )
-    assert data == {"sent_on": "2026-12-21", "electronic": False}
+    assert data == {"sent_on": "2026-03-05", "electronic": False}
 
 
 def test_check_evidence_refuses_a_malformed_date(v1: Definition) -> None:

@@ -32,8 +32,8 @@ def test_every_v1_kind_gets_valid_example_data(kind: EvidenceKind) -> None:
 
 def test_example_dates_are_relative_to_the_day_they_are_used() -> None:
     sent = V1.evidence_kind["award_decision_sent"]
-    assert example_data(sent, DAY)["sent_on"] == "2026-01-29"  # today-40
-    assert example_data(sent, date(2027, 1, 5))["sent_on"] == "2026-11-26"
+    assert example_data(sent, DAY)["sent_on"] == "2026-03-10"  # today
+    assert example_data(sent, date(2027, 1, 5))["sent_on"] == "2027-01-05"
     registered = example_data(V1.evidence_kind["contract_registered"], DAY)
     assert (registered["start_on"], registered["end_on"]) == ("2026-03-10", "2029-03-09")
 

@@ -314,7 +314,7 @@ def test_acceptance_every_skakrav_must_pass_in_the_latest_round__9_2_5(v1: Defin
 
 
 # -- standstill_ended ----------------------------------------------------------------------------
-STANDSTILL_SOURCE = "LOU 20 kap. 1–2 §§, § 10.8.8.1, lag (1930:173)"
+STANDSTILL_SOURCE = "LOU 20 kap. 1–2 §§ och 6 §, § 10.8.8.1, lag (1930:173)"
 
 
 def sent(on: str, electronic: bool) -> Evidence:
@@ -401,7 +401,7 @@ def test_standstill_extended_by_a_review_filed_in_time__10_8_8_1(v1: Definition)
     assert not waiting.ok
     assert "överprövning ansöktes 2026-06-10" in waiting.reasons[0].message
     decided = evidence.with_record(
-        record("court_decided", hour=11, decided_on="2026-08-03", outcome="Avslag")
+        record("court_decided", hour=11, decided_on="2026-08-03", outcome="avslag")
     )
     last = run(spec, case("avtalsparr"), decided, date(2026, 8, 13))
     assert not last.ok
@@ -447,6 +447,9 @@ def test_checks_registry_names_the_known_checks() -> None:
         "amendment_within_limits",
         "sanctions_clear",
         "suppliers_not_sanctioned",
+        "date_bounded",
+        "tender_period_ended",
+        "court_ordered",
     }
     assert all(check.fn.__doc__ for check in CHECKS.values())
     assert CHECKS["evidence_recorded"].evidence_param == "kind"

@@ -372,12 +372,26 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
     w.record("crisis_review_done", SAKERHET, {"approved": True})
     w.fire("publish_tender", UPPHANDLARE, "annonsering")
 
-    # 5. Annonsering: no gate
-    w.today = date(2026, 12, 7)
+    # 5. Annonsering: the notice goes out the day the case gets there; 12 000 000 kr reaches the
+    #    EU threshold (LOU 11 kap. 2 § and 6 §: open procedure, tenders electronically, at least
+    #    30 days): day 30 is Wednesday 16 December, so the tender closes on 17 December at the
+    #    earliest.
+    notice = {"sent_on": "2026-11-16", "procedure": "oppet", "electronic": True}
+    assert [
+        g
+        for g, _ in w.refused_evidence(
+            "tender_published", UPPHANDLARE, {**notice, "sent_on": "2026-11-13"}
+        )
+    ] == ["tender_published_on_bounded"]
+    w.record("tender_published", UPPHANDLARE, notice)
+    w.today = date(2026, 12, 16)
+    assert w.refused("close_tender", UPPHANDLARE) == ["tender_period_ended"]
+    assert "tidigast 2026-12-17" in w.reasons("close_tender", UPPHANDLARE)[0]
+    w.today = date(2026, 12, 17)
     w.fire("close_tender", UPPHANDLARE, "utvardering")
 
     # 6. Utvärdering (§ 2.3)
-    w.today = date(2026, 12, 14)
+    w.today = date(2026, 12, 18)
     assert w.refused("complete_evaluation", UPPHANDLARE) == ["evaluation_done"]
     w.record("evaluation_done", UPPHANDLARE, {"winner": "Leverantör AB"})
     w.fire("complete_evaluation", UPPHANDLARE, "tilldelning")

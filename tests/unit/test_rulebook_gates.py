@@ -895,7 +895,7 @@ def review(filed_on: str) -> EvidenceRecord:
 
 
 def decided(on: str) -> EvidenceRecord:
-    return rec("court_decided", {"decided_on": on, "outcome": "Ansökan avslås"})
+    return rec("court_decided", {"decided_on": on, "outcome": "avslag"})
 
 
 @pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
@@ -992,7 +992,7 @@ def test_standstill_ended_does_not_apply_to_direct_awards_and_call_offs__lou_20_
 # sign_contract
 # =================================================================================================
 def signed(value: int, mandate: Mandate | None, by: str = "Karin Delegat") -> EvidenceRecord:
-    data = {"signed_on": "2026-03-20", "supplier": "Leverantören AB", "value_sek": value}
+    data = {"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": value}
     return rec("contract_signed", data, by=by, extra=mandate_record(mandate))
 
 
@@ -1272,7 +1272,7 @@ def test_hardware_disposed_does_not_apply_without_hardware__5_3_2() -> None:
 # =================================================================================================
 # Gates of evidence kinds (checked when the evidence is recorded)
 # =================================================================================================
-SIGNING = {"signed_on": "2026-03-20", "supplier": "Leverantören AB", "value_sek": 12_000_000}
+SIGNING = {"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": 12_000_000}
 STANDSTILL_OVER = ev(sent("2026-02-02"))  # ended 2026-02-12, before TODAY
 
 
@@ -1652,6 +1652,258 @@ def test_amendment_not_substantial_accepts__lou_17_kap_9(
     result, refused = _record_amendment(data, contract_of(contract_value))
     assert_passes(result)
     assert refused == []
+
+
+# =================================================================================================
+# Time: the minimum tender period, bounded dates, the court's order (cases enter their phase on
+# 2 March 2026, TODAY is 10 March)
+# =================================================================================================
+def notice(on: str, electronic: bool = True) -> EvidenceRecord:
+    return sample("tender_published", sent_on=on, procedure="oppet", electronic=electronic)
+
+
+def test_tender_period_ended_blocks_until_30_days_after_an_electronic_notice__lou_11_kap_2() -> (
+    None
+):
+    # 4 000 000 kr reaches the EU threshold (the 2024–2025 amount, still the newest: it says so).
+    # Sent Monday 2 March: day 30 is Wednesday 1 April; the tender closes on 2 April.
+    spec = trigger_gate("close_tender", "tender_period_ended")
+    evidence = ev(notice("2026-03-02"))
+    blocked_with(
+        run(spec, case("annonsering"), evidence, date(2026, 4, 1)),
+        spec,
+        f"når EU:s tröskelvärde {kr(2_389_585)}",
+        "minst 30 dagar (LOU 11 kap. 2 § och 6 §)",
+        "gällde till och med 2025-12-31",
+        "Anbudstiden kan stängas tidigast 2026-04-02.",
+    )
+    passed = run(spec, case("annonsering"), evidence, date(2026, 4, 2))
+    assert (passed.applies, passed.ok, passed.reasons) == (True, True, ())
+    assert "gällde till och med 2025-12-31" in passed.notes[0]
+
+
+def test_tender_period_ended_blocks_without_a_notice_of_this_phase__lou_11_kap_2() -> None:
+    spec = trigger_gate("close_tender", "tender_period_ended")
+    blocked_with(run(spec, case("annonsering")), spec, "inte registrerad som skickad")
+    blocked_with(
+        run(spec, case("annonsering"), ev(notice("2026-02-27")), date(2026, 6, 1)),
+        spec,
+        "skickades 2026-02-27, före den dag ärendet kom till fasen (2026-03-02)",
+    )
+
+
+def test_tender_period_ended_gives_the_municipality_s_minimum_below_the_threshold__19_kap_11() -> (
+    None
+):
+    # 20 days from 2 March end on Sunday 22 March: the period runs to Monday 23 March.
+    spec = trigger_gate("close_tender", "tender_period_ended")
+    small = case("annonsering", estimated_value_sek=1_000_000)
+    evidence = ev(sample("tender_published", sent_on="2026-03-02", procedure="forenklat"))
+    blocked_with(run(spec, small, evidence, date(2026, 3, 23)), spec, "tidigast 2026-03-24")
+    assert_passes(run(spec, small, evidence, date(2026, 3, 24)))
+
+
+def test_tender_period_ended_does_not_apply_to_other_routes__lou_11_kap_2() -> None:
+    spec = trigger_gate("close_tender", "tender_period_ended")
+    assert_not_applicable(run(spec, case("annonsering", route="dis")))
+
+
+@pytest.mark.parametrize("owner", ["award_decision_sent", "send_award_decision"])
+def test_award_decision_sent_on_bounded_refuses_a_date_before_the_phase_or_after_today__lou_20_kap(
+    owner: str,
+) -> None:
+    spec = (
+        kind_gate(owner, "award_decision_sent_on_bounded")
+        if owner in V1.evidence_kind
+        else trigger_gate(owner, "award_decision_sent_on_bounded")
+    )
+    early = ev(sent("2026-03-01"))
+    blocked_with(
+        run(spec, case("tilldelning"), early),
+        spec,
+        "2026-03-01 ligger före den dag ärendet kom till fasen (2026-03-02)",
+    )
+    late = ev(sent("2026-03-11"))
+    blocked_with(
+        run(spec, case("tilldelning"), late),
+        spec,
+        "2026-03-11 ligger efter dagens datum (2026-03-10)",
+    )
+    for day in ("2026-03-02", "2026-03-10"):
+        assert_passes(run(spec, case("tilldelning"), ev(sent(day))))
+
+
+def test_award_decision_sent_on_bounded_refuses_the_record_itself__lou_20_kap() -> None:
+    result, refused = on_recording(
+        "award_decision_sent",
+        "award_decision_sent_on_bounded",
+        case("tilldelning"),
+        UPPHANDLARE,
+        {"sent_on": "2026-01-29", "electronic": True},
+    )
+    assert refused == list(result.reasons) and not result.ok
+
+
+def test_tender_published_on_bounded_refuses_a_backdated_notice__lou_11_kap_2() -> None:
+    data = {"sent_on": "2026-02-27", "procedure": "oppet", "electronic": True}
+    spec = kind_gate("tender_published", "tender_published_on_bounded")
+    result, refused = on_recording(
+        "tender_published", spec.id, case("annonsering"), UPPHANDLARE, data
+    )
+    blocked_with(result, spec, "2026-02-27 ligger före den dag ärendet kom till fasen")
+    assert refused == list(result.reasons)
+    result, refused = on_recording(
+        "tender_published",
+        spec.id,
+        case("annonsering"),
+        UPPHANDLARE,
+        {**data, "sent_on": "2026-03-02"},
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+def test_review_filed_on_bounded_refuses_a_review_before_the_award_decision__10_8_8_1() -> None:
+    spec = kind_gate("review_filed", "review_filed_on_bounded")
+    prior = ev(sent("2026-03-05"))
+    data = {"filed_on": "2026-03-04", "court": "Förvaltningsrätten, mål 1-26"}
+    result, refused = on_recording(
+        "review_filed", spec.id, case("avtalsparr"), UPPHANDLARE, data, prior=prior
+    )
+    blocked_with(
+        result, spec, "2026-03-04 ligger före dagen då tilldelningsbeslutet skickades (2026-03-05)"
+    )
+    assert refused == list(result.reasons)
+    ok, _ = on_recording(
+        "review_filed",
+        spec.id,
+        case("avtalsparr"),
+        UPPHANDLARE,
+        {**data, "filed_on": "2026-03-06"},
+        prior=prior,
+    )
+    assert_passes(ok)
+
+
+def test_court_decided_on_bounded_refuses_a_decision_before_the_review__10_8_8_1() -> None:
+    spec = kind_gate("court_decided", "court_decided_on_bounded")
+    prior = ev(sent("2026-03-02"), review("2026-03-06"))
+    data = {"decided_on": "2026-03-05", "outcome": "avslag"}
+    result, refused = on_recording(
+        "court_decided", spec.id, case("avtalsparr"), UPPHANDLARE, data, prior=prior
+    )
+    blocked_with(
+        result, spec, "2026-03-05 ligger före dagen då ansökan om överprövning kom in (2026-03-06)"
+    )
+    assert refused == list(result.reasons)
+    without, _ = on_recording(
+        "court_decided",
+        spec.id,
+        case("avtalsparr"),
+        UPPHANDLARE,
+        data,
+        prior=ev(sent("2026-03-02")),
+    )
+    blocked_with(without, spec, "ingen registrerad uppgift om dagen då ansökan")
+    ok, _ = on_recording(
+        "court_decided",
+        spec.id,
+        case("avtalsparr"),
+        UPPHANDLARE,
+        {**data, "decided_on": "2026-03-09"},
+        prior=prior,
+    )
+    assert_passes(ok)
+
+
+def test_contract_signed_on_bounded_refuses_a_signature_dated_outside_the_phase__lou_20_kap() -> (
+    None
+):
+    spec = kind_gate("contract_signed", "contract_signed_on_bounded")
+    for day, detail in (
+        ("2026-03-01", "2026-03-01 ligger före den dag ärendet kom till fasen (2026-03-02)"),
+        ("2026-03-11", "2026-03-11 ligger efter dagens datum (2026-03-10)"),
+    ):
+        result, _ = on_recording(
+            "contract_signed",
+            spec.id,
+            case("avtalstecknande"),
+            DELEGAT,
+            {**SIGNING, "signed_on": day},
+            prior=STANDSTILL_OVER,
+            extra=mandate_record(KOMMUNDIREKTOR),
+        )
+        blocked_with(result, spec, detail)
+    result, refused = on_recording(
+        "contract_signed",
+        spec.id,
+        case("avtalstecknande"),
+        DELEGAT,
+        SIGNING,
+        prior=STANDSTILL_OVER,
+        extra=mandate_record(KOMMUNDIREKTOR),
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+def court(outcome: str, on: str = "2026-03-09") -> EvidenceRecord:
+    return rec("court_decided", {"decided_on": on, "outcome": outcome})
+
+
+@pytest.mark.parametrize(
+    ("gate_id", "outcome", "other"),
+    [
+        ("court_ordered_correction", "rattelse", "gora_om"),
+        ("court_ordered_redo", "gora_om", "rattelse"),
+    ],
+)
+def test_court_ordered_takes_the_case_back_only_on_that_order__lou_20_kap_6(
+    gate_id: str, outcome: str, other: str
+) -> None:
+    trigger = "correct_after_review" if outcome == "rattelse" else "redo_after_review"
+    spec = trigger_gate(trigger, gate_id)
+    ordered = ev(sent("2026-03-02"), review("2026-03-05"), court(outcome))
+    assert_passes(run(spec, case("avtalsparr"), ordered))
+    blocked_with(
+        run(spec, case("avtalsparr"), ev(sent("2026-03-02"), review("2026-03-05"), court(other))),
+        spec,
+        f"utfallet ”{other}”",
+    )
+    # An order about an earlier award decision does not send back the one after it.
+    later = ev(sent("2026-03-02"), review("2026-03-05"), court(outcome), sent("2026-03-10"))
+    blocked_with(
+        run(spec, case("avtalsparr"), later), spec, "efter det senaste tilldelningsbeslutet"
+    )
+
+
+def test_court_ordered_correction_is_offered_after_that_order__lou_20_kap_6() -> None:
+    assert V1.trigger["correct_after_review"].dest == "utvardering"
+    assert V1.trigger["redo_after_review"].dest == "kravstallning"
+
+
+def test_court_ordered_redo_is_offered_after_that_order__lou_20_kap_6() -> None:
+    facts = case("avtalsparr").facts(ev(court("gora_om")))
+    condition = V1.trigger["redo_after_review"].available_when
+    assert condition is not None and condition.holds(facts)
+    other = V1.trigger["correct_after_review"].available_when
+    assert other is not None and not other.holds(facts)
+
+
+@pytest.mark.parametrize("trigger_id", STANDSTILL_ON)
+@pytest.mark.parametrize("outcome", ["gora_om", "rattelse"])
+def test_standstill_ended_never_passes_after_an_order_to_redo_or_correct__lou_20_kap(
+    trigger_id: str, outcome: str
+) -> None:
+    spec = trigger_gate(trigger_id, "standstill_ended")
+    evidence = ev(sent("2026-03-02"), review("2026-03-05"), court(outcome))
+    for today in (date(2026, 3, 20), date(2027, 3, 1)):
+        blocked_with(
+            run(spec, case("avtalsparr"), evidence, today),
+            spec,
+            "Förvaltningsrätten beslutade 2026-03-09 att upphandlingen",
+            "tilldelningsbeslutet som skickades 2026-03-02",
+        )
 
 
 # =================================================================================================
