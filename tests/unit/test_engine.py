@@ -222,6 +222,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         ("accessibility_report_when_citizen_facing", "§ 9.2.13"),
         ("implementation_planned", "§ 9.2.5, § 10.6.2"),
         ("contract_registered", "§ 10.3, § 6.4"),
+        ("sanctions_check", "§ 10.11; EU-förordning 833/2014 art. 5k"),  # screened again
     ]
     # Without personal data and for an internal system, those two gates do not apply.
     internal = case("avtalstecknande", personal_data=False, citizen_facing=False)
@@ -232,6 +233,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         "contract_signed_with_mandate",
         "implementation_planned",
         "contract_registered",
+        "sanctions_check",
     ]
 
 
@@ -794,7 +796,6 @@ def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Defini
     )
     # The mandate used is kept with the record.
     assert clean == {**data, **large}
-
 
 
 def test_a_signature_during_the_standstill_is_refused__lou_20_kap(v1: Definition) -> None:
