@@ -798,6 +798,7 @@ def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Defini
     assert clean == {**data, **large}
 
 
+
 def test_a_signature_during_the_standstill_is_refused__lou_20_kap(v1: Definition) -> None:
     during = Evidence.of(
         [record("award_decision_sent", "upphandlare", sent_on="2026-03-05", electronic=True)]
