@@ -222,6 +222,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         ("accessibility_report_when_citizen_facing", "§ 9.2.13"),
         ("implementation_planned", "§ 9.2.5, § 10.6.2"),
         ("contract_registered", "§ 10.3, § 6.4"),
+        ("sanctions_check", "§ 10.11; EU-förordning 833/2014 art. 5k"),  # screened again
     ]
     # Without personal data and for an internal system, those two gates do not apply.
     internal = case("avtalstecknande", personal_data=False, citizen_facing=False)
@@ -232,6 +233,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         "contract_signed_with_mandate",
         "implementation_planned",
         "contract_registered",
+        "sanctions_check",
     ]
 
 

@@ -155,6 +155,67 @@ def test_a_sanctioned_supplier_is_found_and_named__10_11() -> None:
     )
 
 
+DECLARED = {
+    "parties": [
+        {"name": "Leverantören AB", "relation": "leverantor", "share_percent": 100,
+         "declaration": True},
+    ]
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("state", ["avtalsparr", "avtalstecknande"])
+def test_a_party_listed_after_the_award_decision_is_a_finding_before_signing__10_11(
+    state: str,
+) -> None:
+    evidence = records(
+        ("sanctions_declaration", DECLARED), ("evaluation_done", {"winner": "Leverantören AB"})
+    )
+    listed = {
+        "list_date": "2026-11-10",
+        "hits": [
+            {"party": "Leverantören AB", "listed_name": "Leverantoren OOO", "reference": "R-9"}
+        ],
+    }
+    [found] = findings(V1, snapshot(state, {"sanctions": listed}), evidence, date(2026, 11, 10))
+    assert found.key == "sanctions_before_signing"
+    assert found.source == "§ 10.11; EU-förordning 833/2014 art. 5k"
+    assert "Avtalet får inte tecknas" in found.message
+    assert "Leverantören AB (100 %) finns på sanktionslistan daterad 2026-11-10" in found.message
+    # Not listed: no finding; and before the award decision the re-check does not run.
+    clean = {"list_date": "2026-11-10", "hits": []}
+    assert findings(V1, snapshot(state, {"sanctions": clean}), evidence, date(2026, 11, 10)) == []
+    assert (
+        findings(V1, snapshot("tilldelning", {"sanctions": listed}), evidence, date(2026, 11, 10))
+        == []
+    )
+
+
+def test_a_possible_match_is_a_finding_until_a_reviewer_clears_it__10_11() -> None:
+    screening = {
+        "list_date": "2026-11-10",
+        "hits": [
+            {"party": "Leverantören AB", "listed_name": "Leverantorin OOO", "match": "possible",
+             "score": 88}
+        ],
+    }  # fmt: skip
+    evidence = records(("contract_registered", CONTRACT))
+    context = {"supplier_sanctions": screening}
+    [found] = findings(V1, snapshot(context=context), evidence, date(2026, 11, 10))
+    assert found.key == "supplier_not_sanctioned"
+    assert "liknar ”Leverantorin OOO”" in found.message and "likhet 88 av 100" in found.message
+    clearance = {
+        "party": "Leverantören AB",
+        "listed_name": "Leverantorin OOO",
+        "reason": "Annat bolag",
+    }
+    cleared = Evidence.of(
+        [*evidence.records, EvidenceRecord("sanctions_match_cleared", clearance,
+                                           datetime(2026, 11, 10, 9, tzinfo=timezone.utc),
+                                           "Kim Kategoriledare", "kategoriledare")]
+    )  # fmt: skip
+    assert findings(V1, snapshot(context=context), cleared, date(2026, 11, 10)) == []
+
+
 def test_a_finding_is_a_deadline_due_the_day_it_was_found() -> None:
     evidence = records(("contract_registered", {**CONTRACT, "processes_personal_data": True}))
     [found] = findings(V1, snapshot(), evidence, date(2026, 11, 2))

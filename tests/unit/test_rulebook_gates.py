@@ -24,7 +24,7 @@ from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
-from upphandla.states.checks import evaluate
+from upphandla.states.checks import CHECKS, evaluate
 from upphandla.states.checks_lists import ChecklistItem, ChecklistParams
 from upphandla.states.definition import GateSpec
 from upphandla.states.delegation import Mandate, mandate_record
@@ -33,6 +33,7 @@ from upphandla.states.errors import EvidenceRefused
 from upphandla.states.evidence import validate_evidence_data
 from upphandla.states.examples import example_data
 from upphandla.states.gates import GateResult, Reason
+from upphandla.states.lookups import Party, Screening
 from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
 
@@ -52,7 +53,7 @@ NOT_SYSTEMS = ("IT-hårdvara", "IT-konsulter", "Övrigt IT")
 REQUIREMENTS_DONE_ON = ("publish_tender", "call_off", "direct_award")
 CHECKLIST_ON = ("publish_tender", "call_off")
 CRISIS_REVIEW_ON = ("publish_tender", "call_off")
-SANCTIONS_ON = ("call_off", "direct_award", "send_award_decision")
+SANCTIONS_ON = ("call_off", "direct_award", "send_award_decision", "sign_contract")
 STANDSTILL_ON = ("end_standstill", "sign_contract")
 
 KOMMUNDIREKTOR = Mandate(id="kommundirektor", title="Kommundirektör", max_value_sek=50_000_000)
@@ -65,6 +66,7 @@ ENHETSCHEF = Mandate(id="enhetschef", title="Enhetschef", max_value_sek=700_000)
 DELEGAT = Actor(5, "Karin Delegat", "delegat")
 UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare")
 BESTALLARE = Actor(1, "Bo Beställare", "bestallare")
+KATEGORILEDARE = Actor(4, "Kim Kategoriledare", "kategoriledare")
 
 
 # -- finding gates in the definition --------------------------------------------------------------
@@ -656,17 +658,35 @@ def declaration(*parties: dict[str, Any]) -> EvidenceRecord:
     return rec("sanctions_declaration", {"parties": list(parties)})
 
 
-def screened(**hits: str) -> dict[str, Any]:
-    """The context the use-case layer gives: a loaded list and its hits (party -> listed name)."""
+def screened(*found: dict[str, Any], **hits: str) -> dict[str, Any]:
+    """The context the use-case layer gives: a loaded list and its hits (party -> listed name,
+    exact matches; or hits as made by `possible`)."""
     return {
         "sanctions": {
             "list_date": LIST_DATE,
             "hits": [
                 {"party": p, "listed_name": listed, "reference": "EU 833/2014 bilaga"}
                 for p, listed in hits.items()
-            ],
+            ]
+            + list(found),
         }
     }
+
+
+def possible(party: str, listed: str, score: int, match: str = "possible") -> dict[str, Any]:
+    hit = {"party": party, "listed_name": listed, "reference": "R-7", "match": match}
+    return hit | ({"score": score} if match == "possible" else {})
+
+
+def cleared(party: str, listed: str, reason: str = "Annat bolag") -> EvidenceRecord:
+    data = {"party": party, "listed_name": listed, "reason": reason}
+    return EvidenceRecord(
+        "sanctions_match_cleared",
+        data,
+        datetime(2026, 3, 9, 9, tzinfo=timezone.utc),
+        KATEGORILEDARE.name,
+        KATEGORILEDARE.role,
+    )
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
@@ -753,6 +773,165 @@ def test_sanctions_check_passes_for_declared_parties_not_on_the_list__10_11(
         )
     )
     assert_passes(run(spec, snapshot, evidence))
+
+
+# Where each sanctions gate's trigger finds the winner recorded (the declaration is the one party
+# that stays the same): the evaluation, the direct award's documentation, the contract.
+WINNER_FACTS = [
+    ("send_award_decision", "evaluation_done", "winner"),
+    ("direct_award", "direct_award_documentation", "winner"),
+    ("sign_contract", "contract_signed", "supplier"),
+    ("sign_contract", "contract_registered", "supplier"),
+]
+
+
+@pytest.mark.parametrize(("trigger_id", "kind", "field"), WINNER_FACTS)
+def test_sanctions_check_blocks_when_the_winner_is_not_the_declared_party__10_11(
+    trigger_id: str, kind: str, field: str
+) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    evidence = ev(declaration(party("Leverantören AB")), sample(kind, **{field: "Volga Soft AB"}))
+    blocked_with(
+        run(spec, case_for(trigger_id, screened()), evidence),
+        spec,
+        f"{kind}.{field} anger ”Volga Soft AB”, men sanktionsförsäkran anger leverantören "
+        "”Leverantören AB”",
+    )
+
+
+@pytest.mark.parametrize(("trigger_id", "kind", "field"), WINNER_FACTS)
+def test_sanctions_check_passes_when_the_winner_is_the_declared_party__10_11(
+    trigger_id: str, kind: str, field: str
+) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    # The same name as screening compares it: case, accents and company form do not count.
+    evidence = ev(
+        declaration(party("Leverantören Aktiebolag")),
+        sample(kind, **{field: "LEVERANTOREN AB"}),
+    )
+    assert_passes(run(spec, case_for(trigger_id, screened()), evidence))
+
+
+def test_sanctions_check_a_similar_winner_is_not_the_declared_party__10_11() -> None:
+    spec = trigger_gate("send_award_decision", "sanctions_check")
+    evidence = ev(
+        declaration(party("Nordisk Drift AB")), sample("evaluation_done", winner="Nordisk Drif AB")
+    )
+    blocked_with(
+        run(spec, case_for("send_award_decision", screened()), evidence),
+        spec,
+        "evaluation_done.winner anger ”Nordisk Drif AB”",
+        "(namnen liknar varandra men är inte samma namn)",
+    )
+
+
+@pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
+def test_sanctions_check_blocks_a_possible_match_until_cleared__10_11(trigger_id: str) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    snapshot = case_for(trigger_id, screened(possible("Romaschka AB", "OOO Romashka", 94)))
+    declared = declaration(party("Romaschka AB"))
+    blocked_with(
+        run(spec, snapshot, ev(declared)),
+        spec,
+        f"Romaschka AB (100 %) liknar ”OOO Romashka” (R-7) på sanktionslistan daterad {LIST_DATE}"
+        " (likhet 94 av 100, gränsen är 85)",
+        "ska granskas och klareras med skäl (underlaget sanctions_match_cleared)",
+    )
+    # Cleared for another listed name, or another party: still blocked.
+    for other in (cleared("Romaschka AB", "OOO Romaschkin"), cleared("Romashkin AB", "Romashka")):
+        assert not run(spec, snapshot, ev(declared, other)).ok
+    # Cleared (names compared as screening does): passes, and says who cleared it and why.
+    result = run(spec, snapshot, ev(declared, cleared("ROMASCHKA", "Romashka LLC", "Annat bolag")))
+    assert_passes(result)
+    assert result.notes == (
+        "Möjlig sanktionsträff klarerad: Romaschka AB liknar ”OOO Romashka” (likhet 94 av 100); "
+        "klarerad av Kim Kategoriledare (kategoriledare) 2026-03-09 med skälet: Annat bolag",
+    )
+
+
+@pytest.mark.parametrize(
+    ("match", "how"), [("exact", "; en sådan"), ("identifier", " med samma organisationsnummer;")]
+)
+def test_sanctions_check_an_exact_or_identifier_match_cannot_be_cleared__10_11(
+    match: str, how: str
+) -> None:
+    spec = trigger_gate("sign_contract", "sanctions_check")
+    hit = possible("Volga Soft AB", "VOLGA SOFT LLC", 100, match=match)
+    evidence = ev(declaration(party("Volga Soft AB")), cleared("Volga Soft AB", "VOLGA SOFT LLC"))
+    blocked_with(
+        run(spec, case_for("sign_contract", screened(hit)), evidence),
+        spec,
+        f"Volga Soft AB (100 %) finns på sanktionslistan daterad {LIST_DATE} som "
+        f"”VOLGA SOFT LLC” (R-7){how}",
+        "en sådan träff kan inte klareras",
+    )
+
+
+# -- sanctions_match_clearable (recording a clearance) --------------------------------------------
+def clearance_on_recording(
+    context: dict[str, Any], party: str, listed: str, prior: Evidence | None = None
+) -> tuple[GateResult, list[Reason]]:
+    data = {"party": party, "listed_name": listed, "reason": "Svenskt bolag, annat org.nr"}
+    return on_recording(
+        "sanctions_match_cleared",
+        "sanctions_match_clearable",
+        case("avtalsparr", context),
+        KATEGORILEDARE,
+        data,
+        prior=prior,
+    )
+
+
+def test_sanctions_match_clearable_accepts_a_possible_match__10_11() -> None:
+    context = screened(possible("Romaschka AB", "OOO Romashka", 94))
+    result, refused = clearance_on_recording(context, "Romaschka AB", "OOO Romashka")
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("match", "how"), [("exact", "samma namn"), ("identifier", "samma organisationsnummer")]
+)
+def test_sanctions_match_clearable_refuses_an_exact_or_identifier_match__10_11(
+    match: str, how: str
+) -> None:
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    context = screened(possible("Volga Soft AB", "VOLGA SOFT LLC", 100, match=match))
+    result, refused = clearance_on_recording(context, "Volga Soft AB", "Volga Soft LLC")
+    blocked_with(
+        result,
+        spec,
+        f"Volga Soft AB finns på sanktionslistan daterad {LIST_DATE} som ”VOLGA SOFT LLC” ({how})."
+        " En träff på namn eller organisationsnummer kan inte klareras",
+    )
+    assert refused == list(result.reasons)
+
+
+def test_sanctions_match_clearable_refuses_a_name_screening_did_not_find__10_11() -> None:
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    context = screened(possible("Romaschka AB", "OOO Romashka", 94))
+    result, refused = clearance_on_recording(context, "Romaschka AB", "Ivan Fiktivov")
+    blocked_with(
+        result,
+        spec,
+        f"Romaschka AB har ingen möjlig träff mot ”Ivan Fiktivov” på sanktionslistan daterad "
+        f"{LIST_DATE}; bara en möjlig träff som kontrollen har hittat kan klareras.",
+    )
+    assert refused == list(result.reasons)
+    without_list, _ = clearance_on_recording({}, "Romaschka AB", "OOO Romashka")
+    blocked_with(without_list, spec, "Ingen sanktionslista är inläst")
+
+
+def test_sanctions_match_clearable_screens_the_declared_identifier__10_11() -> None:
+    """The clearance names the party; screening gets its identifier from the declaration."""
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    declared = declaration({**party("Romaschka AB"), "identifier": "556000-0002"})
+    data = {"party": "romaschka ab", "listed_name": "OOO Romashka", "reason": "Annat bolag"}
+    candidate = ev(declared, rec("sanctions_match_cleared", data))
+    lookup = CHECKS["sanctions_match_clearable"].lookup
+    assert lookup is not None
+    wanted = lookup(spec, case("avtalsparr"), candidate, TODAY)
+    assert wanted == Screening((Party("romaschka ab", "556000-0002"),), 85)
 
 
 # =================================================================================================
