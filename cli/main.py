@@ -59,9 +59,9 @@ def user_add(
     db = settings_db()
     upgrade(db)
     try:
-        added = Handler.on(db).run(
-            AddUser(name=name, email=email, role=role, organisation=org)
-        ).result
+        added = (
+            Handler.on(db).run(AddUser(name=name, email=email, role=role, organisation=org)).result
+        )
     except DomainError as exc:
         raise fail(describe(exc), 2) from None
     finally:

@@ -121,5 +121,5 @@ def text(key: str, /, **values: object) -> tuple[str, str]:
 
 
 def unmet(count: int) -> str:
-    """"1 villkor är inte uppfyllt", "3 villkor är inte uppfyllda"."""
+    """ "1 villkor är inte uppfyllt", "3 villkor är inte uppfyllda"."""
     return f"{count} villkor är inte {'uppfyllt' if count == 1 else 'uppfyllda'}"

@@ -145,9 +145,7 @@ class SweepCase:
         if transitions:
             case = uow.cases.get(self.case_id, for_update=True)
         snap = snapshot(case)
-        snap = with_lookups(
-            uow, snap, rechecks.recheck_lookups(definition, snap, evidence, today)
-        )
+        snap = with_lookups(uow, snap, rechecks.recheck_lookups(definition, snap, evidence, today))
         found = sync_findings(
             uow, case, rechecks.findings(definition, snap, evidence, today), at=self.at
         )

@@ -550,6 +550,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         ) -> DomainError | None:
             spec = case.definition.evidence_kind.get(kind)
             extra = expected_mandate(spec, actor)
+
             def candidate(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
                 try:
                     made = evidence_candidate(
@@ -893,6 +894,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             if trigger is None:
                 trigger = data.draw(st.sampled_from(choices), label="trigger")
                 aims[model.state] = trigger.id
+
             def for_gates(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
                 return trigger_lookups(
                     model.definition, snapshot, evidence, trigger_id=trigger.id, today=today()

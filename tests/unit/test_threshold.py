@@ -26,7 +26,9 @@ SPEC = GateSpec.model_validate(
 
 
 def case_worth(value: int) -> CaseSnapshot:
-    return CaseSnapshot(1, "k", 1, "kravstallning", {"estimated_value_sek": value}, date(2026, 1, 1))
+    return CaseSnapshot(
+        1, "k", 1, "kravstallning", {"estimated_value_sek": value}, date(2026, 1, 1)
+    )
 
 
 def test_direct_award_of_800_000_is_refused_with_threshold_and_value__10_7_4() -> None:
@@ -43,7 +45,9 @@ def test_direct_award_of_600_000_is_below_the_threshold__10_7_4() -> None:
 
 
 def test_a_value_equal_to_the_threshold_is_not_below_it__10_7_4() -> None:
-    assert not gate_value_below_threshold(case_worth(700_000), Evidence(), date(2026, 6, 1), SPEC).ok
+    assert not gate_value_below_threshold(
+        case_worth(700_000), Evidence(), date(2026, 6, 1), SPEC
+    ).ok
 
 
 def test_a_later_entry_takes_over_on_its_effective_date() -> None:
