@@ -235,3 +235,24 @@ def test_extension_decision_and_wcag_follow_up_are_reminded(
     wcag = [q for q in queued(db, case_id) if q[1].startswith("wcag_follow_up")]
     assert [(q[1], q[2]) for q in wcag] == [("wcag_follow_up:2027-11-02", 30)]
     assert wcag[0][3] == ["objektledare_it@example.se", "upphandlare@example.se"]
+
+
+def test_an_option_without_a_decision_date_is_reminded_by_the_default_lead_time__9_1_2(
+    db: Database, users: dict[str, User]
+) -> None:
+    """The contract gives no decision date for its option: the definition's default (six months
+    before the term the option extends ends, 2027-06-30) is the date reminded of."""
+    case_id = imported(
+        db,
+        users["upphandlare"],
+        contract(end_on="2027-06-30", extensions=[{"until": "2029-06-30"}]),
+        "2026-11-02 09:00:00",
+    )
+    extension = "extension_decision:2029-06-30:2026-12-30"
+    with frozen("2026-11-27 08:00:00"):
+        run_sweep(Handler.on(db))
+    assert [q[1] for q in queued(db, case_id)] == []
+    # 30 days before 2026-12-30 is Monday 2026-11-30.
+    with frozen("2026-11-30 08:00:00"):
+        run_sweep(Handler.on(db))
+    assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]

@@ -185,6 +185,27 @@ def test_decide_refuses_with_every_failing_gate_of_a_small_definition() -> None:
         "gate": "review_done",
         "message": "Granskningen ska vara godkänd.",
         "source": "§ 5.2.2",
+        # What lifts it: the kind the gate asks for, who records it, its fields and the value.
+        "evidence": [
+            {
+                "kind": "granskning",
+                "title": "Granskning",
+                "roles": ["sakerhet"],
+                "fields": [
+                    {
+                        "name": "approved",
+                        "title": "Godkänd",
+                        "type": "bool",
+                        "required": True,
+                        "choices": None,
+                        "items": None,
+                    }
+                ],
+                "values": {"approved": True},
+                "hint": "Registrera ”Granskning” (granskning) med ”Godkänd” = ja. Får registreras "
+                "av Trygghets- och säkerhetssektionen.",
+            }
+        ],
     }
 
 

@@ -299,6 +299,38 @@ def test_a_decided_option_and_a_started_procurement_settle_their_deadlines__9_1(
     ]
 
 
+def test_an_option_without_a_decision_date_gets_the_default_lead_time__9_1_2() -> None:
+    """The contracts section's default: decided six months before the term the option extends
+    ends (the contract's end for the first option, the previous option's for the next)."""
+    default = V1.contracts.extension_decision_default if V1.contracts else None
+    assert default is not None and default.months == 6
+    options = {
+        **CONTRACT,
+        "extensions": [
+            {"until": "2031-12-31"},
+            {"until": "2032-12-31", "decide_by": "2031-09-30"},
+            {"until": "2033-12-31"},
+        ],
+    }
+    evidence = records(("contract_registered", options))
+    decisions = [
+        d for d in case_deadlines(V1, snapshot(), evidence) if d.kind == "extension_decision"
+    ]
+    assert [(d.key, d.source) for d in decisions] == [
+        ("extension_decision:2031-12-31:2030-06-30", default.source),
+        ("extension_decision:2032-12-31:2031-09-30", "§ 9.1.2–9.1.4"),  # the contract's own date
+        ("extension_decision:2033-12-31:2032-06-30", default.source),
+    ]
+    assert "6 månader" in decisions[0].rule and "2030-12-31" in decisions[0].rule
+    # Without a default in the definition there is no date to remind of.
+    raw = parse_definition(RAW).model_dump(mode="json")
+    raw["contracts"]["extension_decision_default"] = None
+    bare = parse_definition(raw)
+    assert [
+        d.key for d in case_deadlines(bare, snapshot(), evidence) if d.kind == "extension_decision"
+    ] == ["extension_decision:2032-12-31:2031-09-30"]
+
+
 def test_the_settling_kinds_must_exist() -> None:
     problems = broken(lambda r: r["contracts"].update(procurement_started_kind="nytt"))
     assert problems["contracts.procurement_started_kind"] == "okänt underlag ”nytt”"

@@ -1362,6 +1362,21 @@ def test_all_skakrav_passed_passes_when_every_skakrav_passed_the_latest_round__5
     assert_passes(run(spec, case("acceptanstest"), evidence))
 
 
+def test_all_skakrav_passed_counts_the_list_in_force__5_4_5() -> None:
+    """Before the first round the latest list is the list (a wrong import is corrected); after
+    it every list counts and a skakrav stays one."""
+    spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
+    corrected = requirement_list(("K1", "ska"), ("K3", "bor"))
+    passing = round_of(K1="godkand", K3="godkand")
+    assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, corrected, passing)))
+    after_testing = ev(REQUIREMENTS, round_of(K1="godkand", K2="underkand", K3="godkand"))
+    lowered = requirement_list(("K1", "ska"), ("K2", "bor"), ("K3", "bor"))
+    evidence = ev(
+        *after_testing.records, lowered, round_of(K1="godkand", K2="underkand", K3="godkand")
+    )
+    blocked_with(run(spec, case("acceptanstest"), evidence), spec, "(nr 2): K2.")
+
+
 def test_all_skakrav_passed_blocks_a_requirement_left_untested__5_4_5() -> None:
     """Rulebook phase 10: "every requirement tested before go-live (§ 5.4.5)". A bör-krav may
     fail, but one marked ej_testad in the latest round is not tested; the gate lets it through
@@ -1382,6 +1397,39 @@ def test_objektledare_signoff_for_systems_passes_once_signed_off__9_2_5() -> Non
     spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
     evidence = ev(sample("acceptance_signoff_objektledare"))
     assert_passes(run(spec, case("acceptanstest"), evidence))
+
+
+def signoff() -> EvidenceRecord:
+    return sample("acceptance_signoff_objektledare")
+
+
+def test_objektledare_signoff_for_systems_blocks_a_signoff_before_a_failed_round__9_2_5() -> None:
+    """A sign-off given before a round in which a skakrav failed no longer counts, even when a
+    later round passes: the objektledare signs off the delivery as it is after the fix."""
+    spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
+    evidence = ev(
+        REQUIREMENTS,
+        round_of(K1="godkand", K2="godkand", K3="godkand"),
+        signoff(),
+        round_of(K1="godkand", K2="underkand", K3="godkand"),
+        round_of(K1="godkand", K2="godkand", K3="godkand"),
+    )
+    blocked_with(
+        run(spec, case("acceptanstest"), evidence),
+        spec,
+        "Godkännandet registrerades 2026-03-02, före testomgång nr 2 där skakrav inte "
+        "godkändes (K2)",
+    )
+
+
+def test_objektledare_signoff_for_systems_passes_a_signoff_after_the_failed_round__9_2_5() -> None:
+    spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
+    failed = round_of(K1="underkand", K2="godkand", K3="godkand")
+    passed_round = round_of(K1="godkand", K2="godkand", K3="underkand")  # only a börkrav fails
+    for records in ((failed, signoff(), passed_round), (failed, passed_round, signoff())):
+        assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, *records)))
+    # Before any round failed, any sign-off counts.
+    assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, signoff(), passed_round)))
 
 
 @pytest.mark.parametrize("subcategory", NOT_SYSTEMS)
@@ -1596,9 +1644,88 @@ def test_framework_at_most_four_years_refuses_a_framework_without_start__10_3() 
 
 
 @pytest.mark.parametrize(
+    ("overrides", "detail"),
+    [
+        (
+            {"start_on": "2026-01-01", "end_on": "2025-12-31"},
+            "Avtalet slutar 2025-12-31, före sin start 2026-01-01.",
+        ),
+        (
+            {"end_on": "2029-08-31", "extensions": [{"until": "2029-08-31"}]},
+            "Förlängningsoptionen till 2029-08-31 förlänger inte avtalet: den ska sluta efter "
+            "2029-08-31.",
+        ),
+        (
+            {"end_on": "2029-08-31", "extensions": [{"until": "2028-08-31"}]},
+            "Förlängningsoptionen till 2028-08-31 förlänger inte avtalet",
+        ),
+        (
+            {
+                "end_on": "2029-08-31",
+                "extensions": [{"until": "2031-08-31"}, {"until": "2031-08-31"}],
+            },
+            "Förlängningsoptionen till 2031-08-31 förlänger inte avtalet: den ska sluta efter "
+            "2031-08-31.",
+        ),
+        (
+            {
+                "end_on": "2029-08-31",
+                "extensions": [{"until": "2031-08-31", "decide_by": "2029-09-01"}],
+            },
+            "Beslutet om optionen till 2031-08-31 ska fattas senast 2029-08-31",
+        ),
+    ],
+    ids=[
+        "end-before-start",
+        "option-to-the-end",
+        "option-before-the-end",
+        "same-option-twice",
+        "decided-after-the-end",
+    ],
+)
+def test_contract_dates_in_order_refuses__9_1(overrides: dict[str, Any], detail: str) -> None:
+    spec = kind_gate("contract_registered", "contract_dates_in_order")
+    data = {**sample_data("contract_registered"), **overrides}
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("forvaltning"), UPPHANDLARE, data
+    )
+    blocked_with(result, spec, detail)
+    assert refused == list(result.reasons)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"start_on": "2026-01-01", "end_on": "2026-01-01"},  # a single day
+        {"start_on": None, "end_on": "2029-08-31"},
+        # A second option is decided after the contract's end, within the first option's term.
+        {
+            "start_on": "2025-09-01",
+            "end_on": "2029-08-31",
+            "extensions": [
+                {"until": "2031-08-31", "decide_by": "2029-02-28"},
+                {"until": "2032-08-31", "decide_by": "2031-02-28"},
+            ],
+        },
+        {"end_on": "2029-08-31", "extensions": [{"until": "2030-08-31"}]},  # no decision date
+    ],
+    ids=["one-day", "no-start", "two-options", "option-without-decision-date"],
+)
+def test_contract_dates_in_order_accepts__9_1(overrides: dict[str, Any]) -> None:
+    spec = kind_gate("contract_registered", "contract_dates_in_order")
+    data = {**sample_data("contract_registered"), **overrides}
+    data = {k: v for k, v in data.items() if v is not None}
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("forvaltning"), UPPHANDLARE, data
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
     "data",
     [
-        framework(end_on="2029-12-31", extensions=[{"until": "2029-12-31"}]),
+        framework(end_on="2029-12-31"),
         framework(
             end_on="2029-12-31",
             extensions=[{"until": "2031-12-31"}],
@@ -1715,6 +1842,131 @@ def test_requirement_list_before_testing_accepts_once_loaded__5_4_5() -> None:
     )
     assert_passes(result)
     assert refused == []
+
+
+def requirements_data(*levels: tuple[str, str], text: str = "Krav") -> dict[str, Any]:
+    return {"requirements": [{"id": i, "text": f"{text} {i}", "level": lv} for i, lv in levels]}
+
+
+def test_round_names_known_requirements_refuses_unknown_or_repeated_ids__5_4_5() -> None:
+    spec = kind_gate("acceptance_round", "round_names_known_requirements")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"))
+    data = {
+        "results": [
+            {"id": "K1", "result": "godkand"},
+            {"id": "K9", "result": "godkand"},
+            {"id": "K2", "result": "godkand"},
+            {"id": "K2", "result": "underkand"},
+            {"id": "k3", "result": "godkand"},
+        ]
+    }
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    blocked_with(
+        result,
+        spec,
+        "Kravnummer som inte finns i kravlistan: K9, k3.",
+        "Kravnummer som förekommer flera gånger: K2.",
+    )
+    assert refused == list(result.reasons)
+
+
+def test_round_names_known_requirements_accepts_ids_of_the_list__5_4_5() -> None:
+    spec = kind_gate("acceptance_round", "round_names_known_requirements")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"))
+    data = {"results": [{"id": "K1", "result": "godkand"}, {"id": "K3", "result": "ej_testad"}]}
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("levels", "detail"),
+    [
+        ((("K1", "ska"), ("K3", "bor")), "skulle ta bort K2."),
+        ((("K1", "ska"), ("K2", "bor"), ("K3", "bor")), "skulle göra skakraven K2 till börkrav."),
+        ((("K1", "ska"), ("K2", "ska")), "skulle ta bort K3."),  # a börkrav must be tested too
+    ],
+    ids=["skakrav-removed", "skakrav-lowered", "borkrav-removed"],
+)
+def test_requirement_list_kept_while_testing_refuses_a_waiver__9_2_5(
+    levels: tuple[tuple[str, str], ...], detail: str
+) -> None:
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"), round_of(K1="godkand", K2="underkand"))
+    data = requirements_data(*levels)
+    result, refused = on_recording(
+        "acceptance_requirements", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    blocked_with(result, spec, "Testningen har börjat (1 testomgång registrerad)", detail)
+    assert refused == list(result.reasons)
+
+
+def test_requirement_list_kept_while_testing_accepts_additions_and_says_what_changed__9_2_5() -> (
+    None
+):
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"), round_of(K1="godkand", K2="underkand"))
+    data = {
+        "requirements": [
+            {"id": "K1", "text": "Krav K1, rättat", "level": "ska"},
+            {"id": "K2", "text": "Krav K2", "level": "ska"},
+            {"id": "K3", "text": "Krav K3", "level": "ska"},
+            {"id": "K4", "text": "Krav K4", "level": "bor"},
+        ]
+    }
+    result, refused = on_recording(
+        "acceptance_requirements", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    assert_passes(result)
+    assert refused == []
+    assert result.notes == (
+        "Ändringar mot gällande kravlista: tillagda krav: K4; börkrav som blir skakrav: K3; "
+        "ändrad kravtext: K1.",
+    )
+
+
+def test_requirement_list_kept_while_testing_lets_a_list_be_replaced_before_testing__5_4_5() -> (
+    None
+):
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    first, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "ska")),
+    )
+    assert (first.ok, first.notes, refused) == (True, (), [])  # nothing to compare with
+    result, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "bor")),
+        prior=ev(REQUIREMENTS, sample("supplier_ready")),
+    )
+    assert_passes(result)
+    assert refused == []
+    assert result.notes == (
+        "Ändringar mot gällande kravlista: borttagna krav: K2, K3; skakrav som blir börkrav: K1.",
+    )
+
+
+def test_requirement_list_kept_while_testing_refuses_repeated_ids__5_4_5() -> None:
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    result, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "ska"), ("K1", "bor")),
+    )
+    blocked_with(result, spec, "Kravnummer som förekommer flera gånger: K1.")
+    assert refused == list(result.reasons)
 
 
 def amendment(value: int, ground: str = "ingen") -> dict[str, Any]:
