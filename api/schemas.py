@@ -92,6 +92,10 @@ class GateOut(BaseModel):
     ok: bool
     reasons: list[ReasonOut]
     source: str
+    notes: list[str] = Field(
+        default=[],
+        description="Vad kontrollen noterade, t.ex. att ett tröskelvärdes period har gått ut",
+    )
 
 
 class NextStepOut(BaseModel):
