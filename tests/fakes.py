@@ -52,8 +52,8 @@ class ContextLookups(Mapping[Lookup, Found]):
     - "similar_contracts": [{case_id, title, organisation, value_sek, signed_on}] (already the
       ones of the period);
     - "sanctions" or "supplier_sanctions": {list_date, list_checksum?, hits: [{party,
-      listed_name, reference?}]}; a screening finds the hits of the parties it asks about.
-      Without either, no list is loaded;
+      listed_name, reference?, match? (exact), score?}]}; a screening finds the hits of the
+      parties it asks about. Without either, no list is loaded;
     - "thresholds": {series: [ThresholdEntry, ...]}; without it, the amounts shipped in
       seeds/thresholds.yaml."""
 
@@ -69,7 +69,13 @@ class ContextLookups(Mapping[Lookup, Found]):
                 return Screened(None, None, ())
             asked = {p.name for p in lookup.parties}
             hits = tuple(
-                ScreeningHit(h["party"], h["listed_name"], h.get("reference"))
+                ScreeningHit(
+                    h["party"],
+                    h["listed_name"],
+                    h.get("reference"),
+                    h.get("match", "exact"),
+                    h.get("score"),
+                )
                 for h in screening.get("hits", [])
                 if h["party"] in asked
             )
