@@ -12,6 +12,7 @@ from helpers import (
     User,
     assert_problem,
     attributes,
+    case_in,
     case_state,
     counts,
     drive,
@@ -305,9 +306,8 @@ def test_the_ssa_refusal_names_ssa_approved_who_records_it_and_its_fields__5_2_1
 def test_a_gate_only_time_lifts_offers_no_evidence__lou_20_kap(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
+    case_id = case_in(db, users, "tilldelning", before="2026-03-02")
     with frozen("2026-03-02 09:00:00"):
-        case_id = start(db, users["bestallare"])
-        drive(db, case_id, "tilldelning", users)
         sent = client.post(
             f"/api/cases/{case_id}/evidence",
             json={

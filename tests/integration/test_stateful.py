@@ -26,7 +26,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import holidays
 import pytest
+from freezegun import freeze_time
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -66,6 +68,7 @@ from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
 from upphandla.states.checks import evaluate
 from upphandla.states.checks_acceptance import AcceptanceParams
 from upphandla.states.checks_lists import ChecklistParams, checklist
+from upphandla.states.checks_tender import TenderPeriodParams
 from upphandla.states.checks_time import StandstillParams
 from upphandla.states.clock import now, today
 from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec
@@ -95,6 +98,8 @@ from upphandla.store.uow import UnitOfWork
 T = TypeVar("T")
 
 EXAMPLES = 25
+START = "2026-03-02 09:00:00"  # the frozen clock starts here; only let_days_pass moves it
+COURT_OUTCOMES = ["avslag", "rattelse", "gora_om", "avskrivet"]
 STEPS = 30
 MAX_CASES = 2  # per example: few cases, so that the steps take them far
 
@@ -369,6 +374,8 @@ class ModelCase:
     record_phases: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=lambda: ["case_started"])
     messages: int = 0  # outbox messages: one per applied transition that notifies anyone
+    entered_on: date = field(default_factory=today)  # the day it entered its phase
+    entered: dict[str, date] = field(default_factory=dict)  # phase -> the day it last entered
 
     @property
     def definition(self) -> Definition:
@@ -385,7 +392,7 @@ class ModelCase:
             definition_version=self.version,
             state=self.state,
             attributes=self.attributes,
-            phase_entered_on=today(),
+            phase_entered_on=self.entered_on,
         )
 
     def evidence(self) -> Evidence:
@@ -449,6 +456,48 @@ def assert_same_verdict(expected: DomainError | None, actual: DomainError | None
         assert [p.as_dict() for p in actual.problems] == [p.as_dict() for p in expected.problems]
 
 
+# -- what no signing may break, worked out here and not by the engine's checks -------------------
+TENDERED = ("annonserad", "dis", "fornyad_konkurrensutsattning")
+SWEDISH_DAYS_OFF = holidays.country_holidays("SE", categories=("public", "de_facto"))
+
+
+def last_day_of(start: date, days: int) -> date:
+    """Day `days` after `start`, moved on over Saturdays, Sundays, holidays and eves
+    (lag 1930:173)."""
+    day = start + timedelta(days=days)
+    while day.weekday() >= 5 or day in SWEDISH_DAYS_OFF:
+        day += timedelta(days=1)
+    return day
+
+
+def signing_holds_the_rules_of_time(case: ModelCase, trigger: str) -> None:
+    """A tendered case leaves the standstill (end_standstill) or signs only after an award
+    decision sent no earlier than the day the case entered tilldelning and no later than today,
+    once its standstill (10 days electronically, 15 otherwise) is over, with no överprövning
+    after it waiting for the court, and never after the court ordered the procurement redone or
+    corrected; after a rejected review, ten days after the court's decision (LOU 20 kap.)."""
+    if trigger not in ("end_standstill", "sign_contract"):
+        return
+    if case.attributes["route"] not in TENDERED:
+        return
+    awards = [i for i, r in enumerate(case.records) if r.kind == "award_decision_sent"]
+    assert awards, "signed without an award decision"
+    award = case.records[awards[-1]]
+    sent = date.fromisoformat(award.data["sent_on"])
+    assert case.entered["tilldelning"] <= sent <= today(), (sent, case.entered["tilldelning"])
+    last = last_day_of(sent, 10 if award.data["electronic"] else 15)
+    after = case.records[awards[-1] + 1 :]
+    reviews = [r for r in after if r.kind == "review_filed"]
+    if reviews and date.fromisoformat(reviews[-1].data["filed_on"]) <= last:
+        at = after.index(reviews[-1])
+        decisions = [r for r in after[at + 1 :] if r.kind == "court_decided"]
+        assert decisions, "signed while a review waits for the court"
+        assert decisions[-1].data["outcome"] not in ("gora_om", "rattelse"), "signed on an order"
+        last = max(last, last_day_of(date.fromisoformat(decisions[-1].data["decided_on"]), 10))
+    assert today() > last, f"signed on {today()}, the standstill runs to {last}"
+    event(f"{trigger} after the standstill")
+
+
 # What progress_once records for a blocking gate: the kind, its data, and who records it (None:
 # any user of a role that may record the kind).
 Planned = tuple[str, dict[str, Any], Actor | None]
@@ -509,12 +558,15 @@ def example_databases(
 # -- the machine ---------------------------------------------------------------------------------
 
 
-def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedStateMachine]:
+def make_machine(
+    new_database: Callable[[], ExampleDatabase], clock: Any
+) -> type[RuleBasedStateMachine]:
     class UseCases(RuleBasedStateMachine):
         cases = Bundle("cases")
 
         def __init__(self) -> None:
             super().__init__()
+            clock.move_to(START)  # every example (and every replay of it) starts on one day
             self.database = new_database()
             self.db = self.database.db
             self.registry = Registry()
@@ -638,7 +690,9 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             if stored is not None:
                 assert decision is not None
                 assert (stored.from_state, stored.to_state) == (case.state, decision.to_state)
+                signing_holds_the_rules_of_time(case, trigger)
                 case.state = decision.to_state
+                case.entered_on = case.entered[case.state] = today()
                 event(f"reached: {case.state}")
                 case.actions.append("cancelled" if trigger == "cancel" else "transition")
                 # A trigger that names recipients queues one message; every role has a user
@@ -702,7 +756,9 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             assert (row.definition_key, row.definition_version) == (key, LATEST[key])
             assert row.state == definition.initial
             assert row.attributes == clean
-            self.model[row.id] = ModelCase(row.id, key, LATEST[key], row.state, clean)
+            self.model[row.id] = ModelCase(
+                row.id, key, LATEST[key], row.state, clean, entered={row.state: today()}
+            )
             return row.id
 
         @precondition(lambda self: len(self.model) < MAX_CASES)
@@ -754,12 +810,14 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                 return typical
             return data.draw(valid_data(spec), label=f"data {kind}")
 
-        def past_day(self, data: st.DataObject) -> str:
-            """A day long enough ago for a standstill to have ended, or one near today."""
-            day = data.draw(
-                st.one_of(st.just(today() - timedelta(days=40)), _near_today()), label="day"
+        def past_day(self, model: ModelCase, data: st.DataObject) -> str:
+            """A day as a person would date what the case did: the day it entered its phase,
+            today, one near today, or one long ago (which the bounds on dates refuse)."""
+            near = st.dates(
+                min_value=today() - timedelta(days=45), max_value=today() + timedelta(days=5)
             )
-            return day.isoformat()
+            choices = st.sampled_from([model.entered_on, today(), today() - timedelta(days=40)])
+            return data.draw(st.one_of(choices, near), label="day").isoformat()
 
         def evidence_for_gate(
             self,
@@ -831,12 +889,27 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                 sp = gate.params_as(StandstillParams)
                 if model.recordable(sp.kind):
                     electronic = data.draw(st.booleans(), label="electronic")
-                    return sp.kind, {"sent_on": self.past_day(data), "electronic": electronic}, None
+                    sent = {"sent_on": self.past_day(model, data), "electronic": electronic}
+                    return sp.kind, sent, None
                 review = evidence.latest(sp.review_kind) if sp.review_kind else None
                 if review is not None and sp.decision_kind and model.recordable(sp.decision_kind):
-                    decided = {"decided_on": self.past_day(data), "outcome": "avslag"}
+                    outcome = data.draw(st.sampled_from(COURT_OUTCOMES), label="outcome")
+                    decided = {"decided_on": self.past_day(model, data), "outcome": outcome}
                     return sp.decision_kind, decided, None
                 return None
+            if gate.check == "tender_period_ended":
+                tp = gate.params_as(TenderPeriodParams)
+                procedure = data.draw(st.sampled_from(["oppet", "forenklat"]), label="procedure")
+                notice = {
+                    "sent_on": self.past_day(model, data),
+                    "procedure": procedure,
+                    "electronic": data.draw(st.booleans(), label="electronic"),
+                }
+                return tp.kind, notice, None
+            if gate.check == "date_bounded":
+                kind = params["kind"]
+                dated = {**self.some_data(model, kind, data), params["field"]: today().isoformat()}
+                return kind, dated, None
             if gate.check == "framework_term":
                 kind = params["kind"]
                 typical = typical_data(kind, model.attributes)
@@ -937,6 +1010,13 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
                     self.store_agrees_with_model()
                 if not self.progress_once(model, data, aims):
                     return
+
+        @rule(days=st.sampled_from([1, 3, 10, 16, 31, 45]))
+        def let_days_pass(self, days: int) -> None:
+            """Time passes: a tender period or a standstill may run out (the clock is frozen
+            for the whole test and moved only here)."""
+            clock.tick(timedelta(days=days))
+            event(f"{days} days pass")
 
         @rule(case=cases, steps=st.integers(min_value=1, max_value=6), data=st.data())
         def progress(self, case: int, steps: int, data: st.DataObject) -> None:
@@ -1076,16 +1156,18 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
 def test_random_use_case_sequences_agree_with_the_model(
     request: pytest.FixtureRequest, backend: str, db_url: str, tmp_path: Path
 ) -> None:
-    run_state_machine_as_test(
-        make_machine(example_databases(request, backend, db_url, tmp_path)),
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        ),
-    )
+    # A frozen clock that only the rule let_days_pass moves (Hypothesis keeps the real one).
+    with freeze_time(START, ignore=["upphandla.states.evidence", "hypothesis"]) as clock:
+        run_state_machine_as_test(
+            make_machine(example_databases(request, backend, db_url, tmp_path), clock),
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+            ),
+        )
 
 
 # -- two inputs at the edges, each with a test of its own -------------------------------------
