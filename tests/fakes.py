@@ -1,8 +1,8 @@
 """Stand-ins for the store in tests of the pure domain and of the use cases.
 
 - `ContextLookups(context)`: what the use-case layer would look up for the gates (similar
-  contracts, sanctions screenings), answered from a fixed description, so a test can give a
-  case snapshot the outside facts it wants.
+  contracts, sanctions screenings, threshold amounts), answered from a fixed description, so a
+  test can give a case snapshot the outside facts it wants.
 - `FakeUnitOfWork(FakeStore())`: the repositories the case commands use, in memory, committed
   or thrown away like a transaction; with `Handler(lambda write: FakeUnitOfWork(store))` the
   use cases run without a database.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from upphandla.states.case import EvidenceRecord
@@ -28,15 +28,33 @@ from upphandla.states.lookups import (
     SimilarContract,
     SimilarContracts,
 )
+from upphandla.states.thresholds import ThresholdEntry, ThresholdSeries
 from upphandla.store.audit import Appended
 from upphandla.store.records import StoredCase, StoredDefinition, StoredEvidence, StoredUser
+
+# The amounts seeds/thresholds.yaml ships (states.thresholds), for checks that ask for a series.
+SHIPPED_THRESHOLDS: dict[str, tuple[ThresholdEntry, ...]] = {
+    "direct_award": (
+        ThresholdEntry("direct_award", date(2022, 2, 1), None, 700_000, "LOU 19 a kap. 1 §"),
+    ),
+    "eu_goods_services": (
+        ThresholdEntry(
+            "eu_goods_services",
+            date(2024, 1, 1),
+            date(2025, 12, 31),
+            2_389_585,
+            "Delegerad förordning (EU) 2023/2495",
+        ),
+    ),
+}
 
 
 class ContextLookups(Mapping[Lookup, Found]):
     """Answers every lookup from `context`:
 
-    - "similar_contracts": [{case_id, title, organisation, value_sek, signed_on}] (already the
-      ones of the period);
+    - "similar_contracts": [{case_id, title, organisation, value_sek, signed_on, value_title?}]
+      (already the ones counted: signed in the period or in progress);
+    - "thresholds": {series: [ThresholdEntry]}; a series not given is the shipped one;
     - "sanctions" or "supplier_sanctions": {list_date, list_checksum?, hits: [{party,
       listed_name, reference?}]}; a screening finds the hits of the parties it asks about.
       Without either, no list is loaded."""
@@ -47,6 +65,9 @@ class ContextLookups(Mapping[Lookup, Found]):
     def __getitem__(self, lookup: Lookup) -> Found:
         if isinstance(lookup, SimilarContracts):
             return tuple(SimilarContract(**c) for c in self.context.get("similar_contracts", []))
+        if isinstance(lookup, ThresholdSeries):
+            given = self.context.get("thresholds", {})
+            return tuple(given.get(lookup.series, SHIPPED_THRESHOLDS.get(lookup.series, ())))
         if isinstance(lookup, Screening):
             screening = self.context.get("sanctions") or self.context.get("supplier_sanctions")
             if not screening:

@@ -447,6 +447,7 @@ def test_checks_registry_names_the_known_checks() -> None:
         "amendment_within_limits",
         "sanctions_clear",
         "suppliers_not_sanctioned",
+        "correction_explained",
     }
     assert all(check.fn.__doc__ for check in CHECKS.values())
     assert CHECKS["evidence_recorded"].evidence_param == "kind"
