@@ -22,6 +22,7 @@ from bench.lifecycle_plan import ATTRIBUTES, lifecycle_plan
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
 from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Handler
 from upphandla.seeds.loader import SEEDS
@@ -38,6 +39,7 @@ def run_engine(path: Path, n_cases: int, synchronous: str) -> tuple[int, float, 
     handler = Handler.on(db)
     actors: dict[str, Actor] = {}
     handler.run(LoadSeedDefinitions())
+    handler.run(LoadSeedThresholds())
     plan = lifecycle_plan()
     for role in sorted({step.role for step in plan}):  # everyone who acts in the plan
         mandate = "kommundirektor" if role == "delegat" else None

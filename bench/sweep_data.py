@@ -15,6 +15,7 @@ from bench.lifecycle_plan import ATTRIBUTES
 from sqlalchemy import insert
 
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
+from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser
 from upphandla.flows.handler import Handler
 from upphandla.states.clock import now
@@ -31,6 +32,7 @@ def fill_cases(db: Database, *, total: int, due: int) -> None:
     upgrade(db)
     handler = Handler.on(db)
     handler.run(LoadSeedDefinitions())
+    handler.run(LoadSeedThresholds())
     creator = handler.run(
         AddUser(name="Beställare", email="b@example.se", role="bestallare")
     ).result.user

@@ -14,6 +14,7 @@ from upphandla.cli.docs import docs_app
 from upphandla.cli.outbox import outbox_app
 from upphandla.cli.sanctions import sanctions_app
 from upphandla.cli.schedules import sweep, worker
+from upphandla.cli.thresholds import threshold_app
 from upphandla.flows.settings import get_settings
 from upphandla.states.definition import DefinitionError
 from upphandla.states.errors import DomainError
@@ -32,6 +33,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
 app.add_typer(sanctions_app, name="sanctions")
+app.add_typer(threshold_app, name="threshold")
 app.add_typer(outbox_app, name="outbox")
 
 
@@ -59,9 +61,9 @@ def user_add(
     db = settings_db()
     upgrade(db)
     try:
-        added = Handler.on(db).run(
-            AddUser(name=name, email=email, role=role, organisation=org)
-        ).result
+        added = (
+            Handler.on(db).run(AddUser(name=name, email=email, role=role, organisation=org)).result
+        )
     except DomainError as exc:
         raise fail(describe(exc), 2) from None
     finally:

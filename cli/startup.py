@@ -1,9 +1,11 @@
-"""What `serve` does before it listens: migrate, load definitions, optionally demo data."""
+"""What `serve` does before it listens: migrate, load definitions and threshold amounts,
+optionally demo data."""
 
 from __future__ import annotations
 
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
 from upphandla.flows.commands.demo import DemoUser, LoadDemo
+from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.handler import Handler
 from upphandla.flows.settings import Settings
 from upphandla.store.db import Database
@@ -14,6 +16,7 @@ def prepare(db: Database, settings: Settings, *, demo: bool) -> list[DemoUser]:
     upgrade(db)
     handler = Handler.on(db)
     handler.run(LoadSeedDefinitions())
+    handler.run(LoadSeedThresholds())
     if not demo:
         return []
     return handler.run(LoadDemo(settings.default_definition)).result

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from upphandla.states.case import CaseSnapshot
 from upphandla.states.lookups import Found, Lookup, Screening, SimilarContracts
+from upphandla.states.thresholds import ThresholdSeries
 from upphandla.store.uow import UnitOfWork
 
 
@@ -17,6 +18,8 @@ def look_up(uow: UnitOfWork, lookups: Iterable[Lookup]) -> dict[Lookup, Found]:
             found[lookup] = uow.cases.similar_contracts(lookup)
         elif isinstance(lookup, Screening):
             found[lookup] = uow.sanctions.screened(lookup)
+        elif isinstance(lookup, ThresholdSeries):
+            found[lookup] = uow.thresholds.series(lookup.series)
         else:  # pragma: no cover - a new kind of lookup without a repository
             raise TypeError(f"no repository looks up {type(lookup).__name__}")
     return found

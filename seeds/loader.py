@@ -9,6 +9,7 @@ import yaml
 
 SEEDS = Path(__file__).resolve().parent
 DEFINITIONS = SEEDS / "definitions"
+THRESHOLDS = SEEDS / "thresholds.yaml"  # threshold amounts with their periods (states.thresholds)
 LIFECYCLE = SEEDS / "lifecycle.yaml"  # one valid way through it-upphandling (states.lifecycle_path)
 
 

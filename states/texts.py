@@ -70,6 +70,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Version {version} av {key} är redan inläst med annat innehåll. "
         "En ändrad definition ska läggas till som en ny version.",
     ),
+    "threshold_invalid": ("Ogiltigt tröskelvärde", "Uppgifterna om beloppet är inte giltiga."),
+    "threshold_overlaps": (
+        "Perioden är redan inlagd",
+        "Serien {series} har redan ett belopp för perioden {begins}–{ends}. Ett inlagt belopp "
+        "ändras inte; lägg in nästa period med ett senare startdatum.",
+    ),
     "concurrent_change": (
         "Ärendet ändrades samtidigt",
         "Ärendet ändrades av någon annan under tiden. Läs det igen och försök på nytt.",
@@ -120,5 +126,5 @@ def text(key: str, /, **values: object) -> tuple[str, str]:
 
 
 def unmet(count: int) -> str:
-    """"1 villkor är inte uppfyllt", "3 villkor är inte uppfyllda"."""
+    """ "1 villkor är inte uppfyllt", "3 villkor är inte uppfyllda"."""
     return f"{count} villkor är inte {'uppfyllt' if count == 1 else 'uppfyllda'}"

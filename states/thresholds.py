@@ -10,8 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from upphandla.states.definition import Identifier
 from upphandla.states.money import kronor
+from upphandla.states.validation import no_control_characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +78,42 @@ def in_force(entries: Iterable[ThresholdEntry], day: date) -> InForce | None:
         return None
     entry = max(begun, key=lambda e: e.effective_from)
     return InForce(entry, day, stale=entry.until is not None and day > entry.until)
+
+
+class NewThreshold(BaseModel):
+    """An amount as an administrator enters it (or as seeds/thresholds.yaml gives it)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    series: Identifier
+    effective_from: date = Field(alias="from")
+    until: date | None = None
+    amount_sek: int = Field(gt=0, le=10**12)
+    source: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        AfterValidator(no_control_characters),
+    ]
+
+    @model_validator(mode="after")
+    def _period(self) -> NewThreshold:
+        if self.until is not None and self.until < self.effective_from:
+            raise ValueError("periodens sista dag ligger före dess första")
+        return self
+
+    def entry(self) -> ThresholdEntry:
+        return ThresholdEntry(
+            self.series, self.effective_from, self.until, self.amount_sek, self.source
+        )
+
+
+def overlapping(entries: Iterable[ThresholdEntry], new: ThresholdEntry) -> ThresholdEntry | None:
+    """An entered entry whose closed period the new one's first day falls in, or that begins the
+    same day. (An open-ended entry ends where a later one begins.)"""
+    for e in entries:
+        if e.effective_from == new.effective_from:
+            return e
+        if e.until is not None and e.effective_from <= new.effective_from <= e.until:
+            return e
+        if new.until is not None and new.effective_from <= e.effective_from <= new.until:
+            return e
+    return None

@@ -51,8 +51,8 @@ _CHANGING = [
 # running them on SQLite.
 _SELECT = select(*_COLUMNS).where(CASES.c.id == bindparam("case_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
-_SELECT_WITH_EVIDENCE = (
-    select(*_COLUMNS, CASES.c.evidence_log).where(CASES.c.id == bindparam("case_id"))
+_SELECT_WITH_EVIDENCE = select(*_COLUMNS, CASES.c.evidence_log).where(
+    CASES.c.id == bindparam("case_id")
 )
 _SELECT_WITH_EVIDENCE_FOR_UPDATE = _SELECT_WITH_EVIDENCE.with_for_update()
 _UPDATE = (

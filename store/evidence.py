@@ -14,8 +14,8 @@ from upphandla.store.records import StoredEvidence
 
 EVIDENCE = cast(Table, EvidenceRow.__table__)
 _COLUMNS = [EVIDENCE.c[f.name] for f in fields(StoredEvidence)]
-_OF_CASE = select(*_COLUMNS).where(EVIDENCE.c.case_id == bindparam("case_id")).order_by(
-    EVIDENCE.c.id
+_OF_CASE = (
+    select(*_COLUMNS).where(EVIDENCE.c.case_id == bindparam("case_id")).order_by(EVIDENCE.c.id)
 )
 _INSERT = insert(EVIDENCE)
 _CHUNK = 500  # case ids per query

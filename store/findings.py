@@ -68,6 +68,4 @@ class FindingRepository:
         return StoredFinding(finding_id, case_id, key, title, message, source, at, None)
 
     def close(self, finding_id: int, *, at: datetime) -> None:
-        self._conn.execute(
-            update(FINDINGS).where(FINDINGS.c.id == finding_id).values(closed_at=at)
-        )
+        self._conn.execute(update(FINDINGS).where(FINDINGS.c.id == finding_id).values(closed_at=at))

@@ -67,6 +67,25 @@ class SanctionsListRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ThresholdAmountRow(Base):
+    """One amount of a threshold series (the direct-award limit, an EU threshold) with its
+    period and source, as an administrator entered it; never edited, a new period is a new row."""
+
+    __tablename__ = "threshold_amounts"
+    __table_args__ = (
+        UniqueConstraint("series", "effective_from", name="uq_threshold_amounts_series_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    series: Mapped[str] = mapped_column(String(64))
+    effective_from: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    amount_sek: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(500))
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SanctionsEntryRow(Base):
     __tablename__ = "sanctions_entries"
     __table_args__ = (Index("ix_sanctions_entries_key", "list_id", "match_key"),)

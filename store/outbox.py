@@ -64,6 +64,13 @@ class OutboxRepository:
             },
         )
 
+    def has(self, dedupe_key: str) -> bool:
+        """Whether a message with this key was ever queued."""
+        found = self._conn.execute(
+            select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == dedupe_key)
+        ).first()
+        return found is not None
+
     def claim(self, *, at: datetime, until: datetime, limit: int) -> list[Claimed]:
         """Take up to `limit` due rows and lease them to `until`. On PostgreSQL the rows are
         read FOR UPDATE SKIP LOCKED, so deliverers at the same time never take the same row; on

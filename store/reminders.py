@@ -56,8 +56,6 @@ class ReminderRepository:
                 recipients=recipients,
                 created_at=at,
             )
-            .on_conflict_do_nothing(
-                index_elements=["case_id", "deadline_key", "kind", "threshold"]
-            )
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "threshold"])
         )
         return bool(cast(Any, self._conn.execute(statement)).rowcount)

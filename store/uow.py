@@ -22,6 +22,7 @@ from upphandla.store.findings import FindingRepository
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
+from upphandla.store.thresholds import ThresholdRepository
 from upphandla.store.users import UserRepository
 
 log = logging.getLogger("upphandla.store")
@@ -35,6 +36,7 @@ class UnitOfWork:
     reminders: ReminderRepository
     findings: FindingRepository
     sanctions: SanctionsRepository
+    thresholds: ThresholdRepository
     users: UserRepository
     definitions: DefinitionRepository
     calendar: CalendarRepository
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.reminders = ReminderRepository(conn, dialect=conn.dialect.name)
         self.findings = FindingRepository(conn)
         self.sanctions = SanctionsRepository(conn)
+        self.thresholds = ThresholdRepository(conn)
         self.users = UserRepository(conn, lock_rows=postgresql)
         self.definitions = DefinitionRepository(conn)
         self.calendar = CalendarRepository(conn)

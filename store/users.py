@@ -73,9 +73,7 @@ class UserRepository:
         return StoredUser(*row) if row is not None else None
 
     def set_token_hash(self, user_id: int, token_hash: str) -> None:
-        self._conn.execute(
-            update(USERS).where(USERS.c.id == user_id).values(token_hash=token_hash)
-        )
+        self._conn.execute(update(USERS).where(USERS.c.id == user_id).values(token_hash=token_hash))
 
     def lock(self, user_id: int) -> None:
         """Hold the user's row until the unit of work ends, so that two changes of the same

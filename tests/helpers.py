@@ -30,6 +30,7 @@ from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.commands.contracts import ImportContract
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
 from upphandla.flows.commands.sanctions import LoadSanctionsList
+from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Command, Handler, R
 from upphandla.flows.settings import Settings
@@ -147,6 +148,7 @@ def run(db: Database, command: Command[R], handler: Handler | None = None) -> R:
 
 def load_seeds(db: Database) -> None:
     run(db, LoadSeedDefinitions())
+    run(db, LoadSeedThresholds())
 
 
 def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[str, User]:

@@ -37,6 +37,31 @@ def enqueue(
     )
 
 
+def enqueue_notice(
+    uow: UnitOfWork,
+    *,
+    dedupe_key: str,
+    roles: list[str],
+    template: str,
+    context: dict[str, Any],
+    at: datetime,
+) -> bool:
+    """Queue one message about no case in particular to everybody holding the roles, once per
+    key. False when it was queued before or nobody holds the roles."""
+    emails = uow.users.emails(user_ids=[], roles=roles)
+    if not emails or uow.outbox.has(dedupe_key):
+        return False
+    uow.outbox.add(
+        dedupe_key=dedupe_key,
+        case_id=None,
+        template=template,
+        recipients=emails,
+        context=context,
+        at=at,
+    )
+    return True
+
+
 def enqueue_case_message(
     uow: UnitOfWork,
     *,

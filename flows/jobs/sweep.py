@@ -29,6 +29,7 @@ from upphandla.flows.commands.cases import Advance, advance
 from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.findings import sync_findings
 from upphandla.flows.jobs.reminding import remind
+from upphandla.flows.jobs.thresholds import WatchThresholds
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
 from upphandla.states import rechecks
@@ -37,7 +38,7 @@ from upphandla.states.clock import STOCKHOLM, local_date, now
 from upphandla.states.deadlines import Deadline
 from upphandla.states.definition import Definition
 from upphandla.states.engine import preview, preview_lookups
-from upphandla.states.errors import DomainError
+from upphandla.states.errors import Conflict, DomainError, Unavailable
 from upphandla.states.events import RemindersQueued
 from upphandla.states.reminders import send_time
 from upphandla.states.roles import Actor
@@ -58,6 +59,9 @@ class SweepReport:
     findings: int = 0
     findings_closed: int = 0
     errors: int = 0
+    threshold_notices: int = (
+        0  # series whose newest amount's period has ended (flows.jobs.thresholds)
+    )
 
     def __add__(self, other: SweepReport) -> SweepReport:
         return SweepReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -71,13 +75,20 @@ async def sweep_due(
 ) -> tuple[SweepReport, int]:
     """The one loop of a sweep: every case due at `at`, batch by batch, each batch handed to
     `run_batch(ids, number)`. Returns the summed report and the number of batches."""
-    report, number = SweepReport(), 0
+    report, number = SweepReport(threshold_notices=await asyncio.to_thread(_watch, handler, at)), 0
     batches = due_case_batches(handler, at=at, batch_size=batch_size)
     # The database work runs in a worker thread, so the caller's event loop stays free.
     while (ids := await asyncio.to_thread(next, batches, None)) is not None:
         number += 1
         report += await run_batch(ids, number)
     return report, number
+
+
+def _watch(handler: Handler, at: datetime) -> int:
+    try:
+        return int(handler.run(WatchThresholds(at)).result)
+    except (Conflict, Unavailable):  # another sweep queued it at the same moment; or try later
+        return 0
 
 
 def run_sweep(handler: Handler, *, batch_size: int = 200) -> SweepReport:
@@ -145,9 +156,7 @@ class SweepCase:
         if transitions:
             case = uow.cases.get(self.case_id, for_update=True)
         snap = snapshot(case)
-        snap = with_lookups(
-            uow, snap, rechecks.recheck_lookups(definition, snap, evidence, today)
-        )
+        snap = with_lookups(uow, snap, rechecks.recheck_lookups(definition, snap, evidence, today))
         found = sync_findings(
             uow, case, rechecks.findings(definition, snap, evidence, today), at=self.at
         )

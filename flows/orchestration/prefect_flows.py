@@ -59,7 +59,9 @@ def _handler(database_url: str | None) -> Handler:
 
 
 @task(name="sweep-batch", task_run_name="sweep-batch-{number}", cache_policy=NO_CACHE)
-async def sweep_batch(handler: Handler, ids: list[int], *, at: datetime, number: int) -> SweepReport:
+async def sweep_batch(
+    handler: Handler, ids: list[int], *, at: datetime, number: int
+) -> SweepReport:
     """Sweep one batch of due cases (each case in a unit of work of its own)."""
     return await _in_thread(sweep_cases, handler, ids, at=at)
 

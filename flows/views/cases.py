@@ -51,9 +51,7 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
     snap = snapshot(case)
     snap = with_lookups(uow, snap, preview_lookups(definition, snap, evidence, today=day))
     steps = preview(definition, snap, evidence, actor=actor, today=day)
-    findings = sorted(
-        uow.findings.of_case(case.id), key=lambda f: (f.closed_at is not None, -f.id)
-    )
+    findings = sorted(uow.findings.of_case(case.id), key=lambda f: (f.closed_at is not None, -f.id))
     return CaseView(case, definition, rows, steps, findings)
 
 

@@ -98,8 +98,12 @@ def test_refusal_narrows_as_evidence_arrives_then_signing_goes_through(
     client: TestClient, users: dict[str, User], db: Database, at_signing: int
 ) -> None:
     remaining = list(SIGN_GATES)
-    for gate in ("implementation_planned", "pub_avtal_when_personal_data",
-                 "accessibility_report_when_citizen_facing", "contract_signed_with_mandate"):
+    for gate in (
+        "implementation_planned",
+        "pub_avtal_when_personal_data",
+        "accessibility_report_when_citizen_facing",
+        "contract_signed_with_mandate",
+    ):
         kind, role = LIFTED_BY[gate]
         record(client, at_signing, kind, users[role])
         remaining.remove(gate)

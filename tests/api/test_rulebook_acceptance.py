@@ -23,10 +23,14 @@ from helpers import (
 )
 from upphandla.store.db import Database
 
-CSV = "id;text;level\nK1;Inloggning med tvåfaktor;ska\nK2;Export av all data;ska\nK3;Mörkt läge;bör\n"
-REQUIREMENTS = [{"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
-                {"id": "K2", "text": "Export av all data", "level": "ska"},
-                {"id": "K3", "text": "Mörkt läge", "level": "bor"}]
+CSV = (
+    "id;text;level\nK1;Inloggning med tvåfaktor;ska\nK2;Export av all data;ska\nK3;Mörkt läge;bör\n"
+)
+REQUIREMENTS = [
+    {"id": "K1", "text": "Inloggning med tvåfaktor", "level": "ska"},
+    {"id": "K2", "text": "Export av all data", "level": "ska"},
+    {"id": "K3", "text": "Mörkt läge", "level": "bor"},
+]
 
 
 def round_of(*results: str) -> dict[str, Any]:
@@ -45,8 +49,11 @@ class Api:
     case_id: int
 
     def evidence(self, kind: str, data: Any, role: str = "bestallare") -> Response:
-        return self.client.post(f"/api/cases/{self.case_id}/evidence",
-                                json={"kind": kind, "data": data}, headers=self.users[role].headers)
+        return self.client.post(
+            f"/api/cases/{self.case_id}/evidence",
+            json={"kind": kind, "data": data},
+            headers=self.users[role].headers,
+        )
 
     def record(self, kind: str, data: Any, role: str = "bestallare") -> dict[str, Any]:
         response = self.evidence(kind, data, role)
@@ -54,21 +61,27 @@ class Api:
         return response.json()
 
     def fire(self, trigger: str, role: str = "bestallare", comment: str | None = None) -> Response:
-        return self.client.post(f"/api/cases/{self.case_id}/transitions",
-                                json={"trigger": trigger, "comment": comment},
-                                headers=self.users[role].headers)
+        return self.client.post(
+            f"/api/cases/{self.case_id}/transitions",
+            json={"trigger": trigger, "comment": comment},
+            headers=self.users[role].headers,
+        )
 
     def requirements(self, csv: str | None = None, json: Any = None) -> Response:
         path = f"/api/cases/{self.case_id}/acceptance/requirements"
         headers = self.users["bestallare"].headers
         if csv is None:
             return self.client.post(path, json={"requirements": json}, headers=headers)
-        return self.client.post(path, content=csv.encode(),
-                                headers={**headers, "Content-Type": "text/csv; charset=utf-8"})
+        return self.client.post(
+            path,
+            content=csv.encode(),
+            headers={**headers, "Content-Type": "text/csv; charset=utf-8"},
+        )
 
     def get(self, suffix: str = "") -> Any:
-        got = self.client.get(f"/api/cases/{self.case_id}{suffix}",
-                              headers=self.users["controller"].headers)
+        got = self.client.get(
+            f"/api/cases/{self.case_id}{suffix}", headers=self.users["controller"].headers
+        )
         assert got.status_code == 200, got.text
         return got.json()
 
@@ -103,9 +116,11 @@ def test_requirement_list_imports_as_csv_and_json__5_4_5(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("body", "line"),
-    [("id;text\nK1;Inloggning;ska\n", "rad 1"),  # the level column is missing
-     ("id;text;level\nK1;Inloggning;ska\nK2;Export;kanske\n", "rad 3"),  # no such level
-     ("id;text;level\nK1;Inloggning;ska\nK2;;ska\nK3;Mörkt läge;bör\n", "rad 3")],
+    [
+        ("id;text\nK1;Inloggning;ska\n", "rad 1"),  # the level column is missing
+        ("id;text;level\nK1;Inloggning;ska\nK2;Export;kanske\n", "rad 3"),  # no such level
+        ("id;text;level\nK1;Inloggning;ska\nK2;;ska\nK3;Mörkt läge;bör\n", "rad 3"),
+    ],
 )
 def test_malformed_csv_names_the_line_and_writes_nothing__5_4_5(
     api: Api, db: Database, body: str, line: str
@@ -130,10 +145,17 @@ def test_round_before_supplier_ready_is_refused__9_2_5(api: Api, db: Database) -
 
 @pytest.mark.parametrize(
     "data",
-    [{**K2_FAILED, "waived": True},
-     {"results": [{"id": "K1", "result": "godkand"},
-                  {"id": "K2", "result": "underkand", "waived": True}]},
-     round_of("godkand", "waived", "godkand"), round_of("godkand", "undantagen", "godkand")],
+    [
+        {**K2_FAILED, "waived": True},
+        {
+            "results": [
+                {"id": "K1", "result": "godkand"},
+                {"id": "K2", "result": "underkand", "waived": True},
+            ]
+        },
+        round_of("godkand", "waived", "godkand"),
+        round_of("godkand", "undantagen", "godkand"),
+    ],
     ids=["waived-field", "waived-on-result", "result-waived", "result-undantagen"],
 )
 def test_a_round_cannot_waive_a_skakrav__9_2_5(api: Api, db: Database, data: Any) -> None:
@@ -153,12 +175,18 @@ def test_failed_skakrav_blocks_approval__9_2_5(api: Api, db: Database) -> None:
         assert body["type"] == "urn:upphandla:problem:transition_refused"
         [reason] = body["reasons"]
         assert (reason["gate"], reason["source"]) == (
-            "all_skakrav_passed", "§ 5.4.5, § 9.2.5, § 10.6.2")
+            "all_skakrav_passed",
+            "§ 5.4.5, § 9.2.5, § 10.6.2",
+        )
         assert "K2" in reason["message"] and "K1" not in reason["message"]
     # Only the beställare approves; no other way out of the phase but ending the contract.
     assert_problem(api.fire("approve_acceptance", "objektledare_it"), 403)
-    for trigger, role in (("go_live", "bestallare"), ("go_live", "objektledare_it"),
-                          ("start_exit", "upphandlare"), ("close_case", "upphandlare")):
+    for trigger, role in (
+        ("go_live", "bestallare"),
+        ("go_live", "objektledare_it"),
+        ("start_exit", "upphandlare"),
+        ("close_case", "upphandlare"),
+    ):
         body = assert_problem(api.fire(trigger, role), 409)
         assert body["type"] == "urn:upphandla:problem:trigger_not_available"
     cancel = api.fire("cancel", "upphandlare", "Leveransen håller inte")
@@ -171,8 +199,10 @@ def test_failed_skakrav_blocks_approval__9_2_5(api: Api, db: Database) -> None:
 
 @pytest.mark.parametrize(
     "later",
-    [round_of("godkand", "ej_testad", "godkand"),
-     {"results": [{"id": "K1", "result": "godkand"}, {"id": "K3", "result": "godkand"}]}],
+    [
+        round_of("godkand", "ej_testad", "godkand"),
+        {"results": [{"id": "K1", "result": "godkand"}, {"id": "K3", "result": "godkand"}]},
+    ],
     ids=["not-tested", "left-out"],
 )
 def test_a_skakrav_not_passed_in_the_latest_round_still_blocks__10_6_2(
@@ -187,8 +217,10 @@ def test_a_skakrav_not_passed_in_the_latest_round_still_blocks__10_6_2(
 
 @pytest.mark.parametrize(
     "new_list",
-    [[REQUIREMENTS[0], {**REQUIREMENTS[1], "level": "bor"}, REQUIREMENTS[2]],
-     [REQUIREMENTS[0], REQUIREMENTS[2]]],
+    [
+        [REQUIREMENTS[0], {**REQUIREMENTS[1], "level": "bor"}, REQUIREMENTS[2]],
+        [REQUIREMENTS[0], REQUIREMENTS[2]],
+    ],
     ids=["downgraded", "dropped"],
 )
 def test_failed_skakrav_cannot_be_waived_by_rewriting_the_list__5_4_5(
@@ -221,16 +253,26 @@ def test_new_round_with_every_skakrav_passed_approves__9_2_5(api: Api, db: Datab
     assert case_state(db, api.case_id)[0] == "inforande"
 
     audit = api.get("/audit")["events"]
-    rounds = [e for e in audit if e["action"] == "evidence_recorded"
-              and e["evidence"]["kind"] == "acceptance_round"]
+    rounds = [
+        e
+        for e in audit
+        if e["action"] == "evidence_recorded" and e["evidence"]["kind"] == "acceptance_round"
+    ]
     assert [(e["evidence"]["data"], e["role"]) for e in rounds] == [
-        (K2_FAILED, "bestallare"), (second, "objektledare_it")]
+        (K2_FAILED, "bestallare"),
+        (second, "objektledare_it"),
+    ]
     last = audit[-1]
     assert (last["action"], last["trigger"], last["to_state"]) == (
-        "transition", "approve_acceptance", "inforande")
+        "transition",
+        "approve_acceptance",
+        "inforande",
+    )
     assert rounds[0]["seq"] < rounds[1]["seq"] < last["seq"]
     assert {g["gate"]: g["ok"] for g in last["gates"]} == {
-        "all_skakrav_passed": True, "objektledare_signoff_for_systems": True}
+        "all_skakrav_passed": True,
+        "objektledare_signoff_for_systems": True,
+    }
 
 
 def test_end_contract_needs_a_comment_and_leads_to_avslut__10_6_2(api: Api, db: Database) -> None:
@@ -252,9 +294,19 @@ def test_end_contract_needs_a_comment_and_leads_to_avslut__10_6_2(api: Api, db: 
 CHECKLIST = {
     i["id"]: i for i in v1_gate("publish_tender", "requirement_set_complete")["params"]["items"]
 }
-SYSTEM_ITEMS = ["wcag_2_1_aa", "security_level", "encryption_2fa_traceability", "pub_instruction",
-                "confidentiality", "exit_strategy", "sla", "crisis_clauses", "circular_element",
-                "usability", "testability"]
+SYSTEM_ITEMS = [
+    "wcag_2_1_aa",
+    "security_level",
+    "encryption_2fa_traceability",
+    "pub_instruction",
+    "confidentiality",
+    "exit_strategy",
+    "sla",
+    "crisis_clauses",
+    "circular_element",
+    "usability",
+    "testability",
+]
 CRITICAL = {"citizen_facing": True, "critical_service": True, "personal_data": True}
 
 
@@ -279,7 +331,9 @@ def test_checklist_for_a_citizen_facing_critical_system__9_2_4(
     assert [i for i, e in items.items() if e["applies"]] == SYSTEM_ITEMS
     for item in ("wcag_2_1_aa", "crisis_clauses", "pub_instruction", "encryption_2fa_traceability"):
         assert (items[item]["why"], items[item]["source"]) == (
-            CHECKLIST[item]["why"], CHECKLIST[item]["source"])
+            CHECKLIST[item]["why"],
+            CHECKLIST[item]["source"],
+        )
         assert items[item]["included"] is False
     assert items["wcag_2_1_aa"]["source"] == "§ 5.1.5, § 9.2.13"
     assert not items["equality"]["applies"] and not items["onsite_consultant_share"]["applies"]
@@ -302,8 +356,9 @@ def test_publish_refused_per_missing_item_until_each_is_included__9_2_4(
     api.record("crisis_review_done", {"approved": True}, "sakerhet")
     for done, missing in ((0, SYSTEM_ITEMS), (len(SYSTEM_ITEMS) - 1, SYSTEM_ITEMS[-1:])):
         for item in SYSTEM_ITEMS[:done]:
-            api.record("requirement_included", {"item": item, "reference": "Bilaga 2"},
-                       "upphandlare")
+            api.record(
+                "requirement_included", {"item": item, "reference": "Bilaga 2"}, "upphandlare"
+            )
         body = assert_problem(api.fire("publish_tender", "upphandlare"), 409)
         assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
             ("requirement_set_complete", CHECKLIST[i]["source"]) for i in missing
@@ -312,8 +367,9 @@ def test_publish_refused_per_missing_item_until_each_is_included__9_2_4(
             assert CHECKLIST[item]["title"] in reason["message"]
         assert case_state(db, api.case_id)[0] == "kravstallning"
 
-    api.record("requirement_included", {"item": SYSTEM_ITEMS[-1], "reference": "Bilaga 2"},
-               "upphandlare")
+    api.record(
+        "requirement_included", {"item": SYSTEM_ITEMS[-1], "reference": "Bilaga 2"}, "upphandlare"
+    )
     published = api.fire("publish_tender", "upphandlare")
     assert published.status_code == 200, published.text
     assert published.json()["to_state"] == "annonsering"

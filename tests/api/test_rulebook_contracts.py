@@ -39,13 +39,18 @@ EU_THRESHOLD = 2_389_585
 
 
 def post_evidence(client: TestClient, case_id: int, kind: str, data: Any, by: User) -> Any:
-    return client.post(f"/api/cases/{case_id}/evidence", json={"kind": kind, "data": data},
-                       headers=by.headers)
+    return client.post(
+        f"/api/cases/{case_id}/evidence", json={"kind": kind, "data": data}, headers=by.headers
+    )
 
 
 def amendment(value: int, ground: str = "ingen", **extra: Any) -> dict[str, Any]:
-    return {"description": "Ny integrationsmodul", "value_sek": value, "legal_ground": ground,
-            **extra}
+    return {
+        "description": "Ny integrationsmodul",
+        "value_sek": value,
+        "legal_ground": ground,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -80,7 +85,9 @@ def test_amendment_below_ten_percent_records_the_mandate__5_4_5(
     recorded = post_evidence(client, case_id, "amendment", amendment(500_000), users["delegat"])
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["data"] == {
-        **amendment(500_000), "mandate_id": "kommundirektor", "mandate_title": "Kommundirektör",
+        **amendment(500_000),
+        "mandate_id": "kommundirektor",
+        "mandate_title": "Kommundirektör",
         "mandate_max_sek": 50_000_000,
     }
     audit = client.get(f"/api/cases/{case_id}/audit", headers=users["delegat"].headers).json()
@@ -124,19 +131,28 @@ def test_amendment_at_eu_threshold_is_refused_even_below_ten_percent__lou_17_9(
     assert reason["gate"] == "amendment_not_substantial"
     assert "tröskelvärde" in reason["message"]
     assert counts(db) == before
-    below = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD - 1),
-                          users["delegat"])
+    below = post_evidence(
+        client, case_id, "amendment", amendment(EU_THRESHOLD - 1), users["delegat"]
+    )
     assert below.status_code == 201, below.text
 
 
 def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
-    small = add_user(db, name="Enhetschefen", email="enhetschef@example.se",
-                     role="delegat", organisation="Testkommunen", mandate="enhetschef")
+    small = add_user(
+        db,
+        name="Enhetschefen",
+        email="enhetschef@example.se",
+        role="delegat",
+        organisation="Testkommunen",
+        mandate="enhetschef",
+    )
     case_id = imported(db, users["upphandlare"], contract())
     before = counts(db)
-    body = assert_problem(post_evidence(client, case_id, "amendment", amendment(700_001), small), 409)
+    body = assert_problem(
+        post_evidence(client, case_id, "amendment", amendment(700_001), small), 409
+    )
     assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
         ("amendment_signatory_mandate", "§ 5.4.5 fotnot 2")
     ]
@@ -157,15 +173,24 @@ def test_framework_over_four_years_needs_a_reason__10_3(
         drive(db, case_id, "avtalstecknande", users)
     up, before = users["upphandlare"], counts(db)
     five_years = contract(**FRAMEWORK, extensions=[{"until": "2031-03-31"}])
-    body = assert_problem(post_evidence(client, case_id, "contract_registered", five_years, up), 409)
+    body = assert_problem(
+        post_evidence(client, case_id, "contract_registered", five_years, up), 409
+    )
     assert body["type"] == "urn:upphandla:problem:evidence_refused"
     assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
         ("framework_at_most_four_years", "§ 10.3 fotnot 4; LOU 7 kap. 2 §")
     ]
     assert counts(db) == before
     with pytest.raises(EvidenceRefused):  # nor as an imported contract
-        run(db, ImportContract(actor=up.actor, attributes=attributes(), contract=five_years,
-                               definition_key=DEFINITION_KEY))
+        run(
+            db,
+            ImportContract(
+                actor=up.actor,
+                attributes=attributes(),
+                contract=five_years,
+                definition_key=DEFINITION_KEY,
+            ),
+        )
     assert counts(db) == before
 
     four_years = contract(**FRAMEWORK, extensions=[{"until": "2030-03-31"}])
@@ -203,7 +228,10 @@ def test_demo_loads_every_row_of_the_plan_once__9_1(db: Database, db_url: str) -
     early = {"behovsanalys", "forstudie", "ssa"}  # the 2023 rows in turn, 14 rows each
     assert len(loaded) == len(plan["planned_2023"]) + len(plan["needs"]) == 60
     assert Counter(state for _, state in loaded) == {
-        "forvaltning": len(dated), "behovsanalys": 14 + len(soon), "forstudie": 14, "ssa": 14,
+        "forvaltning": len(dated),
+        "behovsanalys": 14 + len(soon),
+        "forstudie": 14,
+        "ssa": 14,
     }
     for row in plan["planned_2023"]:
         assert any(t == row["need"] and s in early for t, s in loaded), row["need"]
@@ -213,16 +241,17 @@ def test_demo_loads_every_row_of_the_plan_once__9_1(db: Database, db_url: str) -
         assert (row["need"][:200], "behovsanalys") in loaded
 
     late = {
-        r["need"] for r in dated
-        if months_before(r["extension_possible_until"],
-                         24 if r["subcategory"] == "Verksamhetssystem" else 18)
+        r["need"]
+        for r in dated
+        if months_before(
+            r["extension_possible_until"], 24 if r["subcategory"] == "Verksamhetssystem" else 18
+        )
         < date(2026, 11, 24)
     }
     assert "Kommunikation som tjänst" in late and "Kostdatasystem" not in late
     headers = {"Authorization": f"Bearer {tokens['controller']}"}
     with frozen("2026-11-24 09:00:00"), make_client(db, db_url) as client:
-        listed = client.get("/api/cases", params={"overdue": "true", "limit": 200},
-                            headers=headers)
+        listed = client.get("/api/cases", params={"overdue": "true", "limit": 200}, headers=headers)
         assert listed.status_code == 200, listed.text
         assert {i["title"] for i in listed.json()["items"]} == late
         [kst] = [i for i in listed.json()["items"] if i["title"] == "Kommunikation som tjänst"]

@@ -41,8 +41,9 @@ def evidence_rows(db: Database, case_id: int) -> list[list[Any]]:
 def evidence_log(db: Database, case_id: int) -> list[list[Any]]:
     with db.reader.connect() as conn:
         log = _json(
-            conn.execute(text("SELECT evidence_log FROM cases WHERE id = :c"), {"c": case_id})
-            .scalar_one()
+            conn.execute(
+                text("SELECT evidence_log FROM cases WHERE id = :c"), {"c": case_id}
+            ).scalar_one()
         )
     return [[k, d, datetime.fromisoformat(at), by, role] for k, d, at, by, role in log]
 

@@ -46,6 +46,7 @@ from helpers import attributes as helper_attributes
 from upphandla.flows.commands.cases import Advance, Cancel, RecordEvidence, StartCase
 from upphandla.flows.commands.definitions import LoadSeedDefinitions
 from upphandla.flows.commands.sanctions import LoadSanctionsList, parse_sanctions_csv
+from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser
 from upphandla.flows.handler import Command, Handler
 from upphandla.flows.lookups import with_lookups
@@ -549,6 +550,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         ) -> DomainError | None:
             spec = case.definition.evidence_kind.get(kind)
             extra = expected_mandate(spec, actor)
+
             def candidate(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
                 try:
                     made = evidence_candidate(
@@ -641,6 +643,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
         @initialize()
         def create_users(self) -> None:
             self.handler.run(LoadSeedDefinitions())
+            self.handler.run(LoadSeedThresholds())
             # The sample sanctions list, so that the sanctions gate can pass (and stop the
             # listed parties).
             self.handler.run(
@@ -892,6 +895,7 @@ def make_machine(new_database: Callable[[], ExampleDatabase]) -> type[RuleBasedS
             if trigger is None:
                 trigger = data.draw(st.sampled_from(choices), label="trigger")
                 aims[model.state] = trigger.id
+
             def for_gates(snapshot: CaseSnapshot, evidence: Evidence) -> set[Lookup]:
                 return trigger_lookups(
                     model.definition, snapshot, evidence, trigger_id=trigger.id, today=today()
