@@ -20,7 +20,6 @@ from upphandla.states.definition import (
     Trigger,
 )
 from upphandla.states.docs_reminders import reminders_section
-from upphandla.states.money import kronor
 from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
 
 REGENERATE = "upphandla definition docs"

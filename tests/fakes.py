@@ -206,6 +206,13 @@ class FakeSanctions:
         return Screened(None, None, ())
 
 
+class FakeThresholds:
+    """The shipped threshold amounts (SHIPPED_THRESHOLDS)."""
+
+    def series(self, name: str) -> tuple[ThresholdEntry, ...]:
+        return SHIPPED_THRESHOLDS.get(name, ())
+
+
 class FakeUnitOfWork:
     """The repositories the case commands use, in memory. Work is done on a copy of the
     store's rows; `commit()` makes it the store's, leaving without a commit throws it away."""
@@ -220,6 +227,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers(self)
         self.definitions = FakeDefinitions(self)
         self.sanctions = FakeSanctions(self)
+        self.thresholds = FakeThresholds()
 
     def __enter__(self) -> FakeUnitOfWork:
         self.data = copy.deepcopy(self.store)

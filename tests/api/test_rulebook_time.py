@@ -105,7 +105,7 @@ def in_standstill(api: Api, sent_on: str, electronic: bool) -> int:
     with frozen(f"{sent_on} 09:00:00"):
         case_id = api.start()
         drive(api.db, case_id, "tilldelning", api.users)
-        sent = {"sent_on": sent_on, "electronic": electronic}
+        sent = {"sent_on": sent_on, "electronic": electronic, "value_sek": 4_000_000}
         api.put(case_id, "award_decision_sent", "upphandlare", sent)
         moved = api.fire(case_id, "send_award_decision")
         assert moved.status_code == 200, moved.text
