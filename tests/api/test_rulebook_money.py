@@ -454,6 +454,27 @@ def test_documented_value_above_50_000_needs_reporting_though_estimated_below__1
     for gate in ("contract_registered", "direct_award_reported"):
         assert gates[gate]["applies"] is applies, gate
         assert gates[gate]["ok"] is not applies, gate
+        assert "§ 10.3" in gates[gate]["source"]
+
+
+def test_contract_registered_at_150_000_needs_the_documentation_though_estimated_below__lou_19a_11(
+    api: Api,
+) -> None:
+    """Estimated at 90 000 kr (no duty to document then), registered at 150 000 kr: the duty to
+    document a direct award from 100 000 kr follows the registered value."""
+    case_id = api.start(route=DIRECT, estimated_value_sek=90_000)
+    api.ready_for_direct_award(case_id)
+    assert api.fire(case_id, "direct_award", "upphandlare").status_code == 200
+    before = counts(api.db)
+
+    refused = api.post(case_id, "contract_registered", "upphandlare", registered(150_000))
+
+    reasons = refusal(refused, "evidence_refused")
+    assert [r["gate"] for r in reasons] == ["direct_award_documented_before_registration"]
+    assert reasons[0]["source"] == "LOU 19 a kap. 11 §"
+    assert counts(api.db) == before
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(150_000))
+    api.put(case_id, "contract_registered", "upphandlare", registered(150_000))
 
 
 # -- F. a corrected value needs a reason ---------------------------------------------------------
@@ -608,6 +629,9 @@ def test_another_ground_needs_its_justification_and_keeps_its_cap_per_change__lo
     case_id = in_forvaltning(api)
     unexplained = api.post(case_id, "amendment", "upphandlare", amendment(1_200_000, "17_kap_12"))
     reasons = refusal(unexplained, "evidence_refused")
+    assert [(r["gate"], r["source"]) for r in reasons] == [
+        ("amendment_not_substantial", "§ 5.4.5 fotnot 2; LOU 17 kap. 9–14 §§")
+    ]
     assert "stöds på LOU 17 kap. 12 § men saknar motivering" in reasons[0]["message"]
 
     why = {"legal_ground_reason": "Ny lag kräver loggning som inte kunde förutses"}
