@@ -59,10 +59,11 @@ class ThresholdParams(BaseModel):
     # into förvaltning); None: wherever its gate is.
     phases: list[str] | None = None
     # For recurring purchases the value of similar contracts counts too [LOU 5 kap. 11 §,
-    # applied to direct awards by 19 a kap. 1 §]: other cases on the same route and subcategory
-    # signed (`similar_kind`: signed_on) in the twelve months before the day of the check, and
-    # those started and not signed yet (in one of `in_progress_phases`), none cancelled (in one
-    # of `cancelled_phases`), each with its value of the step by `values`.
+    # applied to direct awards by 19 a kap. 1 §: the similar contracts of the twelve months
+    # before, or those to be awarded in the twelve months after]: other cases on the same route
+    # and subcategory signed (`similar_kind`: signed_on) in the twelve months before the day of
+    # the check, and those started and not signed yet (in one of `in_progress_phases`), none
+    # cancelled (in one of `cancelled_phases`), each with its value of the step by `values`.
     count_similar_when: str | None = None  # name of a bool attribute, e.g. "recurring"
     similar_kind: str | None = None
     in_progress_phases: list[str] = []
