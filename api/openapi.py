@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+PROBLEM_JSON = "application/problem+json"
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(\s|$)", re.S)
 _DEFAULTS = {
     "Successful Response": "Lyckat svar",
@@ -36,11 +37,21 @@ def swedish_openapi(app: FastAPI) -> dict[str, Any]:
             for operation in operations.values():
                 if operation.get("description"):
                     operation["summary"] = summary_of(operation["description"])
-                for response in operation.get("responses", {}).values():
+                for status, response in operation.get("responses", {}).items():
                     text = response.get("description")
                     response["description"] = _DEFAULTS.get(text, text)
+                    _as_problem(status, response)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _as_problem(status: str, response: dict[str, Any]) -> None:
+    """An error documented with one of our problem models is sent as application/problem+json
+    (api.problems), not as the application/json FastAPI assumes."""
+    content = response.get("content", {})
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    if status.startswith(("4", "5")) and ref.endswith("Problem"):
+        content[PROBLEM_JSON] = content.pop("application/json")
 
 
 def install(app: FastAPI) -> None:

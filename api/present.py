@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -14,16 +16,30 @@ from upphandla.api.schemas import (
     FindingOut,
     GateOut,
     NextStepOut,
+    RequirementChangesOut,
+    RequirementsImportOut,
 )
+from upphandla.flows.commands.acceptance import ImportedRequirements
 from upphandla.flows.commands.cases import RecordedEvidence
 from upphandla.flows.views.cases import CaseView
 from upphandla.states.clock import now
 from upphandla.states.gates import GateResult
+from upphandla.states.remedies import EvidenceNeed
 from upphandla.store.records import StoredCase
 
 
-def gates_out(results: tuple[GateResult, ...]) -> list[GateOut]:
-    return [GateOut.model_validate(g.as_dict()) for g in results]
+def gates_out(
+    results: tuple[GateResult, ...],
+    needs: Mapping[str, tuple[EvidenceNeed, ...]] | None = None,
+) -> list[GateOut]:
+    """The gates' results; each reason with the evidence that would lift its gate."""
+    out = []
+    for g in results:
+        body = g.as_dict()
+        evidence = [n.as_dict() for n in (needs or {}).get(g.gate, ())]
+        body["reasons"] = [{**r, "evidence": evidence} for r in body["reasons"]]
+        out.append(GateOut.model_validate(body))
+    return out
 
 
 def case_summary(row: StoredCase) -> CaseSummary:
@@ -80,10 +96,11 @@ def case_out(view: CaseView) -> CaseOut:
                 trigger=s.trigger.id,
                 title=s.trigger.title,
                 to_state=s.trigger.dest,
+                roles=list(s.trigger.roles),
                 role_allowed=s.role_allowed,
                 ready=s.ready,
                 requires_comment=s.trigger.requires_comment,
-                gates=gates_out(s.gate_results),
+                gates=gates_out(s.gate_results, s.needs),
             )
             for s in view.next_steps
         ],
@@ -101,6 +118,15 @@ def evidence_out(recorded: RecordedEvidence) -> EvidenceOut:
         recorded_by=row.recorded_by_name,
         role=row.role,
         recorded_at=row.recorded_at,
+        notes=list(recorded.notes),
+    )
+
+
+def requirements_import_out(imported: ImportedRequirements) -> RequirementsImportOut:
+    changes = imported.changes
+    return RequirementsImportOut(
+        **evidence_out(imported.recorded).model_dump(),
+        changes=RequirementChangesOut(**changes.as_dict()) if changes is not None else None,
     )
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from upphandla.api.deps import HandlerDep, RequestId, Token, command
-from upphandla.api.present import evidence_out
+from upphandla.api.present import requirements_import_out
 from upphandla.api.routes_cases import ERRORS, CaseId
-from upphandla.api.schemas import EvidenceOut
+from upphandla.api.schemas import RequirementsImportOut
 from upphandla.flows.commands.acceptance import ImportRequirements
 from upphandla.states.errors import Invalid
 from upphandla.states.roles import Actor
@@ -24,7 +24,7 @@ CSV_EXAMPLE = "id;text;level\nK1;Inloggning med tvåfaktorsautentisering;ska\nK2
 @router.post(
     "/{case_id}/acceptance/requirements",
     status_code=status.HTTP_201_CREATED,
-    response_model=EvidenceOut,
+    response_model=RequirementsImportOut,
     responses=ERRORS,
     openapi_extra={
         "requestBody": {
@@ -43,8 +43,13 @@ async def import_acceptance_requirements(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
-) -> EvidenceOut:
-    """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON)."""
+) -> RequirementsImportOut:
+    """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON).
+
+    Svaret anger vad listan ändrar mot den gällande (`changes`). Före första testomgången
+    ersätter en ny lista den gamla. När testningen har börjat kan en ny lista lägga till krav,
+    göra börkrav till skakrav och rätta kravtexter; en lista som skulle ta bort ett krav eller
+    göra ett skakrav till börkrav stoppas (409) med vad den skulle ha ändrat."""
     requirements = _requirements_from(request.headers.get("content-type", ""), await request.body())
 
     def import_list(actor: Actor) -> ImportRequirements:
@@ -52,7 +57,8 @@ async def import_acceptance_requirements(
             actor=actor, case_id=case_id, requirements=requirements, request_id=request_id
         )
 
-    return evidence_out((await command(handler, token, import_list, case_id=case_id)).result)
+    imported = (await command(handler, token, import_list, case_id=case_id)).result
+    return requirements_import_out(imported)
 
 
 def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:

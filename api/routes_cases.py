@@ -16,6 +16,8 @@ from upphandla.api.schemas import (
     ChecklistOut,
     EvidenceIn,
     EvidenceOut,
+    NotFoundProblem,
+    RefusalProblem,
     TransitionIn,
     TransitionOut,
 )
@@ -31,8 +33,17 @@ CaseId = Annotated[int, Path(ge=1, le=2**53, description="Ärendets nummer")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Inloggning krävs"},
     403: {"description": "Rollen saknar behörighet"},
-    404: {"description": "Finns inte"},
-    409: {"description": "Stoppad av grindar eller fel fas; `reasons` anger varför"},
+    404: {
+        "description": "Finns inte; vid okänd underlagstyp anger `kinds` vad som kan "
+        "registreras i ärendets fas",
+        "model": NotFoundProblem,
+    },
+    409: {
+        "description": "Stoppad av grindar eller fel fas; `reasons` anger varför, med källa, och "
+        "`evidence` i varje skäl vilket underlag som lyfter grinden, vem som får registrera det "
+        "och dess fält",
+        "model": RefusalProblem,
+    },
     422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
 }
 

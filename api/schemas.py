@@ -22,10 +22,67 @@ class TransitionIn(_In):
     comment: str | None = Field(default=None, max_length=5000)
 
 
+class EvidenceFieldOut(BaseModel):
+    name: str
+    title: str
+    type: Literal["text", "bool", "int", "date", "choice", "list"]
+    required: bool
+    choices: list[str] | None = Field(default=None, description="Tillåtna värden för ett val")
+    items: list[EvidenceFieldOut] | None = Field(
+        default=None, description="Fälten i varje post av en lista"
+    )
+
+
+class EvidenceNeedOut(BaseModel):
+    """Ett underlag som skulle lyfta grinden, vem som får registrera det och dess fält."""
+
+    kind: str = Field(description="Underlagstyp att registrera (POST …/evidence med `kind`)")
+    title: str
+    roles: list[str] = Field(description="Roller som får registrera underlaget")
+    fields: list[EvidenceFieldOut]
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="Värden som grinden kräver i vissa av fälten"
+    )
+    hint: str = Field(description="Vad som ska göras, i klartext")
+
+
+SSA_NEED_EXAMPLE: dict[str, Any] = {
+    "kind": "ssa_approved",
+    "title": "Systemsäkerhetsanalys (SSA) godkänd",
+    "roles": ["informationssakerhet"],
+    "fields": [
+        {
+            "name": "information_class",
+            "title": "Informationsklassning (högsta nivå)",
+            "type": "choice",
+            "required": True,
+            "choices": ["1", "2", "3", "4"],
+            "items": None,
+        },
+        {
+            "name": "nis_scope",
+            "title": "Omfattas av NIS",
+            "type": "bool",
+            "required": True,
+            "choices": None,
+            "items": None,
+        },
+    ],
+    "values": {},
+    "hint": "Registrera ”Systemsäkerhetsanalys (SSA) godkänd” (ssa_approved). "
+    "Får registreras av Informationssäkerhet.",
+}
+
+
 class ReasonOut(BaseModel):
     gate: str
     message: str
     source: str
+    evidence: list[EvidenceNeedOut] = Field(
+        default_factory=list,
+        description="Underlag som skulle lyfta grinden och som kan registreras i ärendets fas; "
+        "tomt när bara tiden (eller något utanför ärendet) kan lyfta den",
+    )
 
 
 class GateOut(BaseModel):
@@ -35,12 +92,17 @@ class GateOut(BaseModel):
     ok: bool
     reasons: list[ReasonOut]
     source: str
+    notes: list[str] = Field(
+        default=[],
+        description="Vad kontrollen noterade, t.ex. att ett tröskelvärdes period har gått ut",
+    )
 
 
 class NextStepOut(BaseModel):
     trigger: str
     title: str
     to_state: str
+    roles: list[str] = Field(description="Roller som får göra övergången")
     role_allowed: bool
     ready: bool
     requires_comment: bool
@@ -56,6 +118,77 @@ class EvidenceOut(BaseModel):
     recorded_by: str
     role: str
     recorded_at: datetime
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Vad underlagets grindar noterade när det registrerades, t.ex. vad en ny "
+        "kravlista ändrade",
+    )
+
+
+class RequirementChangesOut(BaseModel):
+    """Vad en ny kravlista ändrar mot den gällande, krav för krav (kravnummer)."""
+
+    added: list[str]
+    removed: list[str]
+    raised: list[str] = Field(description="Börkrav som blir skakrav")
+    lowered: list[str] = Field(description="Skakrav som blir börkrav")
+    reworded: list[str] = Field(description="Krav med ändrad kravtext")
+
+
+class RequirementsImportOut(EvidenceOut):
+    changes: RequirementChangesOut | None = Field(
+        description="Ändringarna mot den gällande kravlistan; null för den första listan"
+    )
+
+
+class ProblemOut(BaseModel):
+    """Ett fel enligt RFC 9457 (application/problem+json), med svensk rubrik och beskrivning."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+
+
+class RefusalProblem(ProblemOut):
+    """En övergång eller ett underlag som stoppades: varje skäl med källa och vad som lyfter det."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "urn:upphandla:problem:transition_refused",
+                "title": "Övergången stoppades av grindar",
+                "status": 409,
+                "detail": "Ärendet kan inte gå vidare med ”complete_ssa”: 1 villkor är inte "
+                "uppfyllt.",
+                "trigger": "complete_ssa",
+                "reasons": [
+                    {
+                        "gate": "ssa_required_for_systems",
+                        "message": "En godkänd systemsäkerhetsanalys (SSA) … krävs.",
+                        "source": "§ 5.2.1, § 5.4.3, § 10.4.9, § 10.7.4",
+                        "evidence": [SSA_NEED_EXAMPLE],
+                    }
+                ],
+            }
+        }
+    )
+
+    trigger: str | None = Field(default=None, description="Övergången som stoppades")
+    kind: str | None = Field(default=None, description="Underlaget som stoppades")
+    reasons: list[ReasonOut] | None = None
+    changes: RequirementChangesOut | None = Field(
+        default=None, description="För en kravlista: vad den skulle ha ändrat"
+    )
+
+
+class NotFoundProblem(ProblemOut):
+    kinds: list[EvidenceNeedOut] | None = Field(
+        default=None,
+        description="Vid okänd underlagstyp: de underlag som kan registreras i ärendets fas",
+    )
 
 
 class DeadlineOut(BaseModel):

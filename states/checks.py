@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from upphandla.states.case import CaseSnapshot, Evidence
+from upphandla.states.checks_acceptance import ACCEPTANCE_CHECKS
 from upphandla.states.checks_evidence import EVIDENCE_CHECKS
 from upphandla.states.checks_lists import LIST_CHECKS
 from upphandla.states.checks_money import MONEY_CHECKS
@@ -22,6 +23,7 @@ from upphandla.states.gates import Check, GateResult, not_applicable
 from upphandla.states.lookups import Lookup, LookupSet
 
 CHECKS: dict[str, Check] = {
+    **ACCEPTANCE_CHECKS,
     **EVIDENCE_CHECKS,
     **LIST_CHECKS,
     **MONEY_CHECKS,

@@ -1,5 +1,5 @@
-"""Checks over lists: the requirement checklist a case must cover, the acceptance test's latest
-round, and the term of a framework agreement."""
+"""Checks over lists: the requirement checklist a case must cover, and the dates of a registered
+contract (its term, its extension options, a framework agreement's length)."""
 
 from __future__ import annotations
 
@@ -95,66 +95,6 @@ def _checklist_problems(
     return out
 
 
-ACCEPTANCE_CHECK = "acceptance_passed"
-
-
-class AcceptanceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str  # the requirement list: requirements [{id, text, level: ska|bor}]
-    round_kind: str  # a test round: results [{id, result: godkand|underkand|ej_testad}]
-    mandatory_level: str = "ska"
-    passed_result: str = "godkand"
-    untested_result: str = "ej_testad"
-
-
-def gate_acceptance_passed(
-    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
-) -> GateResult:
-    """Passes when, in the latest test round, every skakrav has passed and every other requirement
-    has been tested [§ 5.4.5, § 9.2.5, § 10.6.2]. There is no waiver: the only ways on are a new
-    round or ending the contract."""
-    params = spec.params_as(AcceptanceParams)
-    requirements = evidence.latest(params.kind)
-    if requirements is None:
-        return blocked(spec, "Kravlistan för acceptanstestet är inte inläst.")
-    latest = evidence.latest(params.round_kind)
-    if latest is None:
-        return blocked(spec, "Ingen testomgång är registrerad.")
-    results = {r["id"]: r["result"] for r in latest.data.get("results", [])}
-    # Every list ever imported counts, and a skakrav stays one: a new list that drops or
-    # downgrades a requirement cannot waive it.
-    levels: dict[str, str] = {}
-    for record in evidence.records:
-        if record.kind == params.kind:
-            for req in record.data.get("requirements", []):
-                if levels.get(req["id"]) != params.mandatory_level:
-                    levels[req["id"]] = req.get("level", "")
-    failing = [
-        rid
-        for rid, level in levels.items()
-        if level == params.mandatory_level and results.get(rid) != params.passed_result
-    ]
-    untested = [
-        rid
-        for rid, level in levels.items()
-        if level != params.mandatory_level and results.get(rid) in (None, params.untested_result)
-    ]
-    rounds = sum(1 for r in evidence.records if r.kind == params.round_kind)
-    problems = []
-    if failing:
-        problems.append(
-            f"Skakrav som inte är godkända i senaste testomgången (nr {rounds}): "
-            f"{', '.join(failing)}. Gör en ny testomgång när leverantören har åtgärdat dem."
-        )
-    if untested:
-        problems.append(
-            f"Krav som inte är testade i senaste testomgången (nr {rounds}): {', '.join(untested)}."
-        )
-    if problems:
-        return blocked(spec, *problems)
-    return passed(spec)
-
-
 class TermParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str  # the registered contract: framework, start_on, end_on, extensions, term_reason
@@ -184,6 +124,53 @@ def gate_framework_term(
     return passed(spec)
 
 
+class ContractDatesParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str  # the registered contract: start_on, end_on, extensions [{until, decide_by}]
+
+
+def option_terms(contract: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], date]]:
+    """Each extension option, by its `until`, with the last day of the term it extends: the
+    contract's end for the first, the previous option's `until` for each later one."""
+    options = sorted(contract.get("extensions") or [], key=lambda x: str(x["until"]))
+    ends = [date.fromisoformat(contract["end_on"])]
+    ends += [date.fromisoformat(x["until"]) for x in options]
+    return list(zip(options, ends, strict=False))
+
+
+def gate_contract_dates_in_order(
+    case: CaseSnapshot, evidence: Evidence, today: date, spec: GateSpec
+) -> GateResult:
+    """Passes when the registered contract ends on or after its start, each extension option
+    runs past the term it extends, and each option's decision date lies within that term: the
+    dates every contract deadline is computed from [§ 9.1, § 9.1.2–9.1.4]."""
+    params = spec.params_as(ContractDatesParams)
+    record = evidence.latest(params.kind)
+    if record is None or not record.data.get("end_on"):
+        return passed(spec)
+    contract = record.data
+    end = date.fromisoformat(contract["end_on"])
+    problems = []
+    if contract.get("start_on") and end < date.fromisoformat(contract["start_on"]):
+        problems.append(f"Avtalet slutar {end.isoformat()}, före sin start {contract['start_on']}.")
+    for option, term_end in option_terms(contract):
+        until = date.fromisoformat(option["until"])
+        if until <= term_end:
+            problems.append(
+                f"Förlängningsoptionen till {until.isoformat()} förlänger inte avtalet: den ska "
+                f"sluta efter {term_end.isoformat()}."
+            )
+        decide_by = option.get("decide_by")
+        if decide_by and date.fromisoformat(decide_by) > term_end:
+            problems.append(
+                f"Beslutet om optionen till {until.isoformat()} ska fattas senast "
+                f"{term_end.isoformat()}, när avtalet annars löper ut, inte {decide_by}."
+            )
+    if problems:
+        return blocked(spec, *problems)
+    return passed(spec)
+
+
 def last_possible_end(contract: Mapping[str, Any]) -> date:
     """The contract's end date, or the last date an extension option allows."""
     ends = [date.fromisoformat(contract["end_on"])]
@@ -195,8 +182,6 @@ LIST_CHECKS = {
     CHECKLIST_CHECK: Check(
         gate_checklist_covered, ChecklistParams, "kind", extra=_checklist_problems
     ),
-    ACCEPTANCE_CHECK: Check(
-        gate_acceptance_passed, AcceptanceParams, "kind", kind_params=("round_kind",)
-    ),
     "framework_term": Check(gate_framework_term, TermParams, "kind"),
+    "contract_dates_in_order": Check(gate_contract_dates_in_order, ContractDatesParams, "kind"),
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 from upphandla.states.calendar import add_months, period_end
 from upphandla.states.case import CaseSnapshot, Evidence
-from upphandla.states.checks_lists import last_possible_end
+from upphandla.states.checks_lists import last_possible_end, option_terms
 from upphandla.states.checks_time import StandstillParams, standstill_status
 from upphandla.states.clock import STOCKHOLM
 from upphandla.states.definition import ContractRules, Definition
@@ -110,9 +110,10 @@ def contract_deadlines(
     }
     out = [] if started else [_new_procurement(rules, case, evidence, record.data)]
     return out + [
-        _extension_decision(case.state, option)
-        for option in record.data.get("extensions") or []
-        if option.get("decide_by") and option["until"] not in decided
+        deadline
+        for option, term_end in option_terms(record.data)
+        if option["until"] not in decided
+        and (deadline := _extension_decision(rules, case.state, option, term_end)) is not None
     ]
 
 
@@ -141,17 +142,36 @@ def _new_procurement(
     )
 
 
-def _extension_decision(state: str, option: Mapping[str, Any]) -> Deadline:
-    decide_by = date.fromisoformat(option["decide_by"])
+def _extension_decision(
+    rules: ContractRules, state: str, option: Mapping[str, Any], term_end: date
+) -> Deadline | None:
+    """The option's decision date as the contract gives it; without one, the definition's
+    default lead time before the end of the term the option extends."""
+    until = option["until"]
+    default = rules.extension_decision_default
+    if option.get("decide_by"):
+        decide_by = date.fromisoformat(option["decide_by"])
+        rule = "En förlängningsoption måste beslutas i tid, annars löper avtalet ut."
+        source = "§ 9.1.2–9.1.4"
+    elif default is not None:
+        decide_by = add_months(term_end, -default.months)
+        rule = (
+            f"Avtalet anger inget sista beslutsdatum för optionen; kommunens standard är att "
+            f"besluta {default.months} månader innan avtalstiden löper ut "
+            f"({term_end.isoformat()})."
+        )
+        source = default.source
+    else:
+        return None
     return Deadline(
         EXTENSION_DECISION,
         state,
-        f"Beslut om förlängning till {option['until']}",
+        f"Beslut om förlängning till {until}",
         decide_by,
-        key=f"{EXTENSION_DECISION}:{option['until']}:{decide_by.isoformat()}",
-        action=f"Besluta om avtalet ska förlängas till {option['until']} och meddela leverantören.",
-        rule="En förlängningsoption måste beslutas i tid, annars löper avtalet ut.",
-        source="§ 9.1.2–9.1.4",
+        key=f"{EXTENSION_DECISION}:{until}:{decide_by.isoformat()}",
+        action=f"Besluta om avtalet ska förlängas till {until} och meddela leverantören.",
+        rule=rule,
+        source=source,
     )
 
 

@@ -102,6 +102,14 @@ class LeadTime(_Strict):
     source: Label
 
 
+class ExtensionDecisionDefault(_Strict):
+    """When an extension option must be decided if the contract does not say (no `decide_by`):
+    this many months before the term it extends ends."""
+
+    months: Annotated[int, Field(ge=1, le=60)]
+    source: Label
+
+
 class ContractRules(_Strict):
     """Where a signed contract is recorded and what is computed from it in förvaltning."""
 
@@ -113,6 +121,8 @@ class ContractRules(_Strict):
     # same `until`, and the start of the next procurement.
     extension_decided_kind: str | None = None
     procurement_started_kind: str | None = None
+    # Without it, an option registered without a decision date has no deadline.
+    extension_decision_default: ExtensionDecisionDefault | None = None
 
 
 class ReminderPolicy(_Strict):

@@ -305,6 +305,50 @@ def _correction_explained(d: Definition, params: Any) -> str:
     )
 
 
+def _field_title(d: Definition, fact: str) -> str:
+    kind_id, _, name = fact.partition(".")
+    kind = d.evidence_kind[kind_id]
+    field = next(f for f in kind.fields if f.name == name)
+    return f"”{field.title}” i ”{kind.title}”"
+
+
+def _similar(d: Definition, params: Any) -> str:
+    text = f"ett liknande namn (likhet minst {params.min_score} av 100)"
+    if params.clearance_kind:
+        text += f" som inte är klarerat i ”{d.evidence_kind[params.clearance_kind].title}”"
+    return text
+
+
+def _sanctions_clear(d: Definition, params: Any) -> str:
+    text = (
+        f"i senaste ”{d.evidence_kind[params.kind].title}” har den vinnande leverantören "
+        f"(`{params.supplier_relation}`) och varje part över {params.share_limit_percent} % "
+        "lämnat försäkran, och ingen av dem finns på den senast inlästa sanktionslistan med samma "
+        f"organisationsnummer, samma namn eller {_similar(d, params)}"
+    )
+    if params.winner_facts:
+        winners = ", ".join(_field_title(d, f) for f in params.winner_facts)
+        text += f"; den vinnande leverantören enligt {winners} är försäkrans leverantör"
+    return text
+
+
+def _suppliers_not_sanctioned(d: Definition, params: Any) -> str:
+    where = [f"”{d.evidence_kind[k].title}”" for k in params.kinds]
+    if params.declaration_kind:
+        where.append(f"”{d.evidence_kind[params.declaration_kind].title}”")
+    return (
+        f"ingen leverantör eller part i {', '.join(where)} finns på den senast inlästa "
+        f"sanktionslistan med samma organisationsnummer, samma namn eller {_similar(d, params)}"
+    )
+
+
+def _sanctions_match_clearable(d: Definition, params: Any) -> str:
+    return (
+        "parten och det listade namnet är en möjlig träff på den senast inlästa sanktionslistan "
+        f"(likhet minst {params.min_score} av 100), inte samma namn eller organisationsnummer"
+    )
+
+
 _DESCRIBERS: dict[str, Callable[[Definition, BaseModel], str]] = {
     "evidence_recorded": _evidence_recorded,
     "standstill_ended": _standstill_ended,
@@ -312,6 +356,9 @@ _DESCRIBERS: dict[str, Callable[[Definition, BaseModel], str]] = {
     "mandate_covers_value": _mandate_covers_value,
     "amendment_within_limits": _amendment_within_limits,
     "correction_explained": _correction_explained,
+    "sanctions_clear": _sanctions_clear,
+    "suppliers_not_sanctioned": _suppliers_not_sanctioned,
+    "sanctions_match_clearable": _sanctions_match_clearable,
 }
 
 

@@ -60,6 +60,7 @@ def reminders_section(d: Definition) -> list[str]:
                 "(eller efter att ärendet kom in i förvaltning).",
                 "",
             ]
+        out += _contract_deadlines(d)
         if rules.rechecks:
             out += [
                 "Omprövningar: grindar som kontrolleras igen i pågående ärenden. Så länge en "
@@ -84,3 +85,29 @@ def reminders_section(d: Definition) -> list[str]:
             "",
         ]
     return out
+
+
+def _contract_deadlines(d: Definition) -> list[str]:
+    """How the deadlines of a registered contract are computed (states.deadlines)."""
+    rules = d.contracts
+    if rules is None:
+        return []
+    leads = [
+        f"{lt.months} månader när {_cell(lt.applies_when.describe())} ({_cell(lt.source)})"
+        if lt.applies_when is not None
+        else f"{lt.months} månader ({_cell(lt.source)})"
+        for lt in rules.lead_times
+    ]
+    lead_text = "; ".join([*leads, f"annars {rules.default_lead_months} månader"])
+    out = [
+        f"Avtalsfrister, från det registrerade avtalet (`{rules.kind}`): en ny upphandling ska "
+        f"påbörjas i god tid före avtalets sista möjliga slut, med förlängningar: {lead_text}.",
+    ]
+    default = rules.extension_decision_default
+    decide = "En förlängningsoption ska beslutas senast det datum avtalet anger (`decide_by`)" + (
+        f", och anger det inget, {default.months} månader innan den avtalstid optionen "
+        f"förlänger löper ut ({_cell(default.source)})."
+        if default is not None
+        else "; anger det inget datum finns ingen frist."
+    )
+    return [*out, "", decide, ""]

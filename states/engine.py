@@ -7,7 +7,7 @@ returns a decision or raises a domain error. Persisting the decision is the call
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -22,11 +22,13 @@ from upphandla.states.errors import (
     Invalid,
     NotFound,
     TransitionRefused,
+    UnknownEvidenceKind,
 )
 from upphandla.states.evidence import validate_evidence_data
 from upphandla.states.gates import GateResult
 from upphandla.states.lookups import Lookup
 from upphandla.states.machine import Lifecycle
+from upphandla.states.remedies import EvidenceNeed, kinds_in_phase, needs_of_blocked
 from upphandla.states.roles import Actor
 
 
@@ -43,6 +45,8 @@ class TriggerPreview:
     trigger: Trigger
     role_allowed: bool
     gate_results: tuple[GateResult, ...]
+    # gate id -> the evidence that would lift it, for each gate that blocks (states.remedies)
+    needs: Mapping[str, tuple[EvidenceNeed, ...]] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -130,7 +134,7 @@ def decide(
     results = evaluate_gates(trigger, case, evidence, today)
     reasons = [r for g in results for r in g.reasons]
     if reasons:
-        raise TransitionRefused(trigger_id, reasons)
+        raise TransitionRefused(trigger_id, reasons, _needs(definition, trigger, case, results))
     moved = lifecycle.apply(case.state, trigger_id)
     return Decision(trigger_id, case.state, moved.state, results)
 
@@ -141,10 +145,19 @@ def preview(
     """For every trigger the case offers now: may this role fire it, and what do its gates say."""
     if definition.phase[case.state].final:
         return []
-    return [
-        TriggerPreview(t, actor.role in t.roles, evaluate_gates(t, case, evidence, today))
-        for t in offered(definition, case, evidence)
-    ]
+    out = []
+    for t in offered(definition, case, evidence):
+        results = evaluate_gates(t, case, evidence, today)
+        needs = _needs(definition, t, case, results)
+        out.append(TriggerPreview(t, actor.role in t.roles, results, needs))
+    return out
+
+
+def _needs(
+    definition: Definition, trigger: Trigger, case: CaseSnapshot, results: tuple[GateResult, ...]
+) -> dict[str, tuple[EvidenceNeed, ...]]:
+    blocked = [g.gate for g in results if not g.ok]
+    return needs_of_blocked(definition, trigger.gates, blocked, case.state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +186,11 @@ def evidence_candidate(
     `extra` is data the use-case layer adds (e.g. the recording user's mandate)."""
     kind = definition.evidence_kind.get(kind_id)
     if kind is None:
-        raise NotFound(
-            "unknown_evidence_kind",
-            kind=kind_id,
-            definition=f"{definition.key} v{definition.version}",
+        raise UnknownEvidenceKind(
+            kind_id,
+            f"{definition.key} v{definition.version}",
+            definition.phase[case.state].title,
+            kinds_in_phase(definition, case.state),
         )
     _require_role(actor, kind.roles, f"registrera underlaget ”{kind.title}”")
     ensure_open(definition, case)
@@ -197,16 +211,21 @@ def candidate_lookups(
 
 def refuse_blocked(
     definition: Definition, case: CaseSnapshot, candidate: Candidate, *, today: date
-) -> None:
-    """Evaluate the kind's own gates on the candidate; refuse with every reason if any blocks."""
+) -> tuple[GateResult, ...]:
+    """Evaluate the kind's own gates on the candidate; refuse with every reason (and what would
+    lift each) if any blocks, else return what they said (their notes, e.g. what a new list
+    changed)."""
     gates = definition.evidence_kind[candidate.kind].gates
     if not gates:
-        return
+        return ()
     facts = case.facts(candidate.evidence)
-    results = [evaluate(g, case, candidate.evidence, today, facts) for g in gates]
+    results = tuple(evaluate(g, case, candidate.evidence, today, facts) for g in gates)
     reasons = [r for g in results for r in g.reasons]
     if reasons:
-        raise EvidenceRefused(candidate.kind, reasons)
+        blocked = [g.gate for g in results if not g.ok]
+        needs = needs_of_blocked(definition, gates, blocked, case.state)
+        raise EvidenceRefused(candidate.kind, reasons, needs)
+    return results
 
 
 def check_evidence(

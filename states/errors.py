@@ -3,11 +3,15 @@ edge maps to an HTTP status or an exit code."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from upphandla.states.gates import Reason
 from upphandla.states.texts import text, unmet
 from upphandla.states.validation import Problem
+
+if TYPE_CHECKING:
+    from upphandla.states.remedies import EvidenceNeed
 
 
 class DomainError(Exception):
@@ -60,25 +64,67 @@ class Unavailable(DomainError):
     kind = "unavailable"
 
 
-class EvidenceRefused(Conflict):
-    """The evidence's own gates refused it (e.g. an amendment too large for its legal ground)."""
+def _reasons(
+    reasons: list[Reason], needs: Mapping[str, tuple[EvidenceNeed, ...]]
+) -> list[dict[str, Any]]:
+    """Each reason with the evidence that would lift its gate (states.remedies)."""
+    return [
+        {**r.as_dict(), "evidence": [n.as_dict() for n in needs.get(r.gate, ())]} for r in reasons
+    ]
 
-    def __init__(self, kind: str, reasons: list[Reason]):
+
+class EvidenceRefused(Conflict):
+    """The evidence's own gates refused it (e.g. an amendment too large for its legal ground).
+    `details` is more the caller knows, e.g. what a new requirement list would change."""
+
+    def __init__(
+        self,
+        kind: str,
+        reasons: list[Reason],
+        needs: Mapping[str, tuple[EvidenceNeed, ...]] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ):
         super().__init__("evidence_refused", kind=kind, unmet=unmet(len(reasons)))
         self.kind_id = kind
         self.reasons = reasons
+        self.needs = dict(needs or {})
+        self.details = dict(details or {})
+
+    def with_details(self, **details: Any) -> EvidenceRefused:
+        return EvidenceRefused(self.kind_id, self.reasons, self.needs, {**self.details, **details})
 
     def extra(self) -> dict[str, Any]:
-        return {"kind": self.kind_id, "reasons": [r.as_dict() for r in self.reasons]}
+        return {"kind": self.kind_id, "reasons": _reasons(self.reasons, self.needs), **self.details}
 
 
 class TransitionRefused(Conflict):
-    """Gates blocked the transition; carries every failing gate's reason and source."""
+    """Gates blocked the transition; carries every failing gate's reason and source, and for
+    each what would lift it."""
 
-    def __init__(self, trigger: str, reasons: list[Reason]):
+    def __init__(
+        self,
+        trigger: str,
+        reasons: list[Reason],
+        needs: Mapping[str, tuple[EvidenceNeed, ...]] | None = None,
+    ):
         super().__init__("transition_refused", trigger=trigger, unmet=unmet(len(reasons)))
         self.trigger = trigger
         self.reasons = reasons
+        self.needs = dict(needs or {})
 
     def extra(self) -> dict[str, Any]:
-        return {"trigger": self.trigger, "reasons": [r.as_dict() for r in self.reasons]}
+        return {"trigger": self.trigger, "reasons": _reasons(self.reasons, self.needs)}
+
+
+class UnknownEvidenceKind(NotFound):
+    """No such kind in the case's definition; lists what may be recorded in its phase."""
+
+    def __init__(self, kind: str, definition: str, state: str, kinds: tuple[EvidenceNeed, ...]):
+        names = ", ".join(k.kind for k in kinds) or "inga"
+        super().__init__(
+            "unknown_evidence_kind", kind=kind, definition=definition, state=state, kinds=names
+        )
+        self.kinds = kinds
+
+    def extra(self) -> dict[str, Any]:
+        return {"kinds": [k.as_dict() for k in self.kinds]}

@@ -52,9 +52,11 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class Screening:
-    """The parties to screen against the current sanctions list, in order."""
+    """The parties to screen against the current sanctions list, in order; with `min_score`
+    also for possible matches, names at least that alike (states.sanctions.name_score)."""
 
     parties: tuple[Party, ...]
+    min_score: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class ScreeningHit:
     party: str  # the name as given
     listed_name: str
     reference: str | None
+    match: str = "exact"  # identifier, exact or possible (states.sanctions)
+    score: int | None = None  # a possible match: how alike the names are, 0-100
 
 
 @dataclass(frozen=True, slots=True)

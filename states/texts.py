@@ -47,7 +47,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "unknown_evidence_kind": (
         "Okänt underlag",
-        "Underlagstypen ”{kind}” finns inte i processdefinitionen {definition}.",
+        "Underlagstypen ”{kind}” finns inte i processdefinitionen {definition}. "
+        "I fasen ”{state}” kan dessa registreras: {kinds}.",
     ),
     "evidence_not_in_phase": (
         "Underlaget kan inte registreras nu",

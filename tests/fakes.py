@@ -56,7 +56,8 @@ class ContextLookups(Mapping[Lookup, Found]):
       (already the ones counted: signed in the period or in progress);
     - "thresholds": {series: [ThresholdEntry]}; a series not given is the shipped one;
     - "sanctions" or "supplier_sanctions": {list_date, list_checksum?, hits: [{party,
-      listed_name, reference?}]}; a screening finds the hits of the parties it asks about.
+      listed_name, reference?, match? (exact), score?}]}; a screening finds the hits of the
+      parties it asks about.
       Without either, no list is loaded."""
 
     def __init__(self, context: Mapping[str, Any] | None = None) -> None:
@@ -74,7 +75,13 @@ class ContextLookups(Mapping[Lookup, Found]):
                 return Screened(None, None, ())
             asked = {p.name for p in lookup.parties}
             hits = tuple(
-                ScreeningHit(h["party"], h["listed_name"], h.get("reference"))
+                ScreeningHit(
+                    h["party"],
+                    h["listed_name"],
+                    h.get("reference"),
+                    h.get("match", "exact"),
+                    h.get("score"),
+                )
                 for h in screening.get("hits", [])
                 if h["party"] in asked
             )

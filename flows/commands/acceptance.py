@@ -8,9 +8,15 @@ from typing import Any
 from upphandla.flows.commands.cases import RecordedEvidence, RecordEvidence, record_evidence
 from upphandla.flows.csv_rows import CsvError, csv_rows
 from upphandla.flows.registry import Registry
-from upphandla.states.checks_lists import ACCEPTANCE_CHECK, AcceptanceParams
+from upphandla.states.checks_acceptance import (
+    ACCEPTANCE_CHECK,
+    AcceptanceParams,
+    RequirementChanges,
+    requirement_changes,
+    requirements_in_force,
+)
 from upphandla.states.definition import gates_using
-from upphandla.states.errors import Conflict, Invalid
+from upphandla.states.errors import Conflict, EvidenceRefused, Invalid
 from upphandla.states.roles import Actor
 from upphandla.states.validation import Problem
 from upphandla.store.uow import UnitOfWork
@@ -50,17 +56,27 @@ def parse_requirements_csv(text: str, *, kind: str) -> list[dict[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class ImportedRequirements:
+    recorded: RecordedEvidence
+    changes: RequirementChanges | None  # against the list in force; None for the first list
+
+
 @dataclass(frozen=True, kw_only=True)
 class ImportRequirements:
-    """Record the requirement list to test against; a CSV text is parsed first."""
+    """Record the requirement list to test against; a CSV text is parsed first. Says what the
+    list changes against the one in force; once testing has started the definition's gates
+    refuse a list that would remove a requirement or lower a skakrav, naming what it would
+    change."""
 
     actor: Actor
     case_id: int
     requirements: list[dict[str, Any]] | str
     request_id: str | None = None
 
-    def handle(self, uow: UnitOfWork, registry: Registry) -> RecordedEvidence:
-        kind = _requirements_kind(uow, registry, self.case_id)
+    def handle(self, uow: UnitOfWork, registry: Registry) -> ImportedRequirements:
+        params = _acceptance_params(uow, registry, self.case_id)
+        kind = params.kind
         rows = (
             parse_requirements_csv(self.requirements, kind=kind)
             if isinstance(self.requirements, str)
@@ -77,15 +93,27 @@ class ImportRequirements:
             data={"requirements": rows},
             request_id=self.request_id,
         )
-        return record_evidence(uow, command, registry)
+        _, records = uow.cases.get_for_change(self.case_id)
+        before = [r for r in records if r.kind == kind]
+        in_force = requirements_in_force(records, params)
+
+        def changes(new: Any) -> RequirementChanges | None:
+            return requirement_changes(in_force, new, params.mandatory_level) if before else None
+
+        try:
+            recorded = record_evidence(uow, command, registry)
+        except EvidenceRefused as exc:
+            found = changes(rows)
+            raise exc.with_details(changes=found.as_dict() if found else None) from None
+        return ImportedRequirements(recorded, changes(recorded.evidence.data["requirements"]))
 
 
-def _requirements_kind(uow: UnitOfWork, registry: Registry, case_id: int) -> str:
-    """The evidence kind the case's definition keeps its acceptance requirement list in: the
-    one its acceptance gate reads."""
+def _acceptance_params(uow: UnitOfWork, registry: Registry, case_id: int) -> AcceptanceParams:
+    """The parameters of the case definition's acceptance gate: the evidence kind it keeps its
+    requirement list in, its test rounds and the skakrav level."""
     case = uow.cases.get(case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     gates = gates_using(definition, ACCEPTANCE_CHECK)
     if not gates:
         raise Conflict("no_acceptance_test", key=definition.key, version=definition.version)
-    return gates[0].params_as(AcceptanceParams).kind
+    return gates[0].params_as(AcceptanceParams)

@@ -54,6 +54,7 @@ class CaseRef:
 class RecordedEvidence:
     evidence: StoredEvidence
     title: str  # of its kind
+    notes: tuple[str, ...] = ()  # what the kind's own gates said as they passed
 
     @property
     def case_id(self) -> int:
@@ -200,7 +201,7 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
         extra=mandate_record(mandate_of(cmd.actor)) if signs else None,
     )
     snap = with_lookups(uow, snap, candidate_lookups(definition, snap, candidate, today=today))
-    refuse_blocked(definition, snap, candidate, today=today)
+    results = refuse_blocked(definition, snap, candidate, today=today)
     event = EvidenceRecorded(
         actor=cmd.actor,
         definition=definition_ref(case),
@@ -226,7 +227,8 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
         recorded_at=at,
         audit_seq=appended.seq,
     )
-    return RecordedEvidence(stored, definition.evidence_kind[cmd.kind].title)
+    notes = tuple(n for r in results for n in r.notes)
+    return RecordedEvidence(stored, definition.evidence_kind[cmd.kind].title, notes)
 
 
 def advance(uow: UnitOfWork, cmd: Advance, registry: Registry) -> Decision:

@@ -3,7 +3,8 @@
 No contract may be awarded to Russian nationals or entities established in Russia, to entities
 more than 50 % owned by them or acting on their behalf, nor with such subcontractors or suppliers
 above 10 % of the contract value. Parties are screened against a sanctions list loaded from a
-CSV file; every loaded list is kept with its date and SHA-256 checksum, and the list with the
+CSV file (when a contract is awarded, when it is signed, and by the sweep on every new list while
+a case waits for signing or performs its contract); every loaded list is kept with its date and SHA-256 checksum, and the list with the
 latest date is the one screened against (store.sanctions).
 
 File format (flows.csv_rows): UTF-8, `,` or `;` between fields, a header line with the required
@@ -13,6 +14,7 @@ column `name` and the optional columns `identifier` (e.g. an organisation number
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,7 +30,9 @@ from upphandla.store.uow import UnitOfWork
 COLUMNS = ("name", "identifier", "country", "reference")
 MAX_LENGTHS = {"name": 500, "identifier": 100, "country": 100, "reference": 200}
 SOURCE_MAX = 500
-RECHECKED_BY_A_NEW_LIST = "suppliers_not_sanctioned"
+# The checks that screen parties: a case whose phase re-checks with one of them is screened
+# again by the next sweep once a new list is loaded.
+RECHECKED_BY_A_NEW_LIST = ("sanctions_clear", "suppliers_not_sanctioned")
 
 
 class SanctionsFileError(CsvError):
@@ -84,17 +88,26 @@ class LoadSanctionsList:
             ],
             at=now(),
         )
-        make_due_for_recheck(uow, registry, check=RECHECKED_BY_A_NEW_LIST, at=stored.loaded_at)
+        make_due_for_recheck(uow, registry, checks=RECHECKED_BY_A_NEW_LIST, at=stored.loaded_at)
         return LoadResult(stored, already_loaded=False)
 
 
-def make_due_for_recheck(uow: UnitOfWork, registry: Registry, *, check: str, at: datetime) -> int:
-    """Make every case due now whose phase has a re-check using `check` (§ 10.11: contracts
-    already signed are screened again). Returns how many cases."""
+def make_due_for_recheck(
+    uow: UnitOfWork, registry: Registry, *, checks: Iterable[str], at: datetime
+) -> int:
+    """Make every case due now whose phase has a re-check using one of `checks` (§ 10.11: cases
+    between award decision and signing, and contracts already signed, are screened again).
+    Returns how many cases."""
     marked = 0
+    wanted = tuple(checks)
     for stored in uow.definitions.all():
         definition, _ = registry.get(uow, stored.key, stored.version)
-        phases = {phase for spec in rechecks_using(definition, check) for phase in spec.phases}
+        phases = {
+            phase
+            for check in wanted
+            for spec in rechecks_using(definition, check)
+            for phase in spec.phases
+        }
         if phases:
             marked += uow.cases.make_due(
                 key=stored.key, version=stored.version, states=phases, at=at

@@ -18,6 +18,7 @@ from helpers import (
     evidence_data,
     frozen,
     start,
+    v1_body,
     v1_gate,
 )
 from upphandla.store.db import Database
@@ -41,9 +42,52 @@ LIFTED_BY = {
 }
 
 
-def expected_reason(gate: str) -> dict[str, str]:
+def expected_reason(gate: str) -> dict[str, Any]:
+    """The gate's message and source as written in v1, and what lifts it: the kind that lifts it
+    recorded by one of the kind's roles, with the kind's fields as written."""
     spec = v1_gate("sign_contract", gate)
-    return {"gate": gate, "message": spec["message"].strip(), "source": spec["source"]}
+    kind_id, role = LIFTED_BY[gate]
+    kind = next(k for k in v1_body()["evidence_kinds"] if k["id"] == kind_id)
+    assert role in kind["roles"]
+
+    def field(f: dict[str, Any]) -> dict[str, Any]:
+        items = f.get("items")
+        return {
+            "name": f["name"],
+            "title": f["title"],
+            "type": f["type"],
+            "required": f.get("required", True),
+            "choices": f.get("choices"),
+            "items": [field(i) for i in items] if items is not None else None,
+        }
+
+    fields = [field(f) for f in kind["fields"]]
+    return {
+        "gate": gate,
+        "message": spec["message"].strip(),
+        "source": spec["source"],
+        "evidence": [
+            {
+                "kind": kind_id,
+                "title": kind["title"],
+                "roles": kind["roles"],
+                "fields": fields,
+                "values": {},
+            }
+        ],
+    }
+
+
+def without_hints(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reasons with each evidence's `hint` (its plain-text summary) checked and left out."""
+    out = []
+    for r in reasons:
+        for e in r["evidence"]:
+            assert f"({e['kind']})" in e["hint"], e["hint"]
+        out.append(
+            {**r, "evidence": [{k: v for k, v in e.items() if k != "hint"} for e in r["evidence"]]}
+        )
+    return out
 
 
 @pytest.fixture
@@ -82,7 +126,7 @@ def test_refusal_lists_every_failing_gate_and_writes_nothing(
     body = assert_problem(refused, 409)
     assert body["type"] == "urn:upphandla:problem:transition_refused"
     assert body["trigger"] == "sign_contract"
-    assert body["reasons"] == [expected_reason(g) for g in SIGN_GATES]
+    assert without_hints(body["reasons"]) == [expected_reason(g) for g in SIGN_GATES]
     assert all(r["message"] and r["source"] for r in body["reasons"])
     assert case_state(db, at_signing) == before_case
     assert counts(db) == before_counts
@@ -200,3 +244,118 @@ def test_direct_award_only_below_the_threshold__10_7_4(
     message = body["reasons"][0]["message"]
     assert "700\u00a0000 kr" in message and "3\u00a0000\u00a0000 kr" in message
     assert (case_state(db, case_id), counts(db)) == before
+
+
+# -- a refusal says what to do ------------------------------------------------------------------
+
+
+def test_the_ssa_refusal_names_ssa_approved_who_records_it_and_its_fields__5_2_1(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    """A new user at the SSA phase of a system: the refusal, and the case view before it, say
+    that `ssa_approved` is wanted, that informationssäkerhet records it, and with which fields."""
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"])
+        drive(db, case_id, "ssa", users)
+    ssa = next(k for k in v1_body()["evidence_kinds"] if k["id"] == "ssa_approved")
+    refused = client.post(
+        f"/api/cases/{case_id}/transitions",
+        json={"trigger": "complete_ssa"},
+        headers=users["upphandlare"].headers,
+    )
+    body = assert_problem(refused, 409)
+    [reason] = body["reasons"]
+    assert (reason["gate"], reason["source"]) == (
+        "ssa_required_for_systems",
+        v1_gate("complete_ssa", "ssa_required_for_systems")["source"],
+    )
+    [need] = reason["evidence"]
+    assert (need["kind"], need["roles"]) == ("ssa_approved", ["informationssakerhet"])
+    assert [
+        (f["name"], f["title"], f["type"], f["required"], f["choices"]) for f in need["fields"]
+    ] == [
+        (f["name"], f["title"], f["type"], f.get("required", True), f.get("choices"))
+        for f in ssa["fields"]
+    ]
+    assert "Informationssäkerhet" in need["hint"]
+
+    case = client.get(f"/api/cases/{case_id}", headers=users["upphandlare"].headers).json()
+    step = next(s for s in case["next_steps"] if s["trigger"] == "complete_ssa")
+    assert step["roles"] == ["informationssakerhet", "upphandlare"]
+    assert [r for g in step["gates"] for r in g["reasons"]] == body["reasons"]
+    cancel = next(s for s in case["next_steps"] if s["trigger"] == "cancel")
+    assert cancel["roles"] == ["bestallare", "upphandlare", "kategoriledare"]
+
+    # Doing what it says lets the case through.
+    recorded = client.post(
+        f"/api/cases/{case_id}/evidence",
+        json={"kind": need["kind"], "data": evidence_data("ssa_approved")},
+        headers=users[need["roles"][0]].headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    moved = client.post(
+        f"/api/cases/{case_id}/transitions",
+        json={"trigger": "complete_ssa"},
+        headers=users["upphandlare"].headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["to_state"] == "kravstallning"
+
+
+def test_a_gate_only_time_lifts_offers_no_evidence__lou_20_kap(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"])
+        drive(db, case_id, "tilldelning", users)
+        sent = client.post(
+            f"/api/cases/{case_id}/evidence",
+            json={
+                "kind": "award_decision_sent",
+                "data": {"sent_on": "2026-03-02", "electronic": True},
+            },
+            headers=users["upphandlare"].headers,
+        )
+        assert sent.status_code == 201, sent.text
+        client.post(
+            f"/api/cases/{case_id}/transitions",
+            json={"trigger": "send_award_decision"},
+            headers=users["upphandlare"].headers,
+        )
+    assert case_state(db, case_id)[0] == "avtalsparr"
+    with frozen("2026-03-03 10:00:00"):
+        refused = client.post(
+            f"/api/cases/{case_id}/transitions",
+            json={"trigger": "end_standstill"},
+            headers=users["upphandlare"].headers,
+        )
+    [reason] = assert_problem(refused, 409)["reasons"]
+    assert reason["gate"] == "standstill_ended"
+    # Nothing to record makes it end sooner: the decision is sent, a review would extend it.
+    assert reason["evidence"] == []
+    assert "2026-03-12" in reason["message"]  # the last day: what to wait for
+
+
+def test_an_unknown_evidence_kind_lists_the_kinds_of_the_phase(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"])
+        drive(db, case_id, "ssa", users)
+    before = counts(db)
+    unknown = client.post(
+        f"/api/cases/{case_id}/evidence",
+        json={"kind": "ssa", "data": {}},
+        headers=users["informationssakerhet"].headers,
+    )
+    body = assert_problem(unknown, 404)
+    assert body["type"] == "urn:upphandla:problem:unknown_evidence_kind"
+    in_phase = [
+        k["id"] for k in v1_body()["evidence_kinds"] if "phases" not in k or "ssa" in k["phases"]
+    ]
+    assert [k["kind"] for k in body["kinds"]] == in_phase
+    assert "ssa_approved" in in_phase and "forstudie_done" not in in_phase
+    ssa = next(k for k in body["kinds"] if k["kind"] == "ssa_approved")
+    assert ssa["roles"] == ["informationssakerhet"] and ssa["fields"]
+    assert "ssa_approved" in body["detail"] and "Systemsäkerhetsanalys" in body["detail"]
+    assert counts(db) == before

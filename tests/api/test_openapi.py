@@ -64,3 +64,29 @@ def test_summaries_and_response_descriptions_are_swedish(openapi: dict) -> None:
                 assert response["description"] not in english, (method, path, status)
     start = openapi["paths"]["/api/cases"]["post"]
     assert start["summary"] == "Starta ett ärende med dess uppgifter; reglerna hänger på dem"
+
+
+def test_a_refusal_is_described_with_what_lifts_each_reason(openapi: dict) -> None:
+    """409 and 404 are problem+json; a refusal's reasons carry the evidence that would lift them,
+    an unknown kind lists the kinds of the phase, and each next step names its roles."""
+    schemas = openapi["components"]["schemas"]
+    for path in ("/api/cases/{case_id}/transitions", "/api/cases/{case_id}/evidence"):
+        responses = openapi["paths"][path]["post"]["responses"]
+        refused = responses["409"]["content"]["application/problem+json"]["schema"]
+        assert refused == {"$ref": "#/components/schemas/RefusalProblem"}
+        missing = responses["404"]["content"]["application/problem+json"]["schema"]
+        assert missing == {"$ref": "#/components/schemas/NotFoundProblem"}
+    assert "evidence" in schemas["ReasonOut"]["properties"]
+    need = schemas["EvidenceNeedOut"]["properties"]
+    assert {"kind", "roles", "fields", "values", "hint"} <= set(need)
+    assert {"name", "title", "type", "required", "choices"} <= set(
+        schemas["EvidenceFieldOut"]["properties"]
+    )
+    assert "kinds" in schemas["NotFoundProblem"]["properties"]
+    assert "roles" in schemas["NextStepOut"]["properties"]
+    example = schemas["RefusalProblem"]["example"]
+    assert example["reasons"][0]["evidence"][0]["kind"] == "ssa_approved"
+    imported = openapi["paths"]["/api/cases/{case_id}/acceptance/requirements"]["post"]
+    ok = imported["responses"]["201"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/RequirementsImportOut"}
+    assert "changes" in schemas["RequirementsImportOut"]["properties"]

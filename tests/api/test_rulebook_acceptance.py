@@ -86,7 +86,8 @@ class Api:
         return got.json()
 
     def ready_with_failed_skakrav(self) -> None:
-        """List imported, supplier ready, objektledare signed off, a round where K2 failed."""
+        """List imported, supplier ready, objektledare signed off, then a round where K2 failed
+        (so that sign-off no longer counts either)."""
         assert self.requirements(CSV).status_code == 201
         self.record("supplier_ready", evidence_data("supplier_ready"), "upphandlare")
         self.record("acceptance_signoff_objektledare", {"comment": "OK"}, "objektledare_it")
@@ -173,12 +174,17 @@ def test_failed_skakrav_blocks_approval__9_2_5(api: Api, db: Database) -> None:
     for comment in (None, "Skakravet K2 efterges"):
         body = assert_problem(api.fire("approve_acceptance", comment=comment), 409)
         assert body["type"] == "urn:upphandla:problem:transition_refused"
-        [reason] = body["reasons"]
+        reason, signoff = body["reasons"]
         assert (reason["gate"], reason["source"]) == (
             "all_skakrav_passed",
             "§ 5.4.5, § 9.2.5, § 10.6.2",
         )
         assert "K2" in reason["message"] and "K1" not in reason["message"]
+        # The sign-off was given before the round that failed K2.
+        assert (signoff["gate"], signoff["source"]) == (
+            "objektledare_signoff_for_systems",
+            "§ 9.2.5",
+        )
     # Only the beställare approves; no other way out of the phase but ending the contract.
     assert_problem(api.fire("approve_acceptance", "objektledare_it"), 403)
     for trigger, role in (
@@ -210,6 +216,7 @@ def test_a_skakrav_not_passed_in_the_latest_round_still_blocks__10_6_2(
 ) -> None:
     api.ready_with_failed_skakrav()
     api.record("acceptance_round", later, "objektledare_it")
+    api.record("acceptance_signoff_objektledare", {"comment": "OK"}, "objektledare_it")
     body = assert_problem(api.fire("approve_acceptance"), 409)
     assert [r["gate"] for r in body["reasons"]] == ["all_skakrav_passed"]
     assert "K2" in body["reasons"][0]["message"]
@@ -227,11 +234,31 @@ def test_failed_skakrav_cannot_be_waived_by_rewriting_the_list__5_4_5(
     api: Api, db: Database, new_list: Any
 ) -> None:
     """Importing a new list after K2 failed, with K2 made a börkrav or left out, is a waiver by
-    another name: either the import is refused or K2 still has to pass before approval."""
+    another name: the import is refused, saying what it would change, and K2 still has to pass
+    before approval."""
     api.ready_with_failed_skakrav()
-    rewritten = api.requirements(json=new_list)
+    before = counts(db)
+    body = assert_problem(api.requirements(json=new_list), 409)
+    assert body["type"] == "urn:upphandla:problem:evidence_refused"
+    [reason] = body["reasons"]
+    assert (reason["gate"], reason["source"]) == (
+        "requirement_list_kept_while_testing",
+        "§ 5.4.5, § 9.2.5, § 10.6.2",
+    )
+    assert "K2" in reason["message"]
+    waived = {"removed": ["K2"]} if len(new_list) == 2 else {"lowered": ["K2"]}
+    assert body["changes"] == {
+        **{"added": [], "removed": [], "raised": [], "lowered": [], "reworded": []},
+        **waived,
+    }
+    # The same list recorded as plain evidence is refused the same way.
+    direct = assert_problem(
+        api.evidence("acceptance_requirements", {"requirements": new_list}), 409
+    )
+    assert [r["gate"] for r in direct["reasons"]] == ["requirement_list_kept_while_testing"]
+    assert counts(db) == before
     approved = api.fire("approve_acceptance")
-    assert approved.status_code == 409, f"import {rewritten.status_code}, then {approved.text}"
+    assert approved.status_code == 409, approved.text
     assert case_state(db, api.case_id)[0] == "acceptanstest"
 
 
@@ -287,6 +314,112 @@ def test_end_contract_needs_a_comment_and_leads_to_avslut__10_6_2(api: Api, db: 
     assert (ended.json()["from_state"], ended.json()["to_state"]) == ("acceptanstest", "avslut")
     assert case_state(db, api.case_id)[0] == "avslut"
     assert api.get("/audit")["events"][-1]["comment"] == "K2 underkänt; avtalet hävs"
+
+
+# -- consistency of the acceptance data (§ 5.4.5, § 9.2.5) ---------------------------------------
+
+
+def test_a_round_naming_requirements_not_in_the_list_is_refused__5_4_5(
+    api: Api, db: Database
+) -> None:
+    assert api.requirements(CSV).status_code == 201
+    api.record("supplier_ready", evidence_data("supplier_ready"), "upphandlare")
+    before = counts(db)
+    typo = {"results": [*K2_FAILED["results"], {"id": "K9", "result": "godkand"}]}
+    body = assert_problem(api.evidence("acceptance_round", typo), 409)
+    assert body["type"] == "urn:upphandla:problem:evidence_refused"
+    [reason] = body["reasons"]
+    assert (reason["gate"], reason["source"]) == ("round_names_known_requirements", "§ 5.4.5")
+    assert "Kravnummer som inte finns i kravlistan: K9." in reason["message"]
+    # What to do: correct the round, or import a list that has the requirement.
+    assert [e["kind"] for e in reason["evidence"]] == [
+        "acceptance_round",
+        "acceptance_requirements",
+    ]
+    assert counts(db) == before
+
+    recorded = api.evidence("acceptance_round", K2_FAILED)
+    assert recorded.status_code == 201, recorded.text
+
+
+def test_an_objektledare_signoff_before_a_failed_round_does_not_count__9_2_5(
+    api: Api, db: Database
+) -> None:
+    with frozen("2026-03-09 10:00:00"):
+        api.ready_with_failed_skakrav()  # signed off, then K2 failed in round 1
+    api.record("acceptance_round", round_of("godkand", "godkand", "godkand"), "objektledare_it")
+    body = assert_problem(api.fire("approve_acceptance"), 409)
+    [reason] = body["reasons"]
+    assert (reason["gate"], reason["source"]) == ("objektledare_signoff_for_systems", "§ 9.2.5")
+    assert "Godkännandet registrerades 2026-03-09, före testomgång nr 1" in reason["message"]
+    assert "(K2)" in reason["message"]
+    [need] = reason["evidence"]
+    assert (need["kind"], need["roles"]) == ("acceptance_signoff_objektledare", ["objektledare_it"])
+    assert case_state(db, api.case_id)[0] == "acceptanstest"
+
+    api.record(
+        "acceptance_signoff_objektledare", {"comment": "Godkänt efter åtgärd"}, "objektledare_it"
+    )
+    approved = api.fire("approve_acceptance")
+    assert approved.status_code == 200, approved.text
+    assert case_state(db, api.case_id)[0] == "inforande"
+
+
+def test_a_list_may_grow_while_testing_and_the_answer_says_what_changed__5_4_5(
+    api: Api, db: Database
+) -> None:
+    api.ready_with_failed_skakrav()
+    grown = [
+        {**REQUIREMENTS[0], "text": "Inloggning med tvåfaktor (BankID)"},
+        REQUIREMENTS[1],
+        {**REQUIREMENTS[2], "level": "ska"},
+        {"id": "K4", "text": "Loggning av alla ändringar", "level": "bor"},
+    ]
+    imported = api.requirements(json=grown)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["changes"] == {
+        "added": ["K4"],
+        "removed": [],
+        "raised": ["K3"],
+        "lowered": [],
+        "reworded": ["K1"],
+    }
+    assert imported.json()["notes"] == [
+        "Ändringar mot gällande kravlista: tillagda krav: K4; börkrav som blir skakrav: K3; "
+        "ändrad kravtext: K1."
+    ]
+    # The grown list is the one tested against: K4 must be tested, K3 is now a skakrav.
+    api.record("acceptance_round", round_of("godkand", "godkand", "underkand"), "objektledare_it")
+    api.record("acceptance_signoff_objektledare", {"comment": "OK"}, "objektledare_it")
+    body = assert_problem(api.fire("approve_acceptance"), 409)
+    [reason] = [r for r in body["reasons"] if r["gate"] == "all_skakrav_passed"]
+    assert "godkända i senaste testomgången (nr 2): K3." in reason["message"]
+    assert "testade i senaste testomgången (nr 2): K4." in reason["message"]
+    last = round_of("godkand", "godkand", "godkand", "godkand")
+    api.record("acceptance_round", last, "objektledare_it")
+    api.record("acceptance_signoff_objektledare", {"comment": "OK"}, "objektledare_it")
+    assert api.fire("approve_acceptance").status_code == 200
+
+
+def test_before_testing_a_new_list_replaces_the_old_and_says_what_changed__5_4_5(
+    api: Api, db: Database
+) -> None:
+    assert api.requirements(CSV).status_code == 201
+    corrected = api.requirements(json=REQUIREMENTS[:2])
+    assert corrected.status_code == 201, corrected.text
+    assert corrected.json()["changes"]["removed"] == ["K3"]
+    api.record("supplier_ready", evidence_data("supplier_ready"), "upphandlare")
+    api.record("acceptance_round", round_of("godkand", "godkand"))
+    api.record("acceptance_signoff_objektledare", {"comment": "OK"}, "objektledare_it")
+    approved = api.fire("approve_acceptance")  # K3 is no longer in the list
+    assert approved.status_code == 200, approved.text
+
+
+def test_the_first_list_has_no_changes_and_plain_evidence_gets_the_note__5_4_5(api: Api) -> None:
+    first = api.requirements(CSV)
+    assert (first.json()["changes"], first.json()["notes"]) == (None, [])
+    again = api.record("acceptance_requirements", {"requirements": REQUIREMENTS})
+    assert again["notes"] == ["Ändringar mot gällande kravlista: inga ändringar."]
 
 
 # -- the requirement checklist (phase 4) --------------------------------------------------------

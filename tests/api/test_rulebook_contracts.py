@@ -78,6 +78,79 @@ def test_contract_deadlines_from_last_possible_end__9_1(
     assert "2031-08-31" in case["deadlines"][0]["title"]
 
 
+@pytest.mark.parametrize(
+    ("overrides", "detail"),
+    [
+        (
+            {"start_on": "2026-04-01", "end_on": "2026-03-31"},
+            "Avtalet slutar 2026-03-31, före sin start 2026-04-01.",
+        ),
+        (
+            {"end_on": "2029-08-31", "extensions": [{"until": "2029-06-30"}]},
+            "Förlängningsoptionen till 2029-06-30 förlänger inte avtalet",
+        ),
+    ],
+    ids=["end-before-start", "option-before-the-end"],
+)
+def test_contract_dates_out_of_order_are_refused__9_1(
+    client: TestClient,
+    users: dict[str, User],
+    db: Database,
+    overrides: dict[str, Any],
+    detail: str,
+) -> None:
+    """Registered on a signed case or imported as an existing contract: the dates every contract
+    deadline is computed from must hang together."""
+    with frozen("2026-03-02 09:00:00"):
+        case_id = start(db, users["bestallare"], personal_data=True)
+        drive(db, case_id, "avtalstecknande", users)
+    up, before = users["upphandlare"], counts(db)
+    body = assert_problem(
+        post_evidence(client, case_id, "contract_registered", contract(**overrides), up), 409
+    )
+    assert body["type"] == "urn:upphandla:problem:evidence_refused"
+    [reason] = body["reasons"]
+    assert (reason["gate"], reason["source"]) == ("contract_dates_in_order", "§ 9.1, § 9.1.2–9.1.4")
+    assert detail in reason["message"]
+    [need] = reason["evidence"]  # what to do: register the contract again, correctly
+    assert (need["kind"], need["roles"]) == ("contract_registered", ["upphandlare"])
+    assert {"start_on", "end_on", "extensions"} <= {f["name"] for f in need["fields"]}
+    with pytest.raises(EvidenceRefused) as refused:  # nor as an imported contract
+        run(
+            db,
+            ImportContract(
+                actor=up.actor,
+                attributes=attributes(),
+                contract=contract(**overrides),
+                definition_key=DEFINITION_KEY,
+            ),
+        )
+    assert [r.gate for r in refused.value.reasons] == ["contract_dates_in_order"]
+    assert counts(db) == before
+
+    fixed = post_evidence(client, case_id, "contract_registered", contract(), up)
+    assert fixed.status_code == 201, fixed.text
+
+
+def test_an_option_without_a_decision_date_gets_the_default_lead_time__9_1_2(
+    client: TestClient, users: dict[str, User], db: Database
+) -> None:
+    """Six months (the definition's default) before the term the option extends ends."""
+    case_id = imported(
+        db,
+        users["upphandlare"],
+        contract(extensions=[{"until": "2030-08-31"}, {"until": "2031-08-31"}]),
+    )
+    with frozen("2026-03-02 10:00:00"):
+        case = client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
+    decisions = [d for d in case["deadlines"] if d["kind"] == "extension_decision"]
+    assert [(d["due_on"], d["title"]) for d in decisions] == [
+        ("2029-02-28", "Beslut om förlängning till 2030-08-31"),  # the contract ends 2029-08-31
+        ("2030-02-28", "Beslut om förlängning till 2031-08-31"),
+    ]
+    assert decisions[0]["source"].startswith("§ 9.1.2–9.1.4")
+
+
 def test_amendment_below_ten_percent_is_decided_then_signed_with_the_mandate__5_4_5(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:

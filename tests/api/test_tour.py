@@ -44,6 +44,7 @@ def test_start_see_blockers_record_advance_and_audit(
 
     nxt = step(case, "complete_behovsanalys")
     assert nxt["to_state"] == "forstudie"
+    assert nxt["roles"] == ["bestallare", "upphandlare"]
     assert nxt["role_allowed"] is True
     assert nxt["ready"] is False
     written = v1_gate("complete_behovsanalys", "behovsanalys_done")
@@ -59,6 +60,32 @@ def test_start_see_blockers_record_advance_and_audit(
                     "gate": "behovsanalys_done",
                     "message": written["message"],
                     "source": "§ 5.4.2, § 9.2.4 a",
+                    # What to do about it: record this, as one of these roles, with these fields.
+                    "evidence": [
+                        {
+                            "kind": "behovsanalys_done",
+                            "title": "Behovsanalys genomförd",
+                            "roles": ["bestallare", "upphandlare"],
+                            "fields": [
+                                {
+                                    "name": name,
+                                    "title": title,
+                                    "type": "text",
+                                    "required": True,
+                                    "choices": None,
+                                    "items": None,
+                                }
+                                for name, title in (
+                                    ("need", "Behov"),
+                                    ("current_state", "Nulägesanalys"),
+                                    ("budget_owner", "Budgetansvarig som godkänt behovet"),
+                                )
+                            ],
+                            "values": {},
+                            "hint": "Registrera ”Behovsanalys genomförd” (behovsanalys_done). "
+                            "Får registreras av Beställare, Upphandlare.",
+                        }
+                    ],
                 }
             ],
             "source": "§ 5.4.2, § 9.2.4 a",

@@ -11,11 +11,22 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from helpers import User, audit_rows, contract, frozen, imported, run
-from upphandla.flows.commands.cases import RecordEvidence
+from helpers import (
+    User,
+    audit_rows,
+    case_state,
+    contract,
+    drive,
+    frozen,
+    imported,
+    run,
+    start,
+)
+from upphandla.flows.commands.cases import Advance, RecordEvidence
 from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.sweep import run_sweep
+from upphandla.states.clock import today
 from upphandla.store.db import Database
 
 
@@ -116,6 +127,69 @@ def test_a_supplier_on_a_newly_loaded_sanctions_list_is_a_finding__10_11(
     assert none["findings"] == []
 
 
+def awarded_today(db: Database, users: dict[str, User], state: str) -> int:
+    """A tendered case in `state`: in avtalsparr its award decision went out today, so the
+    standstill still runs (the sweep does not end it); in avtalstecknande it is over."""
+    case_id = start(db, users["bestallare"])
+    if state == "avtalstecknande":
+        drive(db, case_id, "avtalstecknande", users)
+        return case_id
+    drive(db, case_id, "tilldelning", users)
+    sent = {"sent_on": today().isoformat(), "electronic": True}
+    up = users["upphandlare"].actor
+    run(db, RecordEvidence(actor=up, case_id=case_id, kind="award_decision_sent", data=sent))
+    run(db, Advance(actor=up, case_id=case_id, trigger="send_award_decision"))
+    return case_id
+
+
+def test_a_new_list_screens_cases_between_award_and_signing_again__10_11(
+    db: Database, users: dict[str, User], client: TestClient
+) -> None:
+    with frozen("2026-11-02 09:00:00"):
+        in_standstill = awarded_today(db, users, "avtalsparr")
+        to_sign = awarded_today(db, users, "avtalstecknande")
+        elsewhere = start(db, users["bestallare"], title="Annat ärende")
+        drive(db, elsewhere, "utvardering", users)
+    with frozen("2026-11-02 10:00:00"):
+        report = run_sweep(Handler.on(db))
+    assert report.findings == 0  # the parties are not on the sample list
+    with frozen("2026-11-03 10:00:00"):
+        assert run_sweep(Handler.on(db)).cases == 0  # nothing due
+    assert case_state(db, in_standstill)[0] == "avtalsparr"
+
+    # The supplier is listed after the award decision: loading the list makes the cases that
+    # wait for signing due at once, and the sweep screens them.
+    csv = "name,identifier,country,reference\nLeverantoren OOO,,RU,EXEMPEL-9\n"
+    with frozen("2026-11-03 11:00:00"):
+        run(db, LoadSanctionsList(text=csv, source="lista.csv", list_date=date(2026, 11, 3)))
+    with frozen("2026-11-03 11:05:00"):
+        report = run_sweep(Handler.on(db))
+        shown = {
+            case_id: client.get(f"/api/cases/{case_id}", headers=users["controller"].headers).json()
+            for case_id in (in_standstill, to_sign, elsewhere)
+        }
+    assert (report.cases, report.findings) == (2, 2)
+    for case_id in (in_standstill, to_sign):
+        [finding] = shown[case_id]["findings"]
+        assert finding["key"] == "sanctions_before_signing" and finding["open"] is True
+        assert finding["source"] == "§ 10.11; EU-förordning 833/2014 art. 5k"
+        assert (
+            "Leverantören AB (100 %) finns på sanktionslistan daterad 2026-11-03"
+            in (finding["message"])
+        )
+        assert "”Leverantoren OOO” (EXEMPEL-9)" in finding["message"]
+    assert shown[elsewhere]["findings"] == []
+    # ... and the delegat cannot sign.
+    with frozen("2026-11-03 11:10:00"):
+        refused = client.post(
+            f"/api/cases/{to_sign}/transitions",
+            json={"trigger": "sign_contract"},
+            headers=users["delegat"].headers,
+        )
+    assert refused.status_code == 409
+    assert "sanctions_check" in [r["gate"] for r in refused.json()["reasons"]]
+
+
 def test_extension_decision_and_wcag_follow_up_are_reminded(
     db: Database, users: dict[str, User]
 ) -> None:
@@ -161,3 +235,24 @@ def test_extension_decision_and_wcag_follow_up_are_reminded(
     wcag = [q for q in queued(db, case_id) if q[1].startswith("wcag_follow_up")]
     assert [(q[1], q[2]) for q in wcag] == [("wcag_follow_up:2027-11-02", 30)]
     assert wcag[0][3] == ["objektledare_it@example.se", "upphandlare@example.se"]
+
+
+def test_an_option_without_a_decision_date_is_reminded_by_the_default_lead_time__9_1_2(
+    db: Database, users: dict[str, User]
+) -> None:
+    """The contract gives no decision date for its option: the definition's default (six months
+    before the term the option extends ends, 2027-06-30) is the date reminded of."""
+    case_id = imported(
+        db,
+        users["upphandlare"],
+        contract(end_on="2027-06-30", extensions=[{"until": "2029-06-30"}]),
+        "2026-11-02 09:00:00",
+    )
+    extension = "extension_decision:2029-06-30:2026-12-30"
+    with frozen("2026-11-27 08:00:00"):
+        run_sweep(Handler.on(db))
+    assert [q[1] for q in queued(db, case_id)] == []
+    # 30 days before 2026-12-30 is Monday 2026-11-30.
+    with frozen("2026-11-30 08:00:00"):
+        run_sweep(Handler.on(db))
+    assert [(q[1], q[2]) for q in queued(db, case_id)] == [(extension, 30)]

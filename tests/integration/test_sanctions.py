@@ -23,10 +23,10 @@ from upphandla.flows.commands.sanctions import (
 )
 from upphandla.flows.registry import Registry
 from upphandla.flows.settings import get_settings
-from upphandla.states.sanctions import match_key
+from upphandla.states.sanctions import POSSIBLE_PER_NAME, match_key
 from upphandla.store.db import Database
 from upphandla.store.models import SanctionsEntryRow, SanctionsListRow
-from upphandla.store.sanctions import Hit
+from upphandla.store.sanctions import _INDEXES, Hit
 from upphandla.store.uow import UnitOfWork
 
 SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "sanctions" / "sample.csv"
@@ -41,9 +41,14 @@ def load(db: Database, text: str, list_date: date, source: str = "test.csv") -> 
     return run(db, LoadSanctionsList(text=text, source=source, list_date=list_date))
 
 
-def screened(db: Database, names: list[str], ids: list[str | None] | None = None) -> list[Hit]:
+def screened(
+    db: Database,
+    names: list[str],
+    ids: list[str | None] | None = None,
+    min_score: int | None = None,
+) -> list[Hit]:
     with UnitOfWork(db, write=False) as uow:
-        return uow.sanctions.screen(names, ids)
+        return uow.sanctions.screen(names, ids, min_score)
 
 
 def count(db: Database, model: type[SanctionsListRow] | type[SanctionsEntryRow]) -> int:
@@ -187,6 +192,36 @@ def test_load_stores_the_list_and_screening_finds_name_variants(db: Database) ->
     ]
 
 
+def test_screening_with_a_threshold_also_finds_similar_names_and_says_how(db: Database) -> None:
+    load(db, sample_text(), date(2026, 11, 20))
+    parties = [
+        "Leverantören AB",  # an ordinary supplier: nothing
+        "Fiktiv Underleverantör",  # a word short of a listed name
+        "Olga Primerowa",  # one letter transliterated otherwise
+        "Zvezda Severnaya Trading AB",  # the words in another order
+        "Helt Annat Namn AB",  # the identifier of a listed entity
+        "Ivan Fiktivov",  # the same name
+    ]
+    hits = screened(db, parties, [None, None, None, None, "RU-FIKT-0000003", None], 85)
+    assert [(h.party, h.listed_name, h.match, h.score) for h in hits] == [
+        (parties[1], SUBCONTRACTOR, "possible", 91),
+        (parties[2], "Olga Primerova", "possible", 92),
+        (parties[3], "OOO Severnaya Zvezda Trading", "possible", 100),
+        (parties[4], "AO Vymyshlennye Sistemy", "identifier", None),
+        (parties[5], "Ivan Fiktivov", "exact", None),
+    ]
+    assert hits[1].reference == "EXEMPEL-833-2014-007"
+    # Without a threshold only the identifier and the same name count.
+    assert [
+        h.party for h in screened(db, parties, [None, None, None, None, "RU-FIKT-0000003", None])
+    ] == [
+        parties[4],
+        parties[5],
+    ]
+    # A stricter threshold drops the weaker ones.
+    assert [h.party for h in screened(db, parties, None, 92)] == parties[2:4] + [parties[5]]
+
+
 def test_screening_matches_on_identifier_when_both_sides_have_one(db: Database) -> None:
     load(db, sample_text(), date(2026, 11, 20))
     hits = screened(
@@ -238,6 +273,13 @@ def test_the_list_with_the_latest_date_is_screened_against(db: Database) -> None
     same_day = "name,reference\nIvan Fiktivov,SAME-1\n"
     load(db, same_day, date(2026, 2, 1))  # of equal dates, the one loaded last
     assert [h.reference for h in screened(db, ["Ivan Fiktivov", "Olga Primerova"])] == ["SAME-1"]
+    # Similar names too are looked for in the current list only.
+    assert [(h.reference, h.match) for h in screened(db, ["Iwan Fiktivov"], None, 85)] == [
+        ("SAME-1", "possible")
+    ]
+    load(db, "name,reference\nOlga Primerova,LATER-1\n", date(2026, 3, 1))
+    assert screened(db, ["Iwan Fiktivov"], None, 85) == []
+    assert [h.reference for h in screened(db, ["Olga Primerowa"], None, 85)] == ["LATER-1"]
 
 
 def test_a_list_of_100000_entries_loads(db: Database) -> None:
@@ -253,6 +295,19 @@ def test_a_list_of_100000_entries_loads(db: Database) -> None:
         ("Fiktivt Bolag 99999 LLC", "Fiktivt Bolag 99999 OOO"),
         ("Annat", "Fiktivt Bolag 50000 OOO"),
     ]
+    # Screening for similar names too: the list's names are read once and kept by checksum.
+    parties = ["Fiktivt Bolag 99999 LLC", "Romashka AB", "Fiktivt Bolg 4242"]
+    fuzzy = screened(db, parties, None, 85)
+    assert result.sanctions_list.checksum in _INDEXES
+    assert len(_INDEXES[result.sanctions_list.checksum].keys) == 100_000
+    first = [h for h in fuzzy if h.party == parties[0]]
+    assert (first[0].listed_name, first[0].match) == ("Fiktivt Bolag 99999 OOO", "exact")
+    # Its neighbours ("fiktivt bolag 99998", ...) are possible matches, at most ten, best first.
+    assert 1 <= len(first) - 1 <= POSSIBLE_PER_NAME
+    assert all(h.match == "possible" and (h.score or 0) >= 85 for h in first[1:])
+    assert [h.score for h in first[1:]] == sorted((h.score for h in first[1:]), reverse=True)
+    assert [h.party for h in fuzzy if h.party != parties[0]][0] == parties[2]
+    assert "Fiktivt Bolag 4242 OOO" in [h.listed_name for h in fuzzy if h.party == parties[2]]
 
 
 # -- the command line ----------------------------------------------------------------------------

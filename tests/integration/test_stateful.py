@@ -56,7 +56,8 @@ from upphandla.seeds.loader import SEEDS, definition_files, read_yaml
 from upphandla.states.attributes import ROUTES, SUBCATEGORIES, CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
 from upphandla.states.checks import evaluate
-from upphandla.states.checks_lists import AcceptanceParams, ChecklistParams, checklist
+from upphandla.states.checks_acceptance import AcceptanceParams
+from upphandla.states.checks_lists import ChecklistParams, checklist
 from upphandla.states.checks_time import StandstillParams
 from upphandla.states.clock import now, today
 from upphandla.states.definition import Definition, EvidenceKind, FieldSpec, GateSpec

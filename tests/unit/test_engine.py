@@ -185,6 +185,27 @@ def test_decide_refuses_with_every_failing_gate_of_a_small_definition() -> None:
         "gate": "review_done",
         "message": "Granskningen ska vara godkänd.",
         "source": "§ 5.2.2",
+        # What lifts it: the kind the gate asks for, who records it, its fields and the value.
+        "evidence": [
+            {
+                "kind": "granskning",
+                "title": "Granskning",
+                "roles": ["sakerhet"],
+                "fields": [
+                    {
+                        "name": "approved",
+                        "title": "Godkänd",
+                        "type": "bool",
+                        "required": True,
+                        "choices": None,
+                        "items": None,
+                    }
+                ],
+                "values": {"approved": True},
+                "hint": "Registrera ”Granskning” (granskning) med ”Godkänd” = ja. Får registreras "
+                "av Trygghets- och säkerhetssektionen.",
+            }
+        ],
     }
 
 
@@ -222,6 +243,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         ("accessibility_report_when_citizen_facing", "§ 9.2.13"),
         ("implementation_planned", "§ 9.2.5, § 10.6.2"),
         ("contract_registered", "§ 10.3, § 6.4"),
+        ("sanctions_check", "§ 10.11; EU-förordning 833/2014 art. 5k"),  # screened again
     ]
     # Without personal data and for an internal system, those two gates do not apply.
     internal = case("avtalstecknande", personal_data=False, citizen_facing=False)
@@ -232,6 +254,7 @@ def test_sign_contract_refused_with_pub_accessibility_and_planning__5_2_1_9_2_13
         "contract_signed_with_mandate",
         "implementation_planned",
         "contract_registered",
+        "sanctions_check",
     ]
 
 

@@ -442,12 +442,17 @@ def test_checks_registry_names_the_known_checks() -> None:
         "value_below_threshold",
         "checklist_covered",
         "acceptance_passed",
+        "round_names_known_requirements",
+        "requirement_list_kept",
+        "signoff_after_failed_round",
         "framework_term",
+        "contract_dates_in_order",
         "mandate_covers_value",
         "amendment_within_limits",
         "sanctions_clear",
         "suppliers_not_sanctioned",
         "correction_explained",
+        "sanctions_match_clearable",
     }
     assert all(check.fn.__doc__ for check in CHECKS.values())
     assert CHECKS["evidence_recorded"].evidence_param == "kind"

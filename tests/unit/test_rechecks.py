@@ -155,6 +155,67 @@ def test_a_sanctioned_supplier_is_found_and_named__10_11() -> None:
     )
 
 
+DECLARED = {
+    "parties": [
+        {"name": "Leverantören AB", "relation": "leverantor", "share_percent": 100,
+         "declaration": True},
+    ]
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("state", ["avtalsparr", "avtalstecknande"])
+def test_a_party_listed_after_the_award_decision_is_a_finding_before_signing__10_11(
+    state: str,
+) -> None:
+    evidence = records(
+        ("sanctions_declaration", DECLARED), ("evaluation_done", {"winner": "Leverantören AB"})
+    )
+    listed = {
+        "list_date": "2026-11-10",
+        "hits": [
+            {"party": "Leverantören AB", "listed_name": "Leverantoren OOO", "reference": "R-9"}
+        ],
+    }
+    [found] = findings(V1, snapshot(state, {"sanctions": listed}), evidence, date(2026, 11, 10))
+    assert found.key == "sanctions_before_signing"
+    assert found.source == "§ 10.11; EU-förordning 833/2014 art. 5k"
+    assert "Avtalet får inte tecknas" in found.message
+    assert "Leverantören AB (100 %) finns på sanktionslistan daterad 2026-11-10" in found.message
+    # Not listed: no finding; and before the award decision the re-check does not run.
+    clean = {"list_date": "2026-11-10", "hits": []}
+    assert findings(V1, snapshot(state, {"sanctions": clean}), evidence, date(2026, 11, 10)) == []
+    assert (
+        findings(V1, snapshot("tilldelning", {"sanctions": listed}), evidence, date(2026, 11, 10))
+        == []
+    )
+
+
+def test_a_possible_match_is_a_finding_until_a_reviewer_clears_it__10_11() -> None:
+    screening = {
+        "list_date": "2026-11-10",
+        "hits": [
+            {"party": "Leverantören AB", "listed_name": "Leverantorin OOO", "match": "possible",
+             "score": 88}
+        ],
+    }  # fmt: skip
+    evidence = records(("contract_registered", CONTRACT))
+    context = {"supplier_sanctions": screening}
+    [found] = findings(V1, snapshot(context=context), evidence, date(2026, 11, 10))
+    assert found.key == "supplier_not_sanctioned"
+    assert "liknar ”Leverantorin OOO”" in found.message and "likhet 88 av 100" in found.message
+    clearance = {
+        "party": "Leverantören AB",
+        "listed_name": "Leverantorin OOO",
+        "reason": "Annat bolag",
+    }
+    cleared = Evidence.of(
+        [*evidence.records, EvidenceRecord("sanctions_match_cleared", clearance,
+                                           datetime(2026, 11, 10, 9, tzinfo=timezone.utc),
+                                           "Kim Kategoriledare", "kategoriledare")]
+    )  # fmt: skip
+    assert findings(V1, snapshot(context=context), cleared, date(2026, 11, 10)) == []
+
+
 def test_a_finding_is_a_deadline_due_the_day_it_was_found() -> None:
     evidence = records(("contract_registered", {**CONTRACT, "processes_personal_data": True}))
     [found] = findings(V1, snapshot(), evidence, date(2026, 11, 2))
@@ -236,6 +297,38 @@ def test_a_decided_option_and_a_started_procurement_settle_their_deadlines__9_1(
         "extension_decision:2031-12-31:2030-06-30",
         "extension_decision:2032-12-31:2031-06-30",
     ]
+
+
+def test_an_option_without_a_decision_date_gets_the_default_lead_time__9_1_2() -> None:
+    """The contracts section's default: decided six months before the term the option extends
+    ends (the contract's end for the first option, the previous option's for the next)."""
+    default = V1.contracts.extension_decision_default if V1.contracts else None
+    assert default is not None and default.months == 6
+    options = {
+        **CONTRACT,
+        "extensions": [
+            {"until": "2031-12-31"},
+            {"until": "2032-12-31", "decide_by": "2031-09-30"},
+            {"until": "2033-12-31"},
+        ],
+    }
+    evidence = records(("contract_registered", options))
+    decisions = [
+        d for d in case_deadlines(V1, snapshot(), evidence) if d.kind == "extension_decision"
+    ]
+    assert [(d.key, d.source) for d in decisions] == [
+        ("extension_decision:2031-12-31:2030-06-30", default.source),
+        ("extension_decision:2032-12-31:2031-09-30", "§ 9.1.2–9.1.4"),  # the contract's own date
+        ("extension_decision:2033-12-31:2032-06-30", default.source),
+    ]
+    assert "6 månader" in decisions[0].rule and "2030-12-31" in decisions[0].rule
+    # Without a default in the definition there is no date to remind of.
+    raw = parse_definition(RAW).model_dump(mode="json")
+    raw["contracts"]["extension_decision_default"] = None
+    bare = parse_definition(raw)
+    assert [
+        d.key for d in case_deadlines(bare, snapshot(), evidence) if d.kind == "extension_decision"
+    ] == ["extension_decision:2032-12-31:2031-09-30"]
 
 
 def test_the_settling_kinds_must_exist() -> None:

@@ -24,7 +24,7 @@ from fakes import ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
-from upphandla.states.checks import evaluate
+from upphandla.states.checks import CHECKS, evaluate
 from upphandla.states.checks_lists import ChecklistItem, ChecklistParams
 from upphandla.states.definition import GateSpec
 from upphandla.states.delegation import Mandate, mandate_record
@@ -33,6 +33,7 @@ from upphandla.states.errors import EvidenceRefused, Invalid
 from upphandla.states.evidence import validate_evidence_data
 from upphandla.states.examples import example_data
 from upphandla.states.gates import GateResult, Reason
+from upphandla.states.lookups import Party, Screening
 from upphandla.states.parse import parse_definition
 from upphandla.states.roles import Actor
 from upphandla.states.thresholds import ThresholdEntry
@@ -53,7 +54,7 @@ NOT_SYSTEMS = ("IT-hårdvara", "IT-konsulter", "Övrigt IT")
 REQUIREMENTS_DONE_ON = ("publish_tender", "call_off", "direct_award")
 CHECKLIST_ON = ("publish_tender", "call_off")
 CRISIS_REVIEW_ON = ("publish_tender", "call_off")
-SANCTIONS_ON = ("call_off", "direct_award", "send_award_decision")
+SANCTIONS_ON = ("call_off", "direct_award", "send_award_decision", "sign_contract")
 STANDSTILL_ON = ("end_standstill", "sign_contract")
 
 KOMMUNDIREKTOR = Mandate(id="kommundirektor", title="Kommundirektör", max_value_sek=50_000_000)
@@ -66,6 +67,7 @@ ENHETSCHEF = Mandate(id="enhetschef", title="Enhetschef", max_value_sek=700_000)
 DELEGAT = Actor(5, "Karin Delegat", "delegat")
 UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare")
 BESTALLARE = Actor(1, "Bo Beställare", "bestallare")
+KATEGORILEDARE = Actor(4, "Kim Kategoriledare", "kategoriledare")
 
 
 # -- finding gates in the definition --------------------------------------------------------------
@@ -657,17 +659,35 @@ def declaration(*parties: dict[str, Any]) -> EvidenceRecord:
     return rec("sanctions_declaration", {"parties": list(parties)})
 
 
-def screened(**hits: str) -> dict[str, Any]:
-    """The context the use-case layer gives: a loaded list and its hits (party -> listed name)."""
+def screened(*found: dict[str, Any], **hits: str) -> dict[str, Any]:
+    """The context the use-case layer gives: a loaded list and its hits (party -> listed name,
+    exact matches; or hits as made by `possible`)."""
     return {
         "sanctions": {
             "list_date": LIST_DATE,
             "hits": [
                 {"party": p, "listed_name": listed, "reference": "EU 833/2014 bilaga"}
                 for p, listed in hits.items()
-            ],
+            ]
+            + list(found),
         }
     }
+
+
+def possible(party: str, listed: str, score: int, match: str = "possible") -> dict[str, Any]:
+    hit = {"party": party, "listed_name": listed, "reference": "R-7", "match": match}
+    return hit | ({"score": score} if match == "possible" else {})
+
+
+def cleared(party: str, listed: str, reason: str = "Annat bolag") -> EvidenceRecord:
+    data = {"party": party, "listed_name": listed, "reason": reason}
+    return EvidenceRecord(
+        "sanctions_match_cleared",
+        data,
+        datetime(2026, 3, 9, 9, tzinfo=timezone.utc),
+        KATEGORILEDARE.name,
+        KATEGORILEDARE.role,
+    )
 
 
 @pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
@@ -754,6 +774,165 @@ def test_sanctions_check_passes_for_declared_parties_not_on_the_list__10_11(
         )
     )
     assert_passes(run(spec, snapshot, evidence))
+
+
+# Where each sanctions gate's trigger finds the winner recorded (the declaration is the one party
+# that stays the same): the evaluation, the direct award's documentation, the contract.
+WINNER_FACTS = [
+    ("send_award_decision", "evaluation_done", "winner"),
+    ("direct_award", "direct_award_documentation", "winner"),
+    ("sign_contract", "contract_signed", "supplier"),
+    ("sign_contract", "contract_registered", "supplier"),
+]
+
+
+@pytest.mark.parametrize(("trigger_id", "kind", "field"), WINNER_FACTS)
+def test_sanctions_check_blocks_when_the_winner_is_not_the_declared_party__10_11(
+    trigger_id: str, kind: str, field: str
+) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    evidence = ev(declaration(party("Leverantören AB")), sample(kind, **{field: "Volga Soft AB"}))
+    blocked_with(
+        run(spec, case_for(trigger_id, screened()), evidence),
+        spec,
+        f"{kind}.{field} anger ”Volga Soft AB”, men sanktionsförsäkran anger leverantören "
+        "”Leverantören AB”",
+    )
+
+
+@pytest.mark.parametrize(("trigger_id", "kind", "field"), WINNER_FACTS)
+def test_sanctions_check_passes_when_the_winner_is_the_declared_party__10_11(
+    trigger_id: str, kind: str, field: str
+) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    # The same name as screening compares it: case, accents and company form do not count.
+    evidence = ev(
+        declaration(party("Leverantören Aktiebolag")),
+        sample(kind, **{field: "LEVERANTOREN AB"}),
+    )
+    assert_passes(run(spec, case_for(trigger_id, screened()), evidence))
+
+
+def test_sanctions_check_a_similar_winner_is_not_the_declared_party__10_11() -> None:
+    spec = trigger_gate("send_award_decision", "sanctions_check")
+    evidence = ev(
+        declaration(party("Nordisk Drift AB")), sample("evaluation_done", winner="Nordisk Drif AB")
+    )
+    blocked_with(
+        run(spec, case_for("send_award_decision", screened()), evidence),
+        spec,
+        "evaluation_done.winner anger ”Nordisk Drif AB”",
+        "(namnen liknar varandra men är inte samma namn)",
+    )
+
+
+@pytest.mark.parametrize("trigger_id", SANCTIONS_ON)
+def test_sanctions_check_blocks_a_possible_match_until_cleared__10_11(trigger_id: str) -> None:
+    spec = trigger_gate(trigger_id, "sanctions_check")
+    snapshot = case_for(trigger_id, screened(possible("Romaschka AB", "OOO Romashka", 94)))
+    declared = declaration(party("Romaschka AB"))
+    blocked_with(
+        run(spec, snapshot, ev(declared)),
+        spec,
+        f"Romaschka AB (100 %) liknar ”OOO Romashka” (R-7) på sanktionslistan daterad {LIST_DATE}"
+        " (likhet 94 av 100, gränsen är 85)",
+        "ska granskas och klareras med skäl (underlaget sanctions_match_cleared)",
+    )
+    # Cleared for another listed name, or another party: still blocked.
+    for other in (cleared("Romaschka AB", "OOO Romaschkin"), cleared("Romashkin AB", "Romashka")):
+        assert not run(spec, snapshot, ev(declared, other)).ok
+    # Cleared (names compared as screening does): passes, and says who cleared it and why.
+    result = run(spec, snapshot, ev(declared, cleared("ROMASCHKA", "Romashka LLC", "Annat bolag")))
+    assert_passes(result)
+    assert result.notes == (
+        "Möjlig sanktionsträff klarerad: Romaschka AB liknar ”OOO Romashka” (likhet 94 av 100); "
+        "klarerad av Kim Kategoriledare (kategoriledare) 2026-03-09 med skälet: Annat bolag",
+    )
+
+
+@pytest.mark.parametrize(
+    ("match", "how"), [("exact", "; en sådan"), ("identifier", " med samma organisationsnummer;")]
+)
+def test_sanctions_check_an_exact_or_identifier_match_cannot_be_cleared__10_11(
+    match: str, how: str
+) -> None:
+    spec = trigger_gate("sign_contract", "sanctions_check")
+    hit = possible("Volga Soft AB", "VOLGA SOFT LLC", 100, match=match)
+    evidence = ev(declaration(party("Volga Soft AB")), cleared("Volga Soft AB", "VOLGA SOFT LLC"))
+    blocked_with(
+        run(spec, case_for("sign_contract", screened(hit)), evidence),
+        spec,
+        f"Volga Soft AB (100 %) finns på sanktionslistan daterad {LIST_DATE} som "
+        f"”VOLGA SOFT LLC” (R-7){how}",
+        "en sådan träff kan inte klareras",
+    )
+
+
+# -- sanctions_match_clearable (recording a clearance) --------------------------------------------
+def clearance_on_recording(
+    context: dict[str, Any], party: str, listed: str, prior: Evidence | None = None
+) -> tuple[GateResult, list[Reason]]:
+    data = {"party": party, "listed_name": listed, "reason": "Svenskt bolag, annat org.nr"}
+    return on_recording(
+        "sanctions_match_cleared",
+        "sanctions_match_clearable",
+        case("avtalsparr", context),
+        KATEGORILEDARE,
+        data,
+        prior=prior,
+    )
+
+
+def test_sanctions_match_clearable_accepts_a_possible_match__10_11() -> None:
+    context = screened(possible("Romaschka AB", "OOO Romashka", 94))
+    result, refused = clearance_on_recording(context, "Romaschka AB", "OOO Romashka")
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("match", "how"), [("exact", "samma namn"), ("identifier", "samma organisationsnummer")]
+)
+def test_sanctions_match_clearable_refuses_an_exact_or_identifier_match__10_11(
+    match: str, how: str
+) -> None:
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    context = screened(possible("Volga Soft AB", "VOLGA SOFT LLC", 100, match=match))
+    result, refused = clearance_on_recording(context, "Volga Soft AB", "Volga Soft LLC")
+    blocked_with(
+        result,
+        spec,
+        f"Volga Soft AB finns på sanktionslistan daterad {LIST_DATE} som ”VOLGA SOFT LLC” ({how})."
+        " En träff på namn eller organisationsnummer kan inte klareras",
+    )
+    assert refused == list(result.reasons)
+
+
+def test_sanctions_match_clearable_refuses_a_name_screening_did_not_find__10_11() -> None:
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    context = screened(possible("Romaschka AB", "OOO Romashka", 94))
+    result, refused = clearance_on_recording(context, "Romaschka AB", "Ivan Fiktivov")
+    blocked_with(
+        result,
+        spec,
+        f"Romaschka AB har ingen möjlig träff mot ”Ivan Fiktivov” på sanktionslistan daterad "
+        f"{LIST_DATE}; bara en möjlig träff som kontrollen har hittat kan klareras.",
+    )
+    assert refused == list(result.reasons)
+    without_list, _ = clearance_on_recording({}, "Romaschka AB", "OOO Romashka")
+    blocked_with(without_list, spec, "Ingen sanktionslista är inläst")
+
+
+def test_sanctions_match_clearable_screens_the_declared_identifier__10_11() -> None:
+    """The clearance names the party; screening gets its identifier from the declaration."""
+    spec = kind_gate("sanctions_match_cleared", "sanctions_match_clearable")
+    declared = declaration({**party("Romaschka AB"), "identifier": "556000-0002"})
+    data = {"party": "romaschka ab", "listed_name": "OOO Romashka", "reason": "Annat bolag"}
+    candidate = ev(declared, rec("sanctions_match_cleared", data))
+    lookup = CHECKS["sanctions_match_clearable"].lookup
+    assert lookup is not None
+    wanted = lookup(spec, case("avtalsparr"), candidate, TODAY)
+    assert wanted == Screening((Party("romaschka ab", "556000-0002"),), 85)
 
 
 # =================================================================================================
@@ -1333,6 +1512,21 @@ def test_all_skakrav_passed_passes_when_every_skakrav_passed_the_latest_round__5
     assert_passes(run(spec, case("acceptanstest"), evidence))
 
 
+def test_all_skakrav_passed_counts_the_list_in_force__5_4_5() -> None:
+    """Before the first round the latest list is the list (a wrong import is corrected); after
+    it every list counts and a skakrav stays one."""
+    spec = trigger_gate("approve_acceptance", "all_skakrav_passed")
+    corrected = requirement_list(("K1", "ska"), ("K3", "bor"))
+    passing = round_of(K1="godkand", K3="godkand")
+    assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, corrected, passing)))
+    after_testing = ev(REQUIREMENTS, round_of(K1="godkand", K2="underkand", K3="godkand"))
+    lowered = requirement_list(("K1", "ska"), ("K2", "bor"), ("K3", "bor"))
+    evidence = ev(
+        *after_testing.records, lowered, round_of(K1="godkand", K2="underkand", K3="godkand")
+    )
+    blocked_with(run(spec, case("acceptanstest"), evidence), spec, "(nr 2): K2.")
+
+
 def test_all_skakrav_passed_blocks_a_requirement_left_untested__5_4_5() -> None:
     """Rulebook phase 10: "every requirement tested before go-live (§ 5.4.5)". A bör-krav may
     fail, but one marked ej_testad in the latest round is not tested; the gate lets it through
@@ -1353,6 +1547,39 @@ def test_objektledare_signoff_for_systems_passes_once_signed_off__9_2_5() -> Non
     spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
     evidence = ev(sample("acceptance_signoff_objektledare"))
     assert_passes(run(spec, case("acceptanstest"), evidence))
+
+
+def signoff() -> EvidenceRecord:
+    return sample("acceptance_signoff_objektledare")
+
+
+def test_objektledare_signoff_for_systems_blocks_a_signoff_before_a_failed_round__9_2_5() -> None:
+    """A sign-off given before a round in which a skakrav failed no longer counts, even when a
+    later round passes: the objektledare signs off the delivery as it is after the fix."""
+    spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
+    evidence = ev(
+        REQUIREMENTS,
+        round_of(K1="godkand", K2="godkand", K3="godkand"),
+        signoff(),
+        round_of(K1="godkand", K2="underkand", K3="godkand"),
+        round_of(K1="godkand", K2="godkand", K3="godkand"),
+    )
+    blocked_with(
+        run(spec, case("acceptanstest"), evidence),
+        spec,
+        "Godkännandet registrerades 2026-03-02, före testomgång nr 2 där skakrav inte "
+        "godkändes (K2)",
+    )
+
+
+def test_objektledare_signoff_for_systems_passes_a_signoff_after_the_failed_round__9_2_5() -> None:
+    spec = trigger_gate("approve_acceptance", "objektledare_signoff_for_systems")
+    failed = round_of(K1="underkand", K2="godkand", K3="godkand")
+    passed_round = round_of(K1="godkand", K2="godkand", K3="underkand")  # only a börkrav fails
+    for records in ((failed, signoff(), passed_round), (failed, passed_round, signoff())):
+        assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, *records)))
+    # Before any round failed, any sign-off counts.
+    assert_passes(run(spec, case("acceptanstest"), ev(REQUIREMENTS, signoff(), passed_round)))
 
 
 @pytest.mark.parametrize("subcategory", NOT_SYSTEMS)
@@ -1581,9 +1808,88 @@ def test_framework_at_most_four_years_refuses_a_framework_without_start__10_3() 
 
 
 @pytest.mark.parametrize(
+    ("overrides", "detail"),
+    [
+        (
+            {"start_on": "2026-01-01", "end_on": "2025-12-31"},
+            "Avtalet slutar 2025-12-31, före sin start 2026-01-01.",
+        ),
+        (
+            {"end_on": "2029-08-31", "extensions": [{"until": "2029-08-31"}]},
+            "Förlängningsoptionen till 2029-08-31 förlänger inte avtalet: den ska sluta efter "
+            "2029-08-31.",
+        ),
+        (
+            {"end_on": "2029-08-31", "extensions": [{"until": "2028-08-31"}]},
+            "Förlängningsoptionen till 2028-08-31 förlänger inte avtalet",
+        ),
+        (
+            {
+                "end_on": "2029-08-31",
+                "extensions": [{"until": "2031-08-31"}, {"until": "2031-08-31"}],
+            },
+            "Förlängningsoptionen till 2031-08-31 förlänger inte avtalet: den ska sluta efter "
+            "2031-08-31.",
+        ),
+        (
+            {
+                "end_on": "2029-08-31",
+                "extensions": [{"until": "2031-08-31", "decide_by": "2029-09-01"}],
+            },
+            "Beslutet om optionen till 2031-08-31 ska fattas senast 2029-08-31",
+        ),
+    ],
+    ids=[
+        "end-before-start",
+        "option-to-the-end",
+        "option-before-the-end",
+        "same-option-twice",
+        "decided-after-the-end",
+    ],
+)
+def test_contract_dates_in_order_refuses__9_1(overrides: dict[str, Any], detail: str) -> None:
+    spec = kind_gate("contract_registered", "contract_dates_in_order")
+    data = {**sample_data("contract_registered"), **overrides}
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("forvaltning"), UPPHANDLARE, data
+    )
+    blocked_with(result, spec, detail)
+    assert refused == list(result.reasons)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"start_on": "2026-01-01", "end_on": "2026-01-01"},  # a single day
+        {"start_on": None, "end_on": "2029-08-31"},
+        # A second option is decided after the contract's end, within the first option's term.
+        {
+            "start_on": "2025-09-01",
+            "end_on": "2029-08-31",
+            "extensions": [
+                {"until": "2031-08-31", "decide_by": "2029-02-28"},
+                {"until": "2032-08-31", "decide_by": "2031-02-28"},
+            ],
+        },
+        {"end_on": "2029-08-31", "extensions": [{"until": "2030-08-31"}]},  # no decision date
+    ],
+    ids=["one-day", "no-start", "two-options", "option-without-decision-date"],
+)
+def test_contract_dates_in_order_accepts__9_1(overrides: dict[str, Any]) -> None:
+    spec = kind_gate("contract_registered", "contract_dates_in_order")
+    data = {**sample_data("contract_registered"), **overrides}
+    data = {k: v for k, v in data.items() if v is not None}
+    result, refused = on_recording(
+        "contract_registered", spec.id, case("forvaltning"), UPPHANDLARE, data
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
     "data",
     [
-        framework(end_on="2029-12-31", extensions=[{"until": "2029-12-31"}]),
+        framework(end_on="2029-12-31"),
         framework(
             end_on="2029-12-31",
             extensions=[{"until": "2031-12-31"}],
@@ -1859,6 +2165,131 @@ def test_requirement_list_before_testing_accepts_once_loaded__5_4_5() -> None:
     )
     assert_passes(result)
     assert refused == []
+
+
+def requirements_data(*levels: tuple[str, str], text: str = "Krav") -> dict[str, Any]:
+    return {"requirements": [{"id": i, "text": f"{text} {i}", "level": lv} for i, lv in levels]}
+
+
+def test_round_names_known_requirements_refuses_unknown_or_repeated_ids__5_4_5() -> None:
+    spec = kind_gate("acceptance_round", "round_names_known_requirements")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"))
+    data = {
+        "results": [
+            {"id": "K1", "result": "godkand"},
+            {"id": "K9", "result": "godkand"},
+            {"id": "K2", "result": "godkand"},
+            {"id": "K2", "result": "underkand"},
+            {"id": "k3", "result": "godkand"},
+        ]
+    }
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    blocked_with(
+        result,
+        spec,
+        "Kravnummer som inte finns i kravlistan: K9, k3.",
+        "Kravnummer som förekommer flera gånger: K2.",
+    )
+    assert refused == list(result.reasons)
+
+
+def test_round_names_known_requirements_accepts_ids_of_the_list__5_4_5() -> None:
+    spec = kind_gate("acceptance_round", "round_names_known_requirements")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"))
+    data = {"results": [{"id": "K1", "result": "godkand"}, {"id": "K3", "result": "ej_testad"}]}
+    result, refused = on_recording(
+        "acceptance_round", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    assert_passes(result)
+    assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("levels", "detail"),
+    [
+        ((("K1", "ska"), ("K3", "bor")), "skulle ta bort K2."),
+        ((("K1", "ska"), ("K2", "bor"), ("K3", "bor")), "skulle göra skakraven K2 till börkrav."),
+        ((("K1", "ska"), ("K2", "ska")), "skulle ta bort K3."),  # a börkrav must be tested too
+    ],
+    ids=["skakrav-removed", "skakrav-lowered", "borkrav-removed"],
+)
+def test_requirement_list_kept_while_testing_refuses_a_waiver__9_2_5(
+    levels: tuple[tuple[str, str], ...], detail: str
+) -> None:
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"), round_of(K1="godkand", K2="underkand"))
+    data = requirements_data(*levels)
+    result, refused = on_recording(
+        "acceptance_requirements", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    blocked_with(result, spec, "Testningen har börjat (1 testomgång registrerad)", detail)
+    assert refused == list(result.reasons)
+
+
+def test_requirement_list_kept_while_testing_accepts_additions_and_says_what_changed__9_2_5() -> (
+    None
+):
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    prior = ev(REQUIREMENTS, sample("supplier_ready"), round_of(K1="godkand", K2="underkand"))
+    data = {
+        "requirements": [
+            {"id": "K1", "text": "Krav K1, rättat", "level": "ska"},
+            {"id": "K2", "text": "Krav K2", "level": "ska"},
+            {"id": "K3", "text": "Krav K3", "level": "ska"},
+            {"id": "K4", "text": "Krav K4", "level": "bor"},
+        ]
+    }
+    result, refused = on_recording(
+        "acceptance_requirements", spec.id, case("acceptanstest"), BESTALLARE, data, prior=prior
+    )
+    assert_passes(result)
+    assert refused == []
+    assert result.notes == (
+        "Ändringar mot gällande kravlista: tillagda krav: K4; börkrav som blir skakrav: K3; "
+        "ändrad kravtext: K1.",
+    )
+
+
+def test_requirement_list_kept_while_testing_lets_a_list_be_replaced_before_testing__5_4_5() -> (
+    None
+):
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    first, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "ska")),
+    )
+    assert (first.ok, first.notes, refused) == (True, (), [])  # nothing to compare with
+    result, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "bor")),
+        prior=ev(REQUIREMENTS, sample("supplier_ready")),
+    )
+    assert_passes(result)
+    assert refused == []
+    assert result.notes == (
+        "Ändringar mot gällande kravlista: borttagna krav: K2, K3; skakrav som blir börkrav: K1.",
+    )
+
+
+def test_requirement_list_kept_while_testing_refuses_repeated_ids__5_4_5() -> None:
+    spec = kind_gate("acceptance_requirements", "requirement_list_kept_while_testing")
+    result, refused = on_recording(
+        "acceptance_requirements",
+        spec.id,
+        case("acceptanstest"),
+        BESTALLARE,
+        requirements_data(("K1", "ska"), ("K1", "bor")),
+    )
+    blocked_with(result, spec, "Kravnummer som förekommer flera gånger: K1.")
+    assert refused == list(result.reasons)
 
 
 IN_2025 = date(2025, 6, 10)  # within the period of the shipped EU amount (2024-01-01–2025-12-31)
