@@ -385,12 +385,10 @@ MONEY_CHECKS = {
         extra=_threshold_problems,
         lookup=threshold_lookup,
     ),
+    # The amendments are read for the value only: recording one more would not lift the gate
+    # (states.remedies), so `amendment_kind` is checked by _mandate_problems, not as a kind_param.
     "mandate_covers_value": Check(
-        gate_mandate_covers_value,
-        MandateParams,
-        "kind",
-        kind_params=("amendment_kind",),
-        extra=_mandate_problems,
+        gate_mandate_covers_value, MandateParams, "kind", extra=_mandate_problems
     ),
     "amendment_within_limits": Check(
         gate_amendment_within_limits,
