@@ -89,6 +89,7 @@ def test_start_see_blockers_record_advance_and_audit(
                 }
             ],
             "source": "§ 5.4.2, § 9.2.4 a",
+            "notes": [],
         },
         {
             "gate": "internal_competence_first",
@@ -97,6 +98,7 @@ def test_start_see_blockers_record_advance_and_audit(
             "ok": True,
             "reasons": [],
             "source": "§ 5.4.4",
+            "notes": [],
         },
         {
             "gate": "ai_assessment",
@@ -105,6 +107,7 @@ def test_start_see_blockers_record_advance_and_audit(
             "ok": True,
             "reasons": [],
             "source": "§ 5.4.3, § 9.2.3 c",
+            "notes": [],
         },
     ]
     cancel = step(case, "cancel")
