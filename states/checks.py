@@ -20,7 +20,7 @@ from upphandla.states.checks_sanctions import SANCTIONS_CHECKS
 from upphandla.states.checks_time import TIME_CHECKS
 from upphandla.states.definition import GateSpec
 from upphandla.states.gates import Check, GateResult, not_applicable
-from upphandla.states.lookups import Lookup
+from upphandla.states.lookups import Lookup, LookupSet
 
 CHECKS: dict[str, Check] = {
     **ACCEPTANCE_CHECKS,
@@ -55,6 +55,8 @@ def lookups_for(
         lookup = CHECKS[spec.check].lookup
         if lookup is not None and applies(spec, facts):
             wanted = lookup(spec, case, evidence, today)
-            if wanted is not None:
+            if isinstance(wanted, LookupSet):
+                out.update(wanted.lookups)
+            elif wanted is not None:
                 out.add(wanted)
     return out

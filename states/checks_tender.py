@@ -23,9 +23,9 @@ from upphandla.states.calendar import period_end
 from upphandla.states.case import CaseSnapshot, Evidence
 from upphandla.states.definition import EvidenceKind, GateSpec, Label
 from upphandla.states.gates import Check, GateResult, blocked, passed
-from upphandla.states.money import kronor
 from upphandla.states.thresholds import ThresholdEntry, ThresholdSeries, in_force
 from upphandla.states.validation import Problem
+from upphandla.states.values import ValueFact, value_of_step, value_problems
 
 
 class TenderPeriod(BaseModel):
@@ -40,7 +40,9 @@ class TenderPeriod(BaseModel):
 class TenderPeriodParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str  # the notice sent for publication: fields sent_on, procedure, electronic
-    attribute: str = "estimated_value_sek"  # the case's recorded value at this step
+    # The case's recorded values, latest step first (states.values): before the tender closes,
+    # the estimate given at the start.
+    values: list[ValueFact] = Field(min_length=1)
     series: str  # the EU threshold's series (states.thresholds)
     above_threshold: list[TenderPeriod] = Field(min_length=1)
     below_threshold: list[TenderPeriod] = Field(min_length=1)
@@ -87,16 +89,16 @@ def tender_status(
         )
     note = threshold.note()
     notes = (note,) if note else ()
-    value = case.attributes.get(params.attribute)
-    if not isinstance(value, int):
-        return TenderStatus(None, f"Ärendet har inget värde ({params.attribute}).", notes)
-    above = value >= threshold.amount_sek
+    value = value_of_step(params.values, case.facts(evidence))
+    if value is None:
+        return TenderStatus(None, "Ärendet har inget registrerat värde att pröva.", notes)
+    above = value.amount >= threshold.amount_sek
     procedure = str(record.data["procedure"])
     period = period_on(
         params.above_threshold if above else params.below_threshold, procedure, sent_on
     )
     band = "når" if above else "understiger"
-    compared = f"Värdet {kronor(value)} {band} EU:s tröskelvärde {threshold.describe()}"
+    compared = f"{value.describe()} {band} EU:s tröskelvärde {threshold.describe()}"
     if period is None:
         return TenderStatus(
             None,
@@ -148,9 +150,7 @@ def _tender_problems(
     kinds: Mapping[str, EvidenceKind],
     facts: Mapping[str, Any],
 ) -> list[Problem]:
-    out = []
-    if facts.get(params.attribute) is not int:
-        out.append(Problem(f"{path}.attribute", f"”{params.attribute}” är inte en beloppsuppgift"))
+    out = value_problems(params.values, f"{path}.values", facts)
     kind = kinds.get(params.kind)
     if kind is None:
         return out

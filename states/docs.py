@@ -21,7 +21,6 @@ from upphandla.states.definition import (
 )
 from upphandla.states.docs_reminders import reminders_section
 from upphandla.states.docs_time import TIME_DESCRIBERS
-from upphandla.states.money import kronor
 from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
 
 REGENERATE = "upphandla definition docs"
@@ -245,14 +244,70 @@ def _standstill_ended(d: Definition, params: Any) -> str:
     return text
 
 
+def _values(params: Any) -> str:
+    """The case's values a money check reads, latest step first (states.values)."""
+    return ", ".join(f"{v.title} (`{v.fact}`)" for v in params.values)
+
+
+def _kind_title(d: Definition, kind_id: str) -> str:
+    kind = d.evidence_kind.get(kind_id)
+    return f"”{kind.title}”" if kind is not None else f"`{kind_id}`"
+
+
 def _value_below_threshold(d: Definition, params: Any) -> str:
-    levels = "; ".join(
-        f"{kronor(t.amount_sek)} från {t.effective_from.isoformat()}"
-        for t in sorted(params.thresholds, key=lambda t: t.effective_from)
+    text = (
+        f"varje värde ärendet registrerat av {_values(params)} understiger beloppet i "
+        f"tröskelvärdesserien `{params.series}` som gäller den dag kontrollen görs"
     )
+    if params.phases is not None:
+        text += " (kontrolleras i faserna " + ", ".join(f"`{p}`" for p in params.phases) + ")"
+    if params.count_similar_when and params.similar_kind:
+        text += (
+            f"; när `{params.count_similar_when}` är ja räknas ärendets värde för steget "
+            "tillsammans med andra ärenden på samma väg och underkategori i hela kommunen: de som "
+            f"undertecknats ({_kind_title(d, params.similar_kind)}) de senaste tolv månaderna och "
+            "de som pågår utan att vara undertecknade (faserna "
+            + ", ".join(f"`{p}`" for p in params.in_progress_phases)
+            + ")"
+        )
+        if params.cancelled_phases:
+            text += (
+                ", inte de som avbrutits ("
+                + ", ".join(f"`{p}`" for p in params.cancelled_phases)
+                + ")"
+            )
+    return text
+
+
+def _mandate_covers_value(d: Definition, params: Any) -> str:
+    text = (
+        f"mandatet som sparats med {_kind_title(d, params.kind)} täcker ärendets värde för "
+        f"steget, det första som är registrerat av {_values(params)}"
+    )
+    if params.amendment_kind:
+        text += (
+            f", som det var före första {_kind_title(d, params.amendment_kind)}, plus alla "
+            "ändringars värde netto"
+        )
+    return text
+
+
+def _amendment_within_limits(d: Definition, params: Any) -> str:
+    caps = ", ".join(f"`{g}` högst {p} %" for g, p in params.cap_percent.items())
+    text = (
+        f"nettosumman av alla {_kind_title(d, params.kind)} med grunden "
+        f"`{params.no_other_ground}` understiger {params.share_limit_percent} % av avtalets värde "
+        f"före första ändringen (det första registrerade av {_values(params)}) och beloppet i "
+        f"tröskelvärdesserien `{params.series}` som gäller den dag kontrollen görs; en annan grund "
+        f"kräver `{params.reason_field}`"
+    )
+    return text + (f"; tak per ändring av avtalets värde: {caps}" if caps else "")
+
+
+def _correction_explained(d: Definition, params: Any) -> str:
     return (
-        f"ärendets `{params.attribute}` understiger tröskelvärdet som gäller den dag "
-        f"övergången görs ({levels})"
+        f"ett nytt {_kind_title(d, params.kind)} med annat `{params.field}` än det förra anger "
+        f"`{params.reason_field}`"
     )
 
 
@@ -305,6 +360,9 @@ _DESCRIBERS: dict[str, Callable[[Definition, BaseModel], str]] = {
     "standstill_ended": _standstill_ended,
     "value_below_threshold": _value_below_threshold,
     **TIME_DESCRIBERS,
+    "mandate_covers_value": _mandate_covers_value,
+    "amendment_within_limits": _amendment_within_limits,
+    "correction_explained": _correction_explained,
     "sanctions_clear": _sanctions_clear,
     "suppliers_not_sanctioned": _suppliers_not_sanctioned,
     "sanctions_match_clearable": _sanctions_match_clearable,

@@ -40,9 +40,11 @@ def _tender_period_ended(d: Definition, params: Any) -> str:
     kind = d.evidence_kind[params.kind]
     return (
         f"den minsta anbudstiden har löpt ut, räknad från dagen efter att ”{kind.title}” "
-        f"skickades, till närmaste vardag; när ärendets `{params.attribute}` når EU:s "
-        f"tröskelvärde (serien `{params.series}` den dagen): {_periods(params.above_threshold)}; "
-        f"annars: {_periods(params.below_threshold)}"
+        f"skickades, till närmaste vardag; när ärendets värde för steget ("
+        + ", ".join(f"{v.title} (`{v.fact}`)" for v in params.values)
+        + ") når EU:s "
+        + f"tröskelvärde (serien `{params.series}` den dagen): {_periods(params.above_threshold)}; "
+        + f"annars: {_periods(params.below_threshold)}"
     )
 
 

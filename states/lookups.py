@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from upphandla.states.thresholds import ThresholdEntry, ThresholdSeries
+from upphandla.states.values import ValueFact
 
 
 @dataclass(frozen=True, slots=True)
 class SimilarContracts:
-    """Contracts of other cases on the same route and subcategory, signed (the `signed_kind`
-    record's `signed_on`) from `since` to `until`, in any organisation: since 2020 the
-    municipality is one contracting authority (§ 10.3)."""
+    """Contracts of other cases on the same route and subcategory, in any organisation (since
+    2020 the municipality is one contracting authority, § 10.3): those signed (the `signed_kind`
+    record's `signed_on`) from `since` to `until`, and those not signed yet whose case is in one
+    of `in_progress_phases`; none in a `cancelled_phases` phase. Each counts with its value of
+    the step (states.values) by `values`."""
 
     subcategory: str
     route: str
@@ -26,6 +29,9 @@ class SimilarContracts:
     since: date
     until: date
     exclude_case_id: int | None
+    values: tuple[ValueFact, ...] = ()
+    in_progress_phases: tuple[str, ...] = ()
+    cancelled_phases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +40,8 @@ class SimilarContract:
     title: str
     organisation: str
     value_sek: int
-    signed_on: str  # YYYY-MM-DD, as recorded
+    signed_on: str | None  # YYYY-MM-DD, as recorded; None: in progress, not signed yet
+    value_title: str = ""  # which of the case's values it is (states.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,5 +77,13 @@ class Screened:
     hits: tuple[ScreeningHit, ...]
 
 
-Lookup = SimilarContracts | Screening | ThresholdSeries
+@dataclass(frozen=True, slots=True)
+class LookupSet:
+    """Several lookups that one check needs (e.g. a threshold series and similar contracts);
+    states.checks hands them on one by one."""
+
+    lookups: tuple[SimilarContracts | Screening | ThresholdSeries, ...]
+
+
+Lookup = SimilarContracts | Screening | ThresholdSeries | LookupSet
 Found = tuple[SimilarContract, ...] | Screened | tuple[ThresholdEntry, ...]

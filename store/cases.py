@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.lookups import SimilarContract, SimilarContracts
+from upphandla.states.values import value_of_step
 from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
 from upphandla.store.records import Page, StoredCase
 
@@ -176,28 +177,54 @@ class CaseRepository:
         return self._run(query.limit(1)).first() is not None
 
     def similar_contracts(self, lookup: SimilarContracts) -> tuple[SimilarContract, ...]:
-        """Contracts of other cases on the lookup's route and subcategory whose latest signing
-        record falls in its period, by case."""
+        """Other cases on the lookup's route and subcategory that count towards a recurring
+        purchase, by case: those whose latest signing record falls in its period, and those not
+        signed whose case is in one of its in-progress phases; none that was cancelled. Each with
+        its value of the step, from its attributes and the evidence its gates read."""
+        signed = select(EVIDENCE.c.case_id).where(EVIDENCE.c.kind == lookup.signed_kind)
+        counted: ColumnElement[bool] = CASES.c.id.in_(signed)
+        if lookup.in_progress_phases:
+            counted = or_(counted, CASES.c.state.in_(lookup.in_progress_phases))
         query = (
-            select(CASES.c.id, CASES.c.title, CASES.c.organisation, EVIDENCE.c.data)
-            .join(EVIDENCE, EVIDENCE.c.case_id == CASES.c.id)
+            select(
+                CASES.c.id,
+                CASES.c.title,
+                CASES.c.organisation,
+                CASES.c.attributes,
+                CASES.c.evidence_log,
+            )
             .where(
                 CASES.c.subcategory == lookup.subcategory,
                 CASES.c.route == lookup.route,
-                EVIDENCE.c.kind == lookup.signed_kind,
+                counted,
             )
-            .order_by(CASES.c.id, EVIDENCE.c.id)
+            .order_by(CASES.c.id)
         )
         if lookup.exclude_case_id is not None:
             query = query.where(CASES.c.id != lookup.exclude_case_id)
-        latest: dict[int, SimilarContract] = {}
-        for row in self._run(query):
-            latest[row.id] = SimilarContract(
-                row.id, row.title, row.organisation, int(row.data["value_sek"]),
-                str(row.data["signed_on"]),
-            )  # fmt: skip
+        if lookup.cancelled_phases:
+            query = query.where(CASES.c.state.not_in(lookup.cancelled_phases))
         since, until = lookup.since.isoformat(), lookup.until.isoformat()
-        return tuple(c for c in latest.values() if since <= c.signed_on <= until)
+        out = []
+        for row in self._run(query):
+            facts: dict[str, Any] = {}
+            for kind, data, *_ in row.evidence_log:
+                facts.update((f"{kind}.{name}", value) for name, value in data.items())
+            signed_on = facts.get(f"{lookup.signed_kind}.signed_on")
+            if signed_on is not None and not since <= str(signed_on) <= until:
+                continue
+            value = value_of_step(lookup.values, {**facts, **row.attributes})
+            out.append(
+                SimilarContract(
+                    row.id,
+                    row.title,
+                    row.organisation,
+                    value.amount if value else 0,
+                    str(signed_on) if signed_on is not None else None,
+                    value.title if value else "",
+                )
+            )
+        return tuple(out)
 
     # -- the sweep ----------------------------------------------------------------------------
     def due(self, at: datetime, *, after: tuple[datetime, int] | None, limit: int) -> list[Any]:

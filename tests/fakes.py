@@ -1,8 +1,8 @@
 """Stand-ins for the store in tests of the pure domain and of the use cases.
 
 - `ContextLookups(context)`: what the use-case layer would look up for the gates (similar
-  contracts, sanctions screenings), answered from a fixed description, so a test can give a
-  case snapshot the outside facts it wants.
+  contracts, sanctions screenings, threshold amounts), answered from a fixed description, so a
+  test can give a case snapshot the outside facts it wants.
 - `FakeUnitOfWork(FakeStore())`: the repositories the case commands use, in memory, committed
   or thrown away like a transaction; with `Handler(lambda write: FakeUnitOfWork(store))` the
   use cases run without a database.
@@ -13,11 +13,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime
 from typing import Any
 
-from upphandla.seeds.loader import THRESHOLDS, read_yaml
 from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.events import AuditEvent, payload
@@ -30,32 +28,36 @@ from upphandla.states.lookups import (
     SimilarContract,
     SimilarContracts,
 )
-from upphandla.states.thresholds import NewThreshold, ThresholdEntry, ThresholdSeries
+from upphandla.states.thresholds import ThresholdEntry, ThresholdSeries
 from upphandla.store.audit import Appended
 from upphandla.store.records import StoredCase, StoredDefinition, StoredEvidence, StoredUser
 
-
-@cache
-def shipped_thresholds() -> tuple[ThresholdEntry, ...]:
-    """The amounts of seeds/thresholds.yaml, as the store holds them after start."""
-    series = read_yaml(THRESHOLDS).get("series") or {}
-    return tuple(
-        NewThreshold.model_validate({**item, "series": name}).entry()
-        for name, spec in series.items()
-        for item in spec.get("entries") or []
-    )
+# The amounts seeds/thresholds.yaml ships (states.thresholds), for checks that ask for a series.
+SHIPPED_THRESHOLDS: dict[str, tuple[ThresholdEntry, ...]] = {
+    "direct_award": (
+        ThresholdEntry("direct_award", date(2022, 2, 1), None, 700_000, "LOU 19 a kap. 1 §"),
+    ),
+    "eu_goods_services": (
+        ThresholdEntry(
+            "eu_goods_services",
+            date(2024, 1, 1),
+            date(2025, 12, 31),
+            2_389_585,
+            "Delegerad förordning (EU) 2023/2495",
+        ),
+    ),
+}
 
 
 class ContextLookups(Mapping[Lookup, Found]):
     """Answers every lookup from `context`:
 
-    - "similar_contracts": [{case_id, title, organisation, value_sek, signed_on}] (already the
-      ones of the period);
+    - "similar_contracts": [{case_id, title, organisation, value_sek, signed_on, value_title?}]
+      (already the ones counted: signed in the period or in progress);
+    - "thresholds": {series: [ThresholdEntry]}; a series not given is the shipped one;
     - "sanctions" or "supplier_sanctions": {list_date, list_checksum?, hits: [{party,
       listed_name, reference?, match? (exact), score?}]}; a screening finds the hits of the
-      parties it asks about. Without either, no list is loaded;
-    - "thresholds": {series: [ThresholdEntry, ...]}; without it, the amounts shipped in
-      seeds/thresholds.yaml."""
+      parties it asks about. Without either, no list is loaded."""
 
     def __init__(self, context: Mapping[str, Any] | None = None) -> None:
         self.context = dict(context or {})
@@ -63,6 +65,9 @@ class ContextLookups(Mapping[Lookup, Found]):
     def __getitem__(self, lookup: Lookup) -> Found:
         if isinstance(lookup, SimilarContracts):
             return tuple(SimilarContract(**c) for c in self.context.get("similar_contracts", []))
+        if isinstance(lookup, ThresholdSeries):
+            given = self.context.get("thresholds", {})
+            return tuple(given.get(lookup.series, SHIPPED_THRESHOLDS.get(lookup.series, ())))
         if isinstance(lookup, Screening):
             screening = self.context.get("sanctions") or self.context.get("supplier_sanctions")
             if not screening:
@@ -80,11 +85,6 @@ class ContextLookups(Mapping[Lookup, Found]):
                 if h["party"] in asked
             )
             return Screened(screening.get("list_date"), screening.get("list_checksum"), hits)
-        if isinstance(lookup, ThresholdSeries):
-            given = self.context.get("thresholds")
-            if given is not None:
-                return tuple(given.get(lookup.series, ()))
-            return tuple(e for e in shipped_thresholds() if e.series == lookup.series)
         raise KeyError(lookup)
 
     def __iter__(self) -> Iterator[Lookup]:
@@ -212,6 +212,13 @@ class FakeSanctions:
         return Screened(None, None, ())
 
 
+class FakeThresholds:
+    """The shipped threshold amounts (SHIPPED_THRESHOLDS)."""
+
+    def series(self, name: str) -> tuple[ThresholdEntry, ...]:
+        return SHIPPED_THRESHOLDS.get(name, ())
+
+
 class FakeUnitOfWork:
     """The repositories the case commands use, in memory. Work is done on a copy of the
     store's rows; `commit()` makes it the store's, leaving without a commit throws it away."""
@@ -226,6 +233,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers(self)
         self.definitions = FakeDefinitions(self)
         self.sanctions = FakeSanctions(self)
+        self.thresholds = FakeThresholds()
 
     def __enter__(self) -> FakeUnitOfWork:
         self.data = copy.deepcopy(self.store)

@@ -312,7 +312,7 @@ def test_a_gate_only_time_lifts_offers_no_evidence__lou_20_kap(
             f"/api/cases/{case_id}/evidence",
             json={
                 "kind": "award_decision_sent",
-                "data": {"sent_on": "2026-03-02", "electronic": True},
+                "data": {"sent_on": "2026-03-02", "electronic": True, "value_sek": 4_000_000},
             },
             headers=users["upphandlare"].headers,
         )

@@ -151,23 +151,31 @@ def test_an_option_without_a_decision_date_gets_the_default_lead_time__9_1_2(
     assert decisions[0]["source"].startswith("§ 9.1.2–9.1.4")
 
 
-def test_amendment_below_ten_percent_records_the_mandate__5_4_5(
+def test_amendment_below_ten_percent_is_decided_then_signed_with_the_mandate__5_4_5(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
     case_id = imported(db, users["upphandlare"], contract())
-    recorded = post_evidence(client, case_id, "amendment", amendment(500_000), users["delegat"])
+    recorded = post_evidence(client, case_id, "amendment", amendment(500_000), users["upphandlare"])
     assert recorded.status_code == 201, recorded.text
-    assert recorded.json()["data"] == {
-        **amendment(500_000),
+    assert recorded.json()["data"] == amendment(500_000)
+    # Upphandlingssektionen decides the change; a delegat signs it (§ 5.4.5).
+    assert_problem(
+        post_evidence(client, case_id, "amendment", amendment(500_000), users["delegat"]), 403
+    )
+    signature = {"signed_on": "2026-11-24"}
+    assert_problem(
+        post_evidence(client, case_id, "amendment_signed", signature, users["upphandlare"]), 403
+    )
+    signed = post_evidence(client, case_id, "amendment_signed", signature, users["delegat"])
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["data"] == {
+        **signature,
         "mandate_id": "kommundirektor",
         "mandate_title": "Kommundirektör",
         "mandate_max_sek": 50_000_000,
     }
     audit = client.get(f"/api/cases/{case_id}/audit", headers=users["delegat"].headers).json()
     assert audit["events"][-1]["evidence"]["data"]["mandate_id"] == "kommundirektor"
-    assert_problem(
-        post_evidence(client, case_id, "amendment", amendment(500_000), users["upphandlare"]), 403
-    )
 
 
 @pytest.mark.parametrize("value", [1_200_000, 1_000_000], ids=["12-percent", "10-percent"])
@@ -175,21 +183,20 @@ def test_substantial_amendment_without_legal_ground_is_refused__lou_17_9(
     client: TestClient, users: dict[str, User], db: Database, value: int
 ) -> None:
     case_id = imported(db, users["upphandlare"], contract())
+    up = users["upphandlare"]
     before = counts(db)
-    body = assert_problem(
-        post_evidence(client, case_id, "amendment", amendment(value), users["delegat"]), 409
-    )
+    body = assert_problem(post_evidence(client, case_id, "amendment", amendment(value), up), 409)
     assert body["type"] == "urn:upphandla:problem:evidence_refused"
     [reason] = body["reasons"]
     assert reason["gate"] == "amendment_not_substantial"
-    assert "LOU 17 kap. 9 §" in reason["source"]
+    assert "LOU 17 kap. 9–14 §§" in reason["source"]
     assert "10 %" in reason["message"]
     assert counts(db) == before
 
-    just_below = post_evidence(client, case_id, "amendment", amendment(999_999), users["delegat"])
+    just_below = post_evidence(client, case_id, "amendment", amendment(999_999), up)
     assert just_below.status_code == 201, just_below.text
     other_ground = amendment(1_200_000, "17_kap_10", legal_ground_reason="Förutsedd i avtalet")
-    grounded = post_evidence(client, case_id, "amendment", other_ground, users["delegat"])
+    grounded = post_evidence(client, case_id, "amendment", other_ground, up)
     assert grounded.status_code == 201, grounded.text
     assert grounded.json()["data"]["legal_ground"] == "17_kap_10"
 
@@ -198,21 +205,22 @@ def test_amendment_at_eu_threshold_is_refused_even_below_ten_percent__lou_17_9(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
     case_id = imported(db, users["upphandlare"], contract(value_sek=45_000_000))
+    up = users["upphandlare"]
     before = counts(db)
-    refused = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD), users["delegat"])
+    refused = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD), up)
     [reason] = assert_problem(refused, 409)["reasons"]
     assert reason["gate"] == "amendment_not_substantial"
     assert "tröskelvärde" in reason["message"]
     assert counts(db) == before
-    below = post_evidence(
-        client, case_id, "amendment", amendment(EU_THRESHOLD - 1), users["delegat"]
-    )
+    below = post_evidence(client, case_id, "amendment", amendment(EU_THRESHOLD - 1), up)
     assert below.status_code == 201, below.text
 
 
 def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
     client: TestClient, users: dict[str, User], db: Database
 ) -> None:
+    """The mandate must cover the contract as changed: 650 000 kr and a change of 50 001 kr is
+    more than an enhetschef's 700 000 kr; a change of 50 000 kr is not."""
     small = add_user(
         db,
         name="Enhetschefen",
@@ -221,16 +229,19 @@ def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
         organisation="Testkommunen",
         mandate="enhetschef",
     )
-    case_id = imported(db, users["upphandlare"], contract())
+    signature = {"signed_on": "2026-11-24"}
+    up = users["upphandlare"]
+    over = imported(db, up, contract(value_sek=650_000))
+    assert post_evidence(client, over, "amendment", amendment(50_001), up).status_code == 201
     before = counts(db)
-    body = assert_problem(
-        post_evidence(client, case_id, "amendment", amendment(700_001), small), 409
-    )
+    body = assert_problem(post_evidence(client, over, "amendment_signed", signature, small), 409)
     assert [(r["gate"], r["source"]) for r in body["reasons"]] == [
         ("amendment_signatory_mandate", "§ 5.4.5 fotnot 2")
     ]
     assert counts(db) == before
-    covered = post_evidence(client, case_id, "amendment", amendment(700_000), small)
+    within = imported(db, up, contract(value_sek=650_000, register_reference="AVT-8"))
+    assert post_evidence(client, within, "amendment", amendment(50_000), up).status_code == 201
+    covered = post_evidence(client, within, "amendment_signed", signature, small)
     assert covered.status_code == 201, covered.text
     assert covered.json()["data"]["mandate_id"] == "enhetschef"
 

@@ -1,7 +1,11 @@
-"""The rulebook's money rules, through the API: the direct-award threshold, what a direct award of
-IT needs, registration and reporting of direct awards, sanctions screening, and the signatory's
-mandate. (Similar contracts of the last twelve months: test_rulebook_time.py.) Cases are set up
-through the use cases; every check is a request a user would make."""
+"""The rulebook's money rules, through the API: the direct-award threshold on every value the case
+records, what a direct award of IT needs, registration and reporting of direct awards, sanctions
+screening, the signatory's mandate against the case's own value, corrected values, recurring
+purchases counting those in progress, and amendments that add up. (Similar contracts signed in
+the last twelve months: test_rulebook_time.py.) Cases are set up through the use cases; every
+check is a request a user would make. Expected amounts are the law's and the plan's: 700 000 kr
+(LOU 19 a kap.), 10 % and the EU threshold 2 389 585 kr (LOU 17 kap. 9 §), 50 % per change
+(17 kap. 11–12 §§), 100 000 kr (19 a kap. 11 §), 50 000 kr (§ 10.3)."""
 
 from __future__ import annotations
 
@@ -18,14 +22,17 @@ from helpers import (
     User,
     add_user,
     assert_problem,
+    attributes,
     case_in,
     case_state,
+    contract,
     counts,
     drive,
     ensure_sanctions_list,
     evidence_data,
     execute,
     frozen,
+    imported,
     scalar,
     start,
 )
@@ -35,6 +42,9 @@ from upphandla.store.db import Database
 DIRECT = "direktupphandling"
 RUS = "Fiktiv Underleverantör Rus OOO"  # on the shipped sample list
 LIST_DATE = "2026-02-27"
+# What sign_contract needs besides the signature and the registered contract (the example SSA
+# finds personal data: a PUB-avtal).
+SIGNING_NEEDS = (("dso", "pub_avtal_signed"), ("bestallare", "implementation_planned"))
 # What direct_award needs besides the value (the SSA is recorded on the way through ssa).
 DIRECT_NEEDS = (
     ("objektledare_it", "objektledare_consulted"),
@@ -313,7 +323,9 @@ def test_signatory_mandate_must_cover_the_contract_value__5_4_5(api: Api) -> Non
     reasons = refusal(refused, "evidence_refused")
     assert [r["gate"] for r in reasons] == ["signatory_mandate"]
     message = reasons[0]["message"]
-    assert "Enhetschef" in message and kr(700_000) in message and kr(4_000_000) in message
+    assert "Enhetschef" in message and kr(700_000) in message
+    # The value is the one the case recorded: the award decision's, 4 000 000 kr.
+    assert f"Tilldelat värde {kr(4_000_000)}" in message
     assert "§ 5.4.5" in reasons[0]["source"]
     assert (case_state(api.db, case_id), counts(api.db)) == before
 
@@ -327,3 +339,373 @@ def test_signatory_mandate_must_cover_the_contract_value__5_4_5(api: Api) -> Non
     event = audit.json()["events"][-1]
     assert event["action"] == "evidence_recorded"
     assert event["evidence"] == {"kind": "contract_signed", "data": expected}
+
+
+def test_signature_is_held_to_the_registered_contract_value_not_to_a_typed_one__5_4_5(
+    api: Api,
+) -> None:
+    """Estimated and awarded at 9 000 000 kr, registered by the upphandlare at 12 000 000 kr: a
+    förvaltningschef (up to 10 000 000 kr) cannot sign, and cannot say the value is lower."""
+    attrs = {"estimated_value_sek": 9_000_000}
+    # Started two months ago: the tender period and the standstill made it wait on the way.
+    case_id = case_in(api.db, api.users, "avtalstecknande", before=today().isoformat(), **attrs)
+    registered = {**evidence_data("contract_registered", attrs), "value_sek": 12_000_000}
+    api.put(case_id, "contract_registered", "upphandlare", registered)
+    chef = delegat_with(api.db, "forvaltningschef")
+    signed = evidence_data("contract_signed", attrs)
+
+    typed = api.post(case_id, "contract_signed", chef, {**signed, "value_sek": 9_000_000})
+    assert [e["path"] for e in assert_problem(typed, 422)["errors"]] == ["data.value_sek"]
+    reasons = refusal(api.post(case_id, "contract_signed", chef, signed), "evidence_refused")
+
+    assert [r["gate"] for r in reasons] == ["signatory_mandate"]
+    assert reasons[0]["message"].endswith(
+        f"har mandatet ”Förvaltningschef” som gäller upp till {kr(10_000_000)}; värdet som "
+        f"räknas är Avtalets värde {kr(12_000_000)}."
+    )
+    assert "§ 5.4.5" in reasons[0]["source"]
+    # A delegat whose mandate covers the contract value signs, and the case moves on.
+    api.put(case_id, "contract_signed", "delegat", signed)
+    for role, kind in SIGNING_NEEDS:
+        api.put(case_id, kind, role)
+    moved = api.fire(case_id, "sign_contract", "delegat")
+    assert moved.status_code == 200, moved.text
+
+
+# -- E. values by step: every value the case records counts -------------------------------------
+
+
+def documented(value: int, **extra: Any) -> dict[str, Any]:
+    return {**evidence_data("direct_award_documentation"), "value_sek": value, **extra}
+
+
+def registered(value: int, **extra: Any) -> dict[str, Any]:
+    attrs = {"route": DIRECT, "estimated_value_sek": 650_000}
+    return {**evidence_data("contract_registered", attrs), "value_sek": value, **extra}
+
+
+def test_direct_award_documented_or_registered_at_twice_the_threshold_is_refused__10_7_4(
+    api: Api,
+) -> None:
+    """Started just below 700 000 kr; neither the documentation nor the contract register may
+    then carry about twice that."""
+    case_id = api.start(route=DIRECT, estimated_value_sek=650_000)
+    api.ready_for_direct_award(case_id)
+    before = case_state(api.db, case_id), counts(api.db)
+
+    reasons = refusal(
+        api.post(case_id, "direct_award_documentation", "upphandlare", documented(1_400_000)),
+        "evidence_refused",
+    )
+
+    assert [r["gate"] for r in reasons] == ["direct_award_below_threshold"]
+    message = reasons[0]["message"]
+    assert f"Tröskelvärdet är {kr(700_000)} (gäller från 2022-02-01)." in message
+    assert (
+        f"Direktupphandlingens dokumenterade värde {kr(1_400_000)}, Uppskattat värde "
+        f"{kr(650_000)}." in message
+    )
+    assert "§ 10.7.4" in reasons[0]["source"] and "LOU 19 a kap. 1 §" in reasons[0]["source"]
+    assert (case_state(api.db, case_id), counts(api.db)) == before
+
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(650_000))
+    moved = api.fire(case_id, "direct_award", "upphandlare")
+    assert moved.status_code == 200, moved.text
+    reasons = refusal(
+        api.post(case_id, "contract_registered", "upphandlare", registered(1_400_000)),
+        "evidence_refused",
+    )
+    assert [r["gate"] for r in reasons] == ["direct_award_below_threshold"]
+    assert f"Avtalets värde {kr(1_400_000)}" in reasons[0]["message"]
+    assert "Avtalets värde når tröskelvärdet." in reasons[0]["message"]
+
+
+def test_direct_award_below_the_threshold_at_every_step_is_signed__10_7_4(api: Api) -> None:
+    case_id = api.start(route=DIRECT, estimated_value_sek=650_000)
+    api.ready_for_direct_award(case_id)
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(690_000))
+    assert api.fire(case_id, "direct_award", "upphandlare").status_code == 200
+    api.put(case_id, "contract_registered", "upphandlare", registered(699_999))
+    api.put(case_id, "direct_award_reported", "upphandlare")
+    for role, kind in SIGNING_NEEDS:
+        api.put(case_id, kind, role)
+    api.put(case_id, "contract_signed", "delegat")
+
+    signed = api.fire(case_id, "sign_contract", "delegat")
+
+    assert signed.status_code == 200, signed.text
+    gates = {g["gate"]: g for g in signed.json()["gates"]}
+    assert (
+        gates["direct_award_below_threshold"]["applies"]
+        and gates["direct_award_below_threshold"]["ok"]
+    )
+
+
+@pytest.mark.parametrize(("value", "applies"), [(60_000, True), (40_000, False)])
+def test_documented_value_above_50_000_needs_reporting_though_estimated_below__10_3(
+    api: Api, value: int, applies: bool
+) -> None:
+    """Estimated at 40 000 kr: whether the award must be registered and reported follows the
+    value the case records, here the documented one."""
+    case_id = api.start(route=DIRECT, estimated_value_sek=40_000)
+    api.ready_for_direct_award(case_id)
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(value))
+    assert api.fire(case_id, "direct_award", "upphandlare").status_code == 200
+
+    gates = api.gates(case_id, "sign_contract")
+
+    for gate in ("contract_registered", "direct_award_reported"):
+        assert gates[gate]["applies"] is applies, gate
+        assert gates[gate]["ok"] is not applies, gate
+        assert "§ 10.3" in gates[gate]["source"]
+
+
+def test_contract_registered_at_150_000_needs_the_documentation_though_estimated_below__lou_19a_11(
+    api: Api,
+) -> None:
+    """Estimated at 90 000 kr (no duty to document then), registered at 150 000 kr: the duty to
+    document a direct award from 100 000 kr follows the registered value."""
+    case_id = api.start(route=DIRECT, estimated_value_sek=90_000)
+    api.ready_for_direct_award(case_id)
+    assert api.fire(case_id, "direct_award", "upphandlare").status_code == 200
+    before = counts(api.db)
+
+    refused = api.post(case_id, "contract_registered", "upphandlare", registered(150_000))
+
+    reasons = refusal(refused, "evidence_refused")
+    assert [r["gate"] for r in reasons] == ["direct_award_documented_before_registration"]
+    assert reasons[0]["source"] == "LOU 19 a kap. 11 §"
+    assert counts(api.db) == before
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(150_000))
+    api.put(case_id, "contract_registered", "upphandlare", registered(150_000))
+
+
+# -- F. a corrected value needs a reason ---------------------------------------------------------
+
+
+def test_a_corrected_contract_value_needs_a_reason_and_keeps_it_in_the_audit__10_4_4(
+    api: Api,
+) -> None:
+    case_id = api.start(route=DIRECT, estimated_value_sek=650_000)
+    api.ready_for_direct_award(case_id)
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(650_000))
+    assert api.fire(case_id, "direct_award", "upphandlare").status_code == 200
+    api.put(case_id, "contract_registered", "upphandlare", registered(600_000))
+    before = counts(api.db)
+
+    reasons = refusal(
+        api.post(case_id, "contract_registered", "upphandlare", registered(640_000)),
+        "evidence_refused",
+    )
+
+    assert [r["gate"] for r in reasons] == ["contract_value_correction_explained"]
+    assert f"Registrerat värde {kr(600_000)}" in reasons[0]["message"]
+    assert f"nytt värde {kr(640_000)}" in reasons[0]["message"]
+    assert "§ 10.4.4" in reasons[0]["source"]
+    assert counts(api.db) == before
+    why = "Prisbilagan räknade inte med supporten år två"
+    api.put(
+        case_id, "contract_registered", "upphandlare", registered(640_000, correction_reason=why)
+    )
+    audit = api.client.get(f"/api/cases/{case_id}/audit", headers=api.users["delegat"].headers)
+    last = audit.json()["events"][-1]
+    assert last["evidence"]["data"]["correction_reason"] == why
+    assert last["evidence"]["data"]["value_sek"] == 640_000
+
+
+# -- G. recurring purchases: what is in progress counts ------------------------------------------
+
+
+def recurring_purchase(api: Api, title: str, organisation: str) -> int:
+    """A 400 000 kr recurring direct award of IT software licences, documented and ready for the
+    direct_award trigger."""
+    body = {
+        **attributes(route=DIRECT, estimated_value_sek=400_000, title=title),
+        "organisation": organisation,
+        "recurring": True,
+    }
+    created = api.client.post("/api/cases", json=body, headers=api.users["bestallare"].headers)
+    assert created.status_code == 201, created.text
+    case_id = int(created.json()["id"])
+    api.ready_for_direct_award(case_id)
+    api.put(case_id, "direct_award_documentation", "upphandlare", documented(400_000))
+    return case_id
+
+
+def test_two_parallel_recurring_direct_awards_cannot_both_be_signed__10_3_lou_5_kap_11(
+    api: Api,
+) -> None:
+    """Two organisations buy the same kind for 400 000 kr each at the same time: the second sees
+    the first in progress, and the first cannot sign while the second is in progress. When one is
+    cancelled, the other goes on."""
+    first = recurring_purchase(api, "Licenser för bokning, kultur", "Kulturförvaltningen")
+    assert api.fire(first, "direct_award", "upphandlare").status_code == 200
+    second = recurring_purchase(api, "Licenser för bokning, skola", "Utbildningsförvaltningen")
+    before = case_state(api.db, second), counts(api.db)
+
+    reasons = refusal(api.fire(second, "direct_award", "upphandlare"))
+
+    assert [r["gate"] for r in reasons] == ["direct_award_below_threshold"]
+    message = reasons[0]["message"]
+    assert f"värdet som räknas {kr(800_000)}" in message and kr(700_000) in message
+    assert (
+        f"ärende {first} ”Licenser för bokning, kultur” (Kulturförvaltningen, "
+        f"Direktupphandlingens dokumenterade värde {kr(400_000)}, pågår, inte tecknat)" in message
+    )
+    assert "LOU 19 a kap. 1 §, 5 kap. 11 §" in reasons[0]["source"]
+    assert (case_state(api.db, second), counts(api.db)) == before
+
+    for role, kind in (*SIGNING_NEEDS, ("upphandlare", "direct_award_reported")):
+        api.put(first, kind, role)
+    api.put(first, "contract_registered", "upphandlare", registered(400_000))
+    api.put(first, "contract_signed", "delegat")
+    reasons = refusal(api.fire(first, "sign_contract", "delegat"))
+    assert [r["gate"] for r in reasons] == ["direct_award_below_threshold"]
+    assert f"ärende {second} ”Licenser för bokning, skola”" in reasons[0]["message"]
+
+    cancel = {"trigger": "cancel", "comment": "Köps samordnat i det första ärendet"}
+    url = f"/api/cases/{second}/transitions"
+    assert (
+        api.client.post(url, json=cancel, headers=api.users["upphandlare"].headers).status_code
+        == 200
+    )
+    signed = api.fire(first, "sign_contract", "delegat")
+    assert signed.status_code == 200, signed.text
+
+
+def test_a_recurring_purchase_alone_below_the_threshold_is_awarded__10_3_lou_5_kap_11(
+    api: Api,
+) -> None:
+    case_id = recurring_purchase(api, "Licenser för bokning", "Kulturförvaltningen")
+    moved = api.fire(case_id, "direct_award", "upphandlare")
+    assert moved.status_code == 200, moved.text
+
+
+# -- H. amendments add up -------------------------------------------------------------------------
+
+EU_THRESHOLD = 2_389_585
+
+
+def amendment(value: int, ground: str = "ingen", **extra: Any) -> dict[str, Any]:
+    return {
+        "description": "Ny integrationsmodul",
+        "value_sek": value,
+        "legal_ground": ground,
+        **extra,
+    }
+
+
+def in_forvaltning(api: Api, value: int = 10_000_000) -> int:
+    return imported(api.db, api.users["upphandlare"], contract(value_sek=value))
+
+
+def test_successive_amendments_under_ten_percent_each_are_refused_when_they_add_up__lou_17_kap_9(
+    api: Api,
+) -> None:
+    """Three changes of 400 000, 400 000 and 300 000 kr to a 10 000 000 kr contract: each under
+    10 %, together 1 100 000 kr, 11 %."""
+    case_id = in_forvaltning(api)
+    api.put(case_id, "amendment", "upphandlare", amendment(400_000))
+    api.put(case_id, "amendment", "upphandlare", amendment(400_000))
+    before = counts(api.db)
+
+    reasons = refusal(
+        api.post(case_id, "amendment", "upphandlare", amendment(300_000)), "evidence_refused"
+    )
+
+    assert [r["gate"] for r in reasons] == ["amendment_not_substantial"]
+    message = reasons[0]["message"]
+    assert (
+        f"netto {kr(1_100_000)} (3 ändringar: {kr(400_000)}, {kr(400_000)}, {kr(300_000)})"
+        in message
+    )
+    assert f"minst 10 % av avtalets ursprungliga värde (Avtalets värde {kr(10_000_000)})" in message
+    assert "LOU 17 kap. 9–14 §§" in reasons[0]["source"]
+    assert counts(api.db) == before
+    # What is left below 10 % in total may still be changed.
+    api.put(case_id, "amendment", "upphandlare", amendment(199_999))
+
+
+def test_another_ground_needs_its_justification_and_keeps_its_cap_per_change__lou_17_kap_12(
+    api: Api,
+) -> None:
+    case_id = in_forvaltning(api)
+    unexplained = api.post(case_id, "amendment", "upphandlare", amendment(1_200_000, "17_kap_12"))
+    reasons = refusal(unexplained, "evidence_refused")
+    assert [(r["gate"], r["source"]) for r in reasons] == [
+        ("amendment_not_substantial", "§ 5.4.5 fotnot 2; LOU 17 kap. 9–14 §§")
+    ]
+    assert "stöds på LOU 17 kap. 12 § men saknar motivering" in reasons[0]["message"]
+
+    why = {"legal_ground_reason": "Ny lag kräver loggning som inte kunde förutses"}
+    over = api.post(case_id, "amendment", "upphandlare", amendment(5_000_001, "17_kap_12", **why))
+    reasons = refusal(over, "evidence_refused")
+    assert (
+        f"Ändringen ({kr(5_000_001)}) är mer än 50 % av avtalets ursprungliga värde"
+        in reasons[0]["message"]
+    )
+    assert "för varje ändring för sig" in reasons[0]["message"]
+
+    # Justified and at most half of the original value: allowed, and each change by itself.
+    api.put(case_id, "amendment", "upphandlare", amendment(5_000_000, "17_kap_12", **why))
+    api.put(
+        case_id,
+        "amendment",
+        "upphandlare",
+        amendment(1_200_000, "17_kap_10", legal_ground_reason="Option i punkt 4"),
+    )
+
+
+def test_an_amendment_at_the_eu_threshold_says_the_amount_is_from_an_ended_period__lou_17_kap_9(
+    api: Api,
+) -> None:
+    """In late 2026 the newest EU amount entered is the 2024–2025 one: the check decides on it
+    and says so."""
+    case_id = in_forvaltning(api, 45_000_000)
+    with frozen("2026-11-24 10:00:00"):
+        reasons = refusal(
+            api.post(case_id, "amendment", "upphandlare", amendment(EU_THRESHOLD)),
+            "evidence_refused",
+        )
+        assert (
+            f"minst EU:s tröskelvärde {kr(EU_THRESHOLD)} (gäller 2024-01-01–2025-12-31)"
+            in reasons[0]["message"]
+        )
+        assert "gällde till och med 2025-12-31" in reasons[0]["message"]
+        api.put(case_id, "amendment", "upphandlare", amendment(EU_THRESHOLD - 1))
+
+
+def test_an_amendment_is_decided_by_the_upphandlare_and_signed_within_the_contract_mandate__5_4_5(
+    api: Api,
+) -> None:
+    """The upphandlingssektion decides the change; a delegat signs it for the contract as changed:
+    an enhetschef (700 000 kr) may sign a 10 000 kr change of a 640 000 kr contract, not a further
+    one that takes it to 700 001 kr."""
+    case_id = in_forvaltning(api, 640_000)
+    enhetschef = delegat_with(api.db, "enhetschef")
+    assert_problem(api.post(case_id, "amendment", enhetschef, amendment(10_000)), 403)
+    signature = {"signed_on": "2026-11-24"}
+    reasons = refusal(
+        api.post(case_id, "amendment_signed", enhetschef, signature), "evidence_refused"
+    )
+    assert [r["gate"] for r in reasons] == ["amendment_decided"]
+
+    api.put(case_id, "amendment", "upphandlare", amendment(10_000))
+    signed = api.put(case_id, "amendment_signed", enhetschef, signature)
+    assert signed["data"]["mandate_id"] == "enhetschef"
+
+    api.put(case_id, "amendment", "upphandlare", amendment(50_001))
+    before = counts(api.db)
+    reasons = refusal(
+        api.post(case_id, "amendment_signed", enhetschef, signature), "evidence_refused"
+    )
+    assert [(r["gate"], r["source"]) for r in reasons] == [
+        ("amendment_signatory_mandate", "§ 5.4.5 fotnot 2")
+    ]
+    assert (
+        f"värdet som räknas är Avtalets värde med ändringar {kr(700_001)} (Avtalets värde "
+        f"{kr(640_000)} före första ändringen och 2 ändringar på netto {kr(60_001)})"
+        in reasons[0]["message"]
+    )
+    assert counts(api.db) == before
+    api.put(case_id, "amendment_signed", "delegat", signature)

@@ -116,7 +116,7 @@ def in_standstill(api: Api, sent_on: str, electronic: bool) -> int:
     """An advertised case whose award decision was sent on `sent_on`, now in avtalsspärr."""
     case_id = in_tilldelning(api, sent_on)
     with frozen(f"{sent_on} 09:00:00"):
-        sent = {"sent_on": sent_on, "electronic": electronic}
+        sent = {"sent_on": sent_on, "electronic": electronic, "value_sek": 4_000_000}
         api.put(case_id, "award_decision_sent", "upphandlare", sent)
         moved = api.fire(case_id, "send_award_decision")
         assert moved.status_code == 200, moved.text
@@ -324,7 +324,7 @@ def test_a_backdated_or_future_award_decision_is_refused_naming_the_bound__lou_2
                 case_id,
                 "award_decision_sent",
                 "upphandlare",
-                {"sent_on": sent_on, "electronic": True},
+                {"sent_on": sent_on, "electronic": True, "value_sek": 4_000_000},
             )
             [reason] = refusal(answer, "evidence_refused")
             assert reason["gate"] == "award_decision_sent_on_bounded"

@@ -135,7 +135,7 @@ def awarded_today(db: Database, users: dict[str, User], state: str) -> int:
         drive(db, case_id, "avtalstecknande", users)
         return case_id
     drive(db, case_id, "tilldelning", users)
-    sent = {"sent_on": today().isoformat(), "electronic": True}
+    sent = {"sent_on": today().isoformat(), "electronic": True, "value_sek": 4_000_000}
     up = users["upphandlare"].actor
     run(db, RecordEvidence(actor=up, case_id=case_id, kind="award_decision_sent", data=sent))
     run(db, Advance(actor=up, case_id=case_id, trigger="send_award_decision"))

@@ -863,16 +863,8 @@ def make_machine(
                 kind = params["kind"]
                 names = [n for n, a in self.actors.items() if a.role == "delegat"]
                 actor = self.actors[data.draw(st.sampled_from(names), label="signatory")]
-                payload = dict(self.some_data(model, kind, data))
-                value_field = params.get("value_field")
-                if value_field:
-                    mandate = DELEGATION.get(actor.mandate)
-                    limit = mandate.max_value_sek if mandate else 0
-                    payload[value_field] = data.draw(
-                        st.one_of(st.integers(0, limit), st.just(limit), st.just(limit + 1)),
-                        label="value",
-                    )
-                return kind, payload, actor
+                # The signatory gives no value: the mandate is held to the case's own.
+                return kind, dict(self.some_data(model, kind, data)), actor
             if gate.check == "acceptance_passed":
                 ap = gate.params_as(AcceptanceParams)
                 if evidence.latest(ap.kind) is None:
@@ -889,7 +881,11 @@ def make_machine(
                 sp = gate.params_as(StandstillParams)
                 if model.recordable(sp.kind):
                     electronic = data.draw(st.booleans(), label="electronic")
-                    sent = {"sent_on": self.past_day(model, data), "electronic": electronic}
+                    sent = {
+                        **self.some_data(model, sp.kind, data),
+                        "sent_on": self.past_day(model, data),
+                        "electronic": electronic,
+                    }
                     return sp.kind, sent, None
                 review = evidence.latest(sp.review_kind) if sp.review_kind else None
                 if review is not None and sp.decision_kind and model.recordable(sp.decision_kind):
@@ -1254,7 +1250,7 @@ def test_an_award_decision_dated_at_the_end_of_the_calendar_is_refused_not_a_cra
                 actor=upphandlare,
                 case_id=case_id,
                 kind="award_decision_sent",
-                data={"sent_on": "9999-12-31", "electronic": True},
+                data={"sent_on": "9999-12-31", "electronic": True, "value_sek": 4_000_000},
             ),
         )
     except DomainError as exc:

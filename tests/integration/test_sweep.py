@@ -182,7 +182,7 @@ def test_standstill_end_moves_the_case_on_by_itself_not_a_day_early(
                 actor=users["upphandlare"].actor,
                 case_id=case_id,
                 kind="award_decision_sent",
-                data={"sent_on": "2026-12-21", "electronic": True},
+                data={"sent_on": "2026-12-21", "electronic": True, "value_sek": 4_000_000},
             ),
         )
         run(
@@ -325,7 +325,7 @@ def test_a_timer_refused_by_something_other_than_a_gate_leaves_the_reminders_goi
             actor=users["upphandlare"].actor,
             case_id=case_id,
             kind="award_decision_sent",
-            data={"sent_on": "2026-12-21", "electronic": True},
+            data={"sent_on": "2026-12-21", "electronic": True, "value_sek": 4_000_000},
         )
         handler.run(award)
         handler.run(

@@ -19,6 +19,7 @@ from fakes import (
     FakeOutbox,
     FakeSanctions,
     FakeStore,
+    FakeThresholds,
     FakeUnitOfWork,
     FakeUsers,
 )
@@ -26,6 +27,7 @@ from helpers import attributes
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
 from upphandla.flows.handler import Handler
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
+from upphandla.states.checks_money import ThresholdParams
 from upphandla.states.errors import Forbidden, Invalid, TransitionRefused
 from upphandla.states.examples import example_data
 from upphandla.states.lookups import SimilarContract, SimilarContracts
@@ -38,6 +40,7 @@ from upphandla.store.evidence import EvidenceRepository
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.records import StoredDefinition, StoredUser
 from upphandla.store.sanctions import SanctionsRepository
+from upphandla.store.thresholds import ThresholdRepository
 from upphandla.store.users import UserRepository
 
 KEY = "it-upphandling"
@@ -168,9 +171,10 @@ def test_invalid_evidence_is_refused_with_its_fields_and_writes_nothing(
 def test_similar_contracts_are_looked_up_only_for_a_recurring_direct_award(
     store: FakeStore, handler: Handler
 ) -> None:
-    """The threshold gate declares what it needs: for a recurring purchase, contracts of the
-    same route and subcategory signed in the twelve months before the day (§ 10.3; LOU 5 kap.
-    11 §); they count towards the value, and the refusal names them."""
+    """The threshold gate declares what it needs: the amounts of the direct-award series, and
+    for a recurring purchase the contracts of the same route and subcategory signed in the
+    twelve months before the day or in progress (§ 10.3; LOU 5 kap. 11 §); they count towards
+    the value, and the refusal names them."""
     store.similar = (
         SimilarContract(9, "Licenser för bokning", "Kulturförvaltningen", 350_000, "2025-11-20"),
     )
@@ -187,16 +191,19 @@ def test_similar_contracts_are_looked_up_only_for_a_recurring_direct_award(
 
     with pytest.raises(TransitionRefused) as refused:
         handler.run(Advance(actor=UPPHANDLARE, case_id=recurring, trigger="direct_award"))
-    assert store.looked_up == [
-        SimilarContracts(
-            subcategory="Verksamhetssystem",
-            route="direktupphandling",
-            signed_kind="contract_signed",
-            since=date(2025, 3, 10),
-            until=date(2026, 3, 10),
-            exclude_case_id=recurring,
-        )
-    ]
+    [similar] = store.looked_up
+    assert similar == SimilarContracts(
+        subcategory="Verksamhetssystem",
+        route="direktupphandling",
+        signed_kind="contract_signed",
+        since=date(2025, 3, 10),
+        until=date(2026, 3, 10),
+        exclude_case_id=recurring,
+        values=tuple(V1.trigger["direct_award"].gates[0].params_as(ThresholdParams).values),
+        in_progress_phases=("behovsanalys", "forstudie", "ssa", "kravstallning", "avtalstecknande"),
+        cancelled_phases=("avbruten",),
+    )
+    assert [v.title for v in similar.values][-1] == "Uppskattat värde"
     [threshold] = [r for r in refused.value.reasons if r.gate == "direct_award_below_threshold"]
     assert "ärende 9 ”Licenser för bokning”" in threshold.message
 
@@ -211,6 +218,7 @@ def test_similar_contracts_are_looked_up_only_for_a_recurring_direct_award(
         (FakeUsers, UserRepository),
         (FakeDefinitions, DefinitionRepository),
         (FakeSanctions, SanctionsRepository),
+        (FakeThresholds, ThresholdRepository),
     ],
 )
 def test_each_fake_repository_method_has_the_real_ones_name_and_parameters(

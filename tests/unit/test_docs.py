@@ -186,7 +186,10 @@ SMALL: dict[str, Any] = {
                     "id": "vardegrans",
                     "title": "Värdegräns",
                     "check": "value_below_threshold",
-                    "params": {"thresholds": [{"from": "2025-01-01", "amount_sek": 1000000}]},
+                    "params": {
+                        "series": "direct_award",
+                        "values": [{"fact": "estimated_value_sek", "title": "Uppskattat värde"}],
+                    },
                     "message": "För | stort.",
                     "source": "Delegationsordningen",
                 },
@@ -251,9 +254,10 @@ def test_small_definition_renders_known_lines(small: Definition) -> None:
         "| `ok` | Godkänt | ja/nej | ja | — |",
         "| `niva` | Nivå | val | nej | `a`, `b` |",
         "| `rader` | Rader | lista | ja | högst 5 poster med: `text` Text (text) |",
-        "| Värdegräns (`vardegrans`) | alltid | `value_below_threshold`: ärendets "
-        "`estimated_value_sek` understiger tröskelvärdet som gäller den dag övergången görs "
-        "(1\u00a0000\u00a0000 kr från 2025-01-01) | För \\| stort. | Delegationsordningen |",
+        "| Värdegräns (`vardegrans`) | alltid | `value_below_threshold`: varje värde ärendet "
+        "registrerat av Uppskattat värde (`estimated_value_sek`) understiger beloppet i "
+        "tröskelvärdesserien `direct_award` som gäller den dag kontrollen görs "
+        "| För \\| stort. | Delegationsordningen |",
     ]
     missing = [line for line in expected if line not in lines]
     assert not missing, "\n".join(missing)

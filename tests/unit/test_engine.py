@@ -606,9 +606,9 @@ def test_check_evidence_parses_a_date_and_keeps_a_bool(v1: Definition) -> None:
         "tilldelning",
         "award_decision_sent",
         UPPHANDLARE,
-        {"sent_on": "2026-03-05", "electronic": True},
+        {"sent_on": "2026-03-05", "electronic": True, "value_sek": 4_000_000},
     )
-    assert data == {"sent_on": "2026-03-05", "electronic": True}
+    assert data == {"sent_on": "2026-03-05", "electronic": True, "value_sek": 4_000_000}
 
 
 def test_check_evidence_accepts_a_date_object_and_stores_it_as_iso(v1: Definition) -> None:
@@ -617,9 +617,9 @@ def test_check_evidence_accepts_a_date_object_and_stores_it_as_iso(v1: Definitio
         "tilldelning",
         "award_decision_sent",
         UPPHANDLARE,
-        {"sent_on": date(2026, 3, 5), "electronic": False},
+        {"sent_on": date(2026, 3, 5), "electronic": False, "value_sek": 4_000_000},
     )
-    assert data == {"sent_on": "2026-03-05", "electronic": False}
+    assert data == {"sent_on": "2026-03-05", "electronic": False, "value_sek": 4_000_000}
 
 
 def test_check_evidence_refuses_a_malformed_date(v1: Definition) -> None:
@@ -629,7 +629,7 @@ def test_check_evidence_refuses_a_malformed_date(v1: Definition) -> None:
             "tilldelning",
             "award_decision_sent",
             UPPHANDLARE,
-            {"sent_on": "21/12/2026", "electronic": True},
+            {"sent_on": "21/12/2026", "electronic": True, "value_sek": 4_000_000},
         )
     assert list(problem_paths(exc)) == ["data.sent_on"]
     assert "ÅÅÅÅ-MM-DD" in problem_paths(exc)["data.sent_on"]
@@ -643,7 +643,7 @@ def test_check_evidence_refuses_a_number_for_a_date(v1: Definition) -> None:
             "tilldelning",
             "award_decision_sent",
             UPPHANDLARE,
-            {"sent_on": 1766275200, "electronic": True},
+            {"sent_on": 1766275200, "electronic": True, "value_sek": 4_000_000},
         )
     assert list(problem_paths(exc)) == ["data.sent_on"]
 
@@ -656,7 +656,7 @@ def test_check_evidence_refuses_a_non_bool_for_a_bool(v1: Definition, value: Any
             "tilldelning",
             "award_decision_sent",
             UPPHANDLARE,
-            {"sent_on": "2026-12-21", "electronic": value},
+            {"sent_on": "2026-12-21", "electronic": value, "value_sek": 4_000_000},
         )
     assert exc.value.key == "evidence_invalid"
     assert list(problem_paths(exc)) == ["data.electronic"]
@@ -669,7 +669,7 @@ def test_check_evidence_refuses_an_unknown_field(v1: Definition) -> None:
             "tilldelning",
             "award_decision_sent",
             UPPHANDLARE,
-            {"sent_on": "2026-12-21", "electronic": True, "by": "mail"},
+            {"sent_on": "2026-12-21", "electronic": True, "value_sek": 4_000_000, "by": "mail"},
         )
     assert problem_paths(exc) == {"data.by": "okänt fält"}
 
@@ -677,7 +677,10 @@ def test_check_evidence_refuses_an_unknown_field(v1: Definition) -> None:
 def test_check_evidence_refuses_a_missing_required_field(v1: Definition) -> None:
     with pytest.raises(Invalid) as exc:
         check(v1, "tilldelning", "award_decision_sent", UPPHANDLARE, {"sent_on": "2026-12-21"})
-    assert problem_paths(exc) == {"data.electronic": "fältet saknas"}
+    assert problem_paths(exc) == {
+        "data.electronic": "fältet saknas",
+        "data.value_sek": "fältet saknas",
+    }
 
 
 def test_check_evidence_reports_every_missing_field_of_empty_data(v1: Definition) -> None:
@@ -686,6 +689,7 @@ def test_check_evidence_reports_every_missing_field_of_empty_data(v1: Definition
     assert problem_paths(exc) == {
         "data.sent_on": "fältet saknas",
         "data.electronic": "fältet saknas",
+        "data.value_sek": "fältet saknas",
     }
 
 
@@ -746,7 +750,7 @@ def test_check_evidence_refuses_a_phase_not_allowed(v1: Definition) -> None:
             "avtalstecknande",
             "award_decision_sent",
             UPPHANDLARE,
-            {"sent_on": "2026-12-21", "electronic": True},
+            {"sent_on": "2026-12-21", "electronic": True, "value_sek": 4_000_000},
         )
     assert exc.value.key == "evidence_not_in_phase"
     assert "avtalstecknande" in exc.value.detail
@@ -773,14 +777,21 @@ def test_pub_avtal_may_be_recorded_in_several_phases__6_2(v1: Definition) -> Non
 
 
 # -- check_evidence: the kind's own gates ----------------------------------------------------------
-# An award decision sent long enough ago that the standstill has ended by TODAY.
-AFTER_STANDSTILL = Evidence.of(
-    [record("award_decision_sent", "upphandlare", sent_on="2026-01-20", electronic=True)]
-)
-
-
 def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Definition) -> None:
-    data = {"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": 12_000_000}
+    """The mandate is compared with the case's recorded value (here the awarded 12 000 000 kr,
+    in a decision sent long enough ago that the standstill has ended); the signatory gives none."""
+    data = {"signed_on": "2026-03-10", "supplier": "Leverantören AB"}
+    awarded = Evidence.of(
+        [
+            record(
+                "award_decision_sent",
+                "upphandlare",
+                sent_on="2026-01-20",
+                electronic=True,
+                value_sek=12_000_000,
+            )
+        ]
+    )
     small = mandate_record(
         Mandate(id="forvaltningschef", title="Förvaltningschef", max_value_sek=10_000_000)
     )
@@ -791,7 +802,7 @@ def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Defini
             kind_id="contract_signed",
             actor=DELEGAT,
             data=data,
-            evidence=AFTER_STANDSTILL,
+            evidence=awarded,
             today=TODAY,
             extra=small,
         )
@@ -811,7 +822,7 @@ def test_check_evidence_refuses_a_signature_beyond_the_mandate__5_4_5(v1: Defini
         kind_id="contract_signed",
         actor=DELEGAT,
         data=data,
-        evidence=AFTER_STANDSTILL,
+        evidence=awarded,
         today=TODAY,
         extra=large,
     )
@@ -832,7 +843,7 @@ def test_a_signature_during_the_standstill_is_refused__lou_20_kap(v1: Definition
             case("avtalsparr"),
             kind_id="contract_signed",
             actor=DELEGAT,
-            data={"signed_on": "2026-03-10", "supplier": "Leverantören AB", "value_sek": 1_000_000},
+            data={"signed_on": "2026-03-10", "supplier": "Leverantören AB"},
             evidence=during,
             today=TODAY,
             extra=mandate,

@@ -451,6 +451,7 @@ def test_checks_registry_names_the_known_checks() -> None:
         "amendment_within_limits",
         "sanctions_clear",
         "suppliers_not_sanctioned",
+        "correction_explained",
         "sanctions_match_clearable",
         "date_bounded",
         "tender_period_ended",

@@ -91,7 +91,11 @@ def test_an_annonserad_case_is_tendered_evaluated_awarded_and_waits_out_the_stan
         "procedure": "oppet",
         "electronic": True,
     }
-    assert data_of(steps, "award_decision_sent") == {"sent_on": "2026-03-10", "electronic": True}
+    assert data_of(steps, "award_decision_sent") == {
+        "sent_on": "2026-03-10",
+        "electronic": True,
+        "value_sek": 4_000_000,  # the case's estimate is what the example decision awards
+    }
     assert {s.trigger: s.wait_days for s in steps if s.wait_days} == {
         "close_tender": 60,
         "end_standstill": 30,
@@ -199,9 +203,11 @@ def test_the_acceptance_round_passes_every_requirement_of_the_list() -> None:
 
 def test_the_contract_takes_its_value_and_flags_from_the_case() -> None:
     steps = plan(estimated_value_sek=7_500_000, personal_data=True, critical_service=True)
-    signed = data_of(steps, "contract_signed")
+    awarded = data_of(steps, "award_decision_sent")
     registered = data_of(steps, "contract_registered")
-    assert (signed["value_sek"], registered["value_sek"]) == (7_500_000, 7_500_000)
+    assert (awarded["value_sek"], registered["value_sek"]) == (7_500_000, 7_500_000)
+    # The signatory records no value: the mandate is compared with the case's.
+    assert "value_sek" not in data_of(steps, "contract_signed")
     assert (registered["processes_personal_data"], registered["critical"]) == (True, True)
     assert registered["citizen_facing"] is False
     assert [s.role for s in steps if s.phase == "avtalstecknande"][-2:] == [
@@ -212,9 +218,9 @@ def test_the_contract_takes_its_value_and_flags_from_the_case() -> None:
 
 def test_recording_data_is_what_the_path_records_or_else_the_examples() -> None:
     facts = attrs(estimated_value_sek=123_000)
-    assert recording_data(PATH, V1, "contract_signed", facts=facts, today=DAY) == {
-        "signed_on": "2026-03-10",
-        "supplier": "Leverantören AB",
+    assert recording_data(PATH, V1, "award_decision_sent", facts=facts, today=DAY) == {
+        "sent_on": "2026-03-10",
+        "electronic": True,
         "value_sek": 123_000,
     }
     amendment = recording_data(PATH, V1, "amendment", facts=facts, today=DAY)

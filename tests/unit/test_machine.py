@@ -402,7 +402,11 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
         "award_decision_sent",
         "sanctions_check",
     ]
-    w.record("award_decision_sent", UPPHANDLARE, {"sent_on": "2026-12-21", "electronic": True})
+    w.record(
+        "award_decision_sent",
+        UPPHANDLARE,
+        {"sent_on": "2026-12-21", "electronic": True, "value_sek": 12_000_000},
+    )
     supplier = {
         "name": "Leverantör AB",
         "identifier": "556000-0001",
@@ -468,10 +472,12 @@ def test_whole_v1_lifecycle_of_an_annonserad_critical_system_with_personal_data(
         "contract_signed_with_mandate",
         "contract_registered",
     ]
-    signed = {"signed_on": "2027-01-12", "supplier": "Leverantör AB", "value_sek": 12_000_000}
+    # The mandate is compared with the awarded value (12 000 000 kr), not with anything the
+    # signatory gives.
+    signed = {"signed_on": "2027-01-12", "supplier": "Leverantör AB"}
     [(gate, message)] = w.refused_evidence("contract_signed", CHEF, signed)
     assert gate == "signatory_mandate"
-    assert "”Förvaltningschef”" in message
+    assert "”Förvaltningschef”" in message and "Tilldelat värde 12\u00a0000\u00a0000 kr" in message
     w.record("contract_signed", DELEGAT, signed)
     assert w.evidence.latest("contract_signed").data == {  # type: ignore[union-attr]
         **signed,

@@ -196,6 +196,7 @@ def test_an_open_procedure_above_the_threshold_waits_30_days_over_easter__11_kap
         text = message(result)
         assert text.startswith(spec.message)
         assert "minst 30 dagar (LOU 11 kap. 2 § och 6 §)" in text
+        assert "Uppskattat värde 4\u00a0000\u00a0000 kr når EU:s tröskelvärde" in text
         assert "löper till och med 2026-04-07" in text
         assert text.endswith("Anbudstiden kan stängas tidigast 2026-04-08.")
         assert result.reasons[0].source == "LOU 11 kap. 2 § och 6 §, 12 kap. 10 §, 19 kap. 11 §"
