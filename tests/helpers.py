@@ -13,18 +13,22 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from freezegun import freeze_time
 from httpx import Response
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from upphandla.api.app import create_app
@@ -45,7 +49,7 @@ from upphandla.states.parse import parse_definition
 from upphandla.states.planner import PlannedStep, plan_steps, recording_data
 from upphandla.states.roles import ROLES, Actor
 from upphandla.states.texts import TEXTS
-from upphandla.store.db import Database
+from upphandla.store.db import Database, open_database
 
 V1_FILE = DEFINITIONS / "it-upphandling.v1.yaml"
 DEFINITION_KEY = "it-upphandling"
@@ -72,14 +76,15 @@ _CLOCKS: list[Any] = []
 
 
 @contextmanager
-def frozen(at: str | datetime) -> Iterator[Any]:
+def frozen(at: str | datetime, *, also_ignore: tuple[str, ...] = ()) -> Iterator[Any]:
     """freeze_time for the use cases; yields freezegun's clock (move_to, tick). Evidence models
     are built on first use, with `date` fields; pydantic cannot build one from freezegun's
     FakeDate, so that module keeps the real class (it never reads the clock).
 
     The clock is handed to drive(): a case driven across a wait of the lifecycle path leaves the
-    clock on the day the case could go on (the test continues on that day)."""
-    with freeze_time(at, ignore=["upphandla.states.evidence"]) as clock:
+    clock on the day the case could go on (the test continues on that day). A state machine
+    ignores `hypothesis` too, so that its own timing reads the real clock."""
+    with freeze_time(at, ignore=["upphandla.states.evidence", *also_ignore]) as clock:
         _CLOCKS.append(clock)
         try:
             yield clock
@@ -115,6 +120,7 @@ def attributes(**overrides: Any) -> dict[str, Any]:
         "cloud_service": True,
         "consultants": False,
         "hardware": False,
+        "recurring": False,
     }
     unknown = set(overrides) - set(base)
     assert not unknown, f"not case attributes: {unknown}"
@@ -423,3 +429,56 @@ def assert_problem(response: Response, status: int | tuple[int, ...]) -> dict[st
     assert body["type"].startswith("urn:upphandla:problem:")
     assert body["detail"]
     return body
+
+
+# -- a database of its own for each example of a state machine ----------------------------------
+
+
+@dataclass
+class ExampleDatabase:
+    db: Database
+    url: str
+    drop: Callable[[], None]
+
+    def close(self) -> None:
+        self.db.dispose()
+        self.drop()
+
+
+def example_databases(
+    request: pytest.FixtureRequest, backend: str, db_url: str, tmp_path: Path
+) -> Callable[[], ExampleDatabase]:
+    """A migrated, empty database for each example, copied from the test's own database (which
+    is left untouched as the template). Examples must not see each other's cases: the similar
+    contracts of the last twelve months are looked up across all cases, so an earlier example's
+    contract would change a later example's outcomes, and Hypothesis needs an example to behave
+    the same every time it is run (while shrinking, too)."""
+    numbers = itertools.count(1)
+    template = make_url(db_url).database
+    assert template
+    if backend == "sqlite":
+        source = Path(template)
+
+        def new_sqlite() -> ExampleDatabase:
+            path = tmp_path / f"example-{next(numbers)}.db"
+            shutil.copyfile(source, path)
+            wal = source.with_name(source.name + "-wal")
+            if wal.exists():
+                shutil.copyfile(wal, path.with_name(path.name + "-wal"))
+
+            def drop() -> None:
+                for suffix in ("", "-wal", "-shm"):
+                    path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+            url = f"sqlite:///{path}"
+            return ExampleDatabase(open_database(url), url, drop)
+
+        return new_sqlite
+    server = request.getfixturevalue("pg_server")
+
+    def new_postgresql() -> ExampleDatabase:
+        name = f"{template}_{next(numbers)}"
+        url = server.create_database(name, template=template)
+        return ExampleDatabase(open_database(url), url, lambda: server.drop_database(name))
+
+    return new_postgresql

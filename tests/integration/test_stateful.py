@@ -17,8 +17,6 @@ Each example runs on a database of its own (see example_databases).
 
 from __future__ import annotations
 
-import itertools
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,13 +39,15 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, select
 
 from helpers import (
     CHECKLIST_ITEMS,
+    ExampleDatabase,
     User,
     case_in,
     evidence_data,
+    example_databases,
     orm_session,
     run,
     start,
@@ -503,56 +503,6 @@ def signing_holds_the_rules_of_time(case: ModelCase, trigger: str) -> None:
 Planned = tuple[str, dict[str, Any], Actor | None]
 
 # -- a database of its own for every example -----------------------------------------------------
-
-
-@dataclass
-class ExampleDatabase:
-    db: Database
-    url: str
-    drop: Callable[[], None]
-
-    def close(self) -> None:
-        self.db.dispose()
-        self.drop()
-
-
-def example_databases(
-    request: pytest.FixtureRequest, backend: str, db_url: str, tmp_path: Path
-) -> Callable[[], ExampleDatabase]:
-    """A migrated, empty database for each example, copied from the test's own database (which
-    is left untouched as the template). Examples must not see each other's cases: the similar
-    contracts of the last twelve months are looked up across all cases, so an earlier example's
-    contract would change a later example's outcomes, and Hypothesis needs an example to behave
-    the same every time it is run (while shrinking, too)."""
-    numbers = itertools.count(1)
-    template = make_url(db_url).database
-    assert template
-    if backend == "sqlite":
-        source = Path(template)
-
-        def new_sqlite() -> ExampleDatabase:
-            path = tmp_path / f"example-{next(numbers)}.db"
-            shutil.copyfile(source, path)
-            wal = source.with_name(source.name + "-wal")
-            if wal.exists():
-                shutil.copyfile(wal, path.with_name(path.name + "-wal"))
-
-            def drop() -> None:
-                for suffix in ("", "-wal", "-shm"):
-                    path.with_name(path.name + suffix).unlink(missing_ok=True)
-
-            url = f"sqlite:///{path}"
-            return ExampleDatabase(open_database(url), url, drop)
-
-        return new_sqlite
-    server = request.getfixturevalue("pg_server")
-
-    def new_postgresql() -> ExampleDatabase:
-        name = f"{template}_{next(numbers)}"
-        url = server.create_database(name, template=template)
-        return ExampleDatabase(open_database(url), url, lambda: server.drop_database(name))
-
-    return new_postgresql
 
 
 # -- the machine ---------------------------------------------------------------------------------
