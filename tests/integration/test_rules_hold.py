@@ -45,6 +45,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -94,9 +95,11 @@ LISTED = {
 }
 # Values around the lines the law draws, and ordinary ones.
 VALUES = st.sampled_from(
-    [50_000, 99_999, 100_000, 400_000, 699_999, 700_000, 1_400_000, 2_389_585, 12_000_000]
+    [700_000, 699_999, 1_400_000, 99_999, 100_000, 50_000, 400_000, 2_389_585, 12_000_000]
 )
-MANDATES = {"large": "kommundirektor", "small": "enhetschef"}  # 50 000 000 kr / 700 000 kr
+# Days from today of a date typed in: backdated, today, in the future.
+OFFSETS = st.sampled_from([-20, 0, -1, 2, -40])
+MANDATES = {"small": "enhetschef", "large": "kommundirektor"}  # 50 000 000 kr / 700 000 kr
 MANDATE_MAX = {"kommundirektor": 50_000_000, "enhetschef": 700_000}  # seeds/delegation.yaml
 PATHS = {
     "direktupphandling": ["kravstallning", "avtalstecknande", "acceptanstest"],
@@ -193,8 +196,46 @@ def make_machine(
         cases = Bundle("cases")
         contracts = Bundle("contracts")
 
-        @initialize()
-        def setup(self) -> None:
+        @initialize(
+            target=cases,
+            estimate=st.sampled_from([99_999, 400_000, 699_999]),
+            advertised=st.sampled_from([4_000_000, 400_000]),
+        )
+        def setup(self, estimate: int, advertised: int) -> Any:
+            """A direct award and an advertised procurement that have reached avtalstecknande
+            (in subcategories no other case buys), for the rules to sign or to stop."""
+            self.ready()
+            case_id = start(
+                self.db,
+                self.users["bestallare"],
+                self.handler,
+                route="direktupphandling",
+                estimated_value_sek=estimate,
+                subcategory="Välfärdsteknik",
+            )
+            drive(self.db, case_id, "avtalstecknande", self.users, self.handler)
+            other = start(
+                self.db,
+                self.users["bestallare"],
+                self.handler,
+                route="annonserad",
+                estimated_value_sek=advertised,
+                subcategory="Verksamhetssystem",
+            )
+            drive(self.db, other, "avtalstecknande", self.users, self.handler)
+            return multiple(case_id, other)
+
+        @initialize(target=contracts, value=st.sampled_from([1_000_000, 5_000_000]))
+        def a_registered_contract(self, value: int) -> int:
+            """A contract in förvaltning, for the amendments."""
+            self.ready()
+            return self.import_contract(value)
+
+        def ready(self) -> None:
+            """A database of its own for the example (once, whichever initialisation comes
+            first), with the users, two of them delegates with a small and a large mandate."""
+            if hasattr(self, "handler"):
+                return
             self.example = new_database()
             self.db = self.example.db
             self.handler = Handler.on(self.db)
@@ -308,7 +349,7 @@ def make_machine(
                 data["correction_reason"] = "Rättat efter avtalets bilaga"
             self.record(case, kind, data, self.users["upphandlare"])
 
-        @rule(case=cases, offset=st.integers(-30, 3), electronic=st.booleans(), value=VALUES)
+        @rule(case=cases, offset=OFFSETS, electronic=st.booleans(), value=VALUES)
         def send_award_decision(self, case: int, offset: int, electronic: bool, value: int) -> None:
             data = {
                 **evidence_data("award_decision_sent"),
@@ -331,7 +372,7 @@ def make_machine(
 
         # -- review ------------------------------------------------------------------------------
 
-        @rule(case=cases, offset=st.integers(-20, 2))
+        @rule(case=cases, offset=OFFSETS)
         def file_review(self, case: int, offset: int) -> None:
             data = {
                 **evidence_data("review_filed"),
@@ -342,7 +383,7 @@ def make_machine(
         @rule(
             case=cases,
             outcome=st.sampled_from(["avslag", "rattelse", "gora_om", "avskrivet"]),
-            offset=st.integers(-20, 2),
+            offset=OFFSETS,
         )
         def court_decides(self, case: int, outcome: str, offset: int) -> None:
             data = {
@@ -376,7 +417,7 @@ def make_machine(
 
         # -- signing -----------------------------------------------------------------------------
 
-        @rule(case=cases, size=st.sampled_from(sorted(MANDATES)))
+        @rule(case=cases, size=st.sampled_from(list(MANDATES)))
         def sign(self, case: int, size: str) -> None:
             """Sign as a delegat with a large or a small mandate, once what signing also needs
             is there (an implementation plan, a PUB-avtal for the personal data the SSA found,
@@ -418,7 +459,7 @@ def make_machine(
 
         @rule(
             contract_=contracts,
-            value=st.integers(-200_000, 3_000_000),
+            value=st.sampled_from([99_999, 100_000, 2_389_585, 499_999, -50_000, 1_500_000]),
             ground=st.sampled_from(["ingen", "17_kap_10", "17_kap_11", "17_kap_12", "17_kap_14"]),
             reason=st.booleans(),
         )
@@ -430,7 +471,7 @@ def make_machine(
                 data.pop("legal_ground_reason", None)
             self.record(contract_, "amendment", data, self.users["upphandlare"])
 
-        @rule(contract_=contracts, size=st.sampled_from(sorted(MANDATES)))
+        @rule(contract_=contracts, size=st.sampled_from(list(MANDATES)))
         def sign_amendment(self, contract_: int, size: str) -> None:
             self.record(
                 contract_,
@@ -560,6 +601,6 @@ def test_no_sequence_of_inputs_talks_a_rule_around(
             ),
         )
     print(dict(sorted(seen.items())))
-    # The examples reached the rules: contracts were signed, and attempts refused.
-    assert seen["signed direktupphandling"] + seen["signed annonserad"], seen
+    # The examples reached the rules: contracts were signed on both routes, and attempts refused.
+    assert seen["signed direktupphandling"] and seen["signed annonserad"], seen
     assert sum(n for what, n in seen.items() if what.startswith("refused")), seen
