@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
+from upphandla.states.clock import local_date
 from upphandla.states.definition import GateSpec
 from upphandla.states.gates import Check, GateResult, blocked, passed
 from upphandla.states.lookups import Party, Screened, Screening, ScreeningHit
@@ -159,7 +160,7 @@ def clearances(evidence: Evidence, kind: str | None) -> dict[tuple[str, str], Ev
 
 def cleared_note(hit: ScreeningHit, record: EvidenceRecord) -> str:
     """What the gate says of a possible match that a reviewer has cleared."""
-    day = record.recorded_at.date().isoformat()
+    day = local_date(record.recorded_at).isoformat()  # the day in Stockholm, as the law counts
     return (
         f"Möjlig sanktionsträff klarerad: {hit.party} liknar ”{hit.listed_name}” (likhet "
         f"{hit.score} av 100); klarerad av {record.recorded_by} ({record.role}) {day} med "
