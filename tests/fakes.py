@@ -97,6 +97,23 @@ class ContextLookups(Mapping[Lookup, Found]):
 # -- an in-memory unit of work ---------------------------------------------------------------
 
 
+# The attributes of a case for the pure tests: an advertised Verksamhetssystem of 4 000 000 kr.
+BASE_ATTRIBUTES: dict[str, Any] = {
+    "title": "Nytt verksamhetssystem för socialtjänsten",
+    "organisation": "Socialförvaltningen",
+    "subcategory": "Verksamhetssystem",
+    "route": "annonserad",
+    "estimated_value_sek": 4_000_000,
+    "personal_data": False,
+    "citizen_facing": False,
+    "critical_service": False,
+    "uses_ai": False,
+    "cloud_service": False,
+    "consultants": False,
+    "hardware": False,
+}
+
+
 @dataclass
 class FakeStore:
     """What the fake units of work share, like a database: committed rows only."""

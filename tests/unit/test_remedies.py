@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fakes import BASE_ATTRIBUTES
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence
@@ -27,21 +28,7 @@ UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare")
 
 
 def case(state: str, **overrides: Any) -> CaseSnapshot:
-    attributes = {
-        "title": "Verksamhetssystem för socialtjänsten",
-        "organisation": "Socialförvaltningen",
-        "subcategory": "Verksamhetssystem",
-        "route": "annonserad",
-        "estimated_value_sek": 4_000_000,
-        "personal_data": False,
-        "citizen_facing": False,
-        "critical_service": False,
-        "uses_ai": False,
-        "cloud_service": False,
-        "consultants": False,
-        "hardware": False,
-        **overrides,
-    }
+    attributes = {**BASE_ATTRIBUTES, **overrides}
     return CaseSnapshot(
         id=1,
         definition_key="it-upphandling",

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from fakes import ContextLookups
+from fakes import BASE_ATTRIBUTES, ContextLookups
 from upphandla.seeds.loader import DEFINITIONS, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
@@ -96,20 +96,6 @@ def checklist_items() -> dict[str, ChecklistItem]:
 
 
 # -- cases and evidence ---------------------------------------------------------------------------
-BASE_ATTRIBUTES: dict[str, Any] = {
-    "title": "Nytt verksamhetssystem för socialtjänsten",
-    "organisation": "Socialförvaltningen",
-    "subcategory": "Verksamhetssystem",
-    "route": "annonserad",
-    "estimated_value_sek": 4_000_000,
-    "personal_data": False,
-    "citizen_facing": False,
-    "critical_service": False,
-    "uses_ai": False,
-    "cloud_service": False,
-    "consultants": False,
-    "hardware": False,
-}
 
 
 def case(state: str, context: Mapping[str, Any] | None = None, **overrides: Any) -> CaseSnapshot:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fakes import BASE_ATTRIBUTES
 from upphandla.seeds.loader import DEFINITIONS, LIFECYCLE, read_yaml
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import CaseSnapshot, Evidence, EvidenceRecord
@@ -46,21 +47,7 @@ def kind_gate(d: Definition, kind: str, gate_id: str) -> GateSpec:
 def case(
     state: str, entered: date, *, thresholds: tuple[ThresholdEntry, ...] = (EU_2026,), **attrs: Any
 ) -> CaseSnapshot:
-    base: dict[str, Any] = {
-        "title": "Verksamhetssystem",
-        "organisation": "Socialförvaltningen",
-        "subcategory": "Verksamhetssystem",
-        "route": "annonserad",
-        "estimated_value_sek": 4_000_000,
-        "personal_data": False,
-        "citizen_facing": False,
-        "critical_service": False,
-        "uses_ai": False,
-        "cloud_service": False,
-        "consultants": False,
-        "hardware": False,
-        **attrs,
-    }
+    base: dict[str, Any] = {**BASE_ATTRIBUTES, **attrs}
     snap = CaseSnapshot(
         id=1,
         definition_key="it-upphandling",
