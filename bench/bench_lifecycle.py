@@ -85,7 +85,13 @@ def _setup(handler: Handler) -> dict[str, Actor]:
     for role in roles():  # everyone who acts on the path
         mandate = "kommundirektor" if role == "delegat" else None
         added = handler.run(
-            AddUser(name=role, email=f"{role}@example.se", role=role, mandate=mandate)
+            AddUser(
+                name=role,
+                email=f"{role}@example.se",
+                role=role,
+                organisation="kommunstyrelsens_forvaltning",
+                mandate=mandate,
+            )
         ).result
         actors[role] = actor_of(added.user)
     sample = SEEDS / "sanctions" / "sample.csv"

@@ -23,7 +23,7 @@ from upphandla.states.planner import PlannedStep, plan_steps
 # A critical, citizen-facing system with personal data: the case with the most steps.
 ATTRIBUTES = {
     "title": "Ekonomisystem",
-    "organisation": "Ekonomiavdelningen",
+    "organisation": "kommunstyrelsens_forvaltning",
     "subcategory": "Verksamhetssystem",
     "route": "annonserad",
     "estimated_value_sek": 5_000_000,

@@ -72,7 +72,14 @@ def count_requests(tmp: Path, synchronous: str) -> dict[str, Counter[str]]:
     prepare(db, settings, demo=False)
     token = (
         Handler.on(db)
-        .run(AddUser(name="Bench", email="bench@example.se", role="bestallare"))
+        .run(
+            AddUser(
+                name="Bench",
+                email="bench@example.se",
+                role="bestallare",
+                organisation="socialforvaltningen",
+            )
+        )
         .result.token
     )
     counts: Counter[str] = Counter()

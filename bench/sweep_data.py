@@ -34,10 +34,22 @@ def fill_cases(db: Database, *, total: int, due: int) -> None:
     handler.run(LoadSeedDefinitions())
     handler.run(LoadSeedThresholds())
     creator = handler.run(
-        AddUser(name="Beställare", email="b@example.se", role="bestallare")
+        AddUser(
+            name="Beställare",
+            email="b@example.se",
+            role="bestallare",
+            organisation="socialforvaltningen",
+        )
     ).result.user
     for role in ("upphandlare", "kategoriledare"):
-        handler.run(AddUser(name=role, email=f"{role}@example.se", role=role))
+        handler.run(
+            AddUser(
+                name=role,
+                email=f"{role}@example.se",
+                role=role,
+                organisation="kommunstyrelsens_forvaltning",
+            )
+        )
     at = now()
     year_ago = at - timedelta(days=365)
     later = at + timedelta(days=30)

@@ -51,7 +51,7 @@ def user_add(
     name: Annotated[str, typer.Option(help="Namn")],
     email: Annotated[str, typer.Option(help="E-postadress")],
     role: Annotated[str, typer.Option(help="Roll, t.ex. bestallare eller upphandlare")],
-    org: Annotated[str | None, typer.Option(help="Organisation")] = None,
+    org: Annotated[str, typer.Option(help="Organisation (id i seeds/organisations.yaml)")],
 ) -> None:
     """Lägg till en användare. Sista raden är den nya åtkomsttoken."""
     from upphandla.flows.commands.users import AddUser

@@ -109,7 +109,7 @@ def move_clock(day: date) -> None:
 def attributes(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "title": "Verksamhetssystem för socialtjänsten",
-        "organisation": "Socialförvaltningen",
+        "organisation": "socialforvaltningen",
         "subcategory": "Verksamhetssystem",
         "route": "annonserad",
         "estimated_value_sek": 4_000_000,
@@ -193,7 +193,7 @@ def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[s
                 name=f"Testperson {role}",
                 email=f"{role}@example.se",
                 role=role,
-                organisation="Testkommunen",
+                organisation="socialforvaltningen",
                 mandate="kommundirektor" if role == "delegat" else None,
             ),
         )

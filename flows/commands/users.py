@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from upphandla.flows.delegation import delegation_order
+from upphandla.flows.organisations import organisations
 from upphandla.flows.registry import Registry
 from upphandla.states.canonical import sha256_hex
 from upphandla.states.clock import now
@@ -31,7 +32,7 @@ class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
     role: str
-    organisation: str | None = Field(default=None, max_length=200)
+    organisation: str = Field(min_length=1, max_length=200)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class AddUser:
     name: str
     email: str
     role: str
-    organisation: str | None = None
+    organisation: str  # id in seeds/organisations.yaml
     mandate: str | None = None  # id in the delegation order
 
     def handle(self, uow: UnitOfWork, registry: Registry) -> UserWithToken:
@@ -60,6 +61,8 @@ class AddUser:
                 "invalid_attributes",
                 [Problem("role", f"okänd roll; kända: {', '.join(sorted(ROLES))}")],
             )
+        if organisations().get(user.organisation) is None:
+            raise Invalid("invalid_attributes", [organisations().unknown("organisation")])
         order = delegation_order()
         if self.mandate is not None and order.get(self.mandate) is None:
             known = ", ".join(m.id for m in order.mandates)

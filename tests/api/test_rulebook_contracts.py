@@ -226,7 +226,7 @@ def test_amendment_beyond_the_delegats_mandate_is_refused__5_4_5(
         name="Enhetschefen",
         email="enhetschef@example.se",
         role="delegat",
-        organisation="Testkommunen",
+        organisation="socialforvaltningen",
         mandate="enhetschef",
     )
     signature = {"signed_on": "2026-11-24"}

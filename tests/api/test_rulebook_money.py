@@ -306,7 +306,7 @@ def test_call_off_is_screened_the_same_way__10_11(api: Api) -> None:
 def delegat_with(db: Database, mandate: str) -> User:
     return add_user(
         db, name=f"Delegat {mandate}", email=f"{mandate}@example.se", role="delegat",
-        organisation="Testkommunen", mandate=mandate,
+        organisation="socialforvaltningen", mandate=mandate,
     )  # fmt: skip
 
 
@@ -540,7 +540,7 @@ def test_two_parallel_recurring_direct_awards_cannot_both_be_signed__10_3_lou_5_
     cancelled, the other goes on."""
     first = recurring_purchase(api, "Licenser för bokning, kultur", "Kulturförvaltningen")
     assert api.fire(first, "direct_award", "upphandlare").status_code == 200
-    second = recurring_purchase(api, "Licenser för bokning, skola", "Utbildningsförvaltningen")
+    second = recurring_purchase(api, "Licenser för bokning, skola", "barn_och_utbildningsforvaltningen")
     before = case_state(api.db, second), counts(api.db)
 
     reasons = refusal(api.fire(second, "direct_award", "upphandlare"))

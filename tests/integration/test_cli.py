@@ -159,7 +159,7 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
         "--role",
         "upphandlare",
         "--org",
-        "Upphandlingssektionen",
+        "kommunstyrelsens_forvaltning",
         db_url=db_url,
     )
     assert result.exit_code == 0, result.output
@@ -175,7 +175,7 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
             "/api/cases",
             json={
                 "title": "Upphandlingssystem",
-                "organisation": "Upphandlingssektionen",
+                "organisation": "kommunstyrelsens_forvaltning",
                 "subcategory": "Verksamhetssystem",
                 "route": "annonserad",
                 "estimated_value_sek": 3_000_000,

@@ -248,7 +248,7 @@ def make_machine(
                     name=f"Delegat med {mandate}",
                     email=f"{size}@example.se",
                     role="delegat",
-                    organisation="Testkommunen",
+                    organisation="socialforvaltningen",
                     mandate=mandate,
                 )
                 for size, mandate in MANDATES.items()
