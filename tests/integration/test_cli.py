@@ -194,7 +194,17 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
 
 def test_user_add_refuses_an_unknown_role(db: Database, db_url: str) -> None:
     result = cli(
-        "user", "add", "--name", "X", "--email", "x@example.se", "--role", "chef", db_url=db_url
+        "user",
+        "add",
+        "--name",
+        "X",
+        "--email",
+        "x@example.se",
+        "--role",
+        "chef",
+        "--org",
+        "socialforvaltningen",
+        db_url=db_url,
     )
     assert result.exit_code != 0
     assert "role" in result.stderr and "okänd roll" in result.stderr
