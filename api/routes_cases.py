@@ -93,6 +93,8 @@ async def list_cases(
     def page(uow: UnitOfWork, actor: Actor) -> CasePageOut:
         found = queries.list_cases(
             uow,
+            registry=handler.registry,
+            actor=actor,
             state=state,
             subcategory=subcategory,
             organisation=organisation,
@@ -175,7 +177,13 @@ async def fire_transition(
 @router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
 async def case_audit(case_id: CaseId, token: Token, handler: HandlerDep) -> AuditOut:
     """Ärendets granskningslogg, äldst först, med varje händelses hash."""
-    events = await read(handler, token, lambda uow, _: queries.case_audit(uow, case_id=case_id))
+    events = await read(
+        handler,
+        token,
+        lambda uow, actor: queries.case_audit(
+            uow, registry=handler.registry, actor=actor, case_id=case_id
+        ),
+    )
     return AuditOut(case_id=case_id, events=events)
 
 
@@ -185,7 +193,9 @@ async def case_checklist(case_id: CaseId, token: Token, handler: HandlerDep) -> 
     view = await read(
         handler,
         token,
-        lambda uow, _: queries.case_checklist(uow, registry=handler.registry, case_id=case_id),
+        lambda uow, actor: queries.case_checklist(
+            uow, registry=handler.registry, actor=actor, case_id=case_id
+        ),
     )
     return ChecklistOut(
         case_id=case_id,

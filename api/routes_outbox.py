@@ -60,7 +60,14 @@ async def outbox(
     def page(uow: UnitOfWork, actor: Actor) -> Page[OutboxMessage]:
         if actor.role not in READERS:
             raise Forbidden("forbidden_role", role=actor.role, what="läsa utkorgen")
-        return list_outbox(uow, state=state, limit=limit, offset=offset)
+        return list_outbox(
+            uow,
+            registry=handler.registry,
+            actor=actor,
+            state=state,
+            limit=limit,
+            offset=offset,
+        )
 
     found = await read(handler, token, page)
     return OutboxPageOut(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from upphandla.flows.settings import get_settings
 from upphandla.states.definition import Definition
 from upphandla.states.errors import NotFound
 from upphandla.states.machine import Lifecycle
@@ -14,9 +15,11 @@ from upphandla.store.uow import UnitOfWork
 class Registry:
     """Parsed definitions and their machines, cached per (key, version)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, policy_key: str | None = None) -> None:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int], tuple[Definition, Lifecycle]] = {}
+        # The definition whose newest version's access policy is in force.
+        self.policy_key = policy_key or get_settings().default_definition
 
     def get(self, uow: UnitOfWork, key: str, version: int) -> tuple[Definition, Lifecycle]:
         found = self._cache.get((key, version))
@@ -34,3 +37,9 @@ class Registry:
         if version is None:
             raise NotFound("no_definition", key=key)
         return self.get(uow, key, version)
+
+    def policy_definition(self, uow: UnitOfWork) -> Definition | None:
+        """The definition whose access policy is in force: the newest version of the policy
+        key (the access policy is about people now, not about the version a case runs on)."""
+        version = uow.definitions.latest_version(self.policy_key)
+        return None if version is None else self.get(uow, self.policy_key, version)[0]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
+from upphandla.states.access import AccessPolicy
 from upphandla.states.canonical import canonical_json, sha256_hex
 from upphandla.states.conditions import Condition
 from upphandla.states.validation import Problem
@@ -177,6 +178,7 @@ class Definition(_Strict):
     triggers: list[Trigger]
     contracts: ContractRules | None = None
     reminders: ReminderRules | None = None
+    access: AccessPolicy | None = None  # None: everyone with a role reads every case
 
     @cached_property
     def phase(self) -> dict[str, Phase]:

@@ -100,6 +100,48 @@ def consistency_problems(d: Definition) -> list[Problem]:
                 out += condition_problems(
                     lead.applies_when, f"contracts.lead_times[{j}].applies_when", facts
                 )
+    if d.access is not None:
+        out += _access_problems(d, kinds)
+    return out
+
+
+def _access_problems(d: Definition, kinds: dict[str, Any]) -> list[Problem]:
+    """The access policy names known roles and kinds; a sealed kind is unsealed by a kind
+    recorded later in the process, and only the case's upphandlare may record it."""
+    policy = d.access
+    assert policy is not None
+    out = [
+        Problem(f"access.roles.{r}", f"okänd roll ”{r}”") for r in policy.roles if r not in ROLES
+    ]
+    out += [
+        Problem("access.roles", f"rollen ”{r}” saknas i policyn")
+        for r in sorted(ROLES - set(policy.roles))
+    ]
+    if policy.start_for_others:
+        out += _roles_problems(policy.start_for_others, "access.start_for_others", ROLES)
+    a = policy.assignment
+    if a is not None:
+        kind = kinds.get(a.kind)
+        if kind is None:
+            out.append(Problem("access.assignment.kind", f"okänt underlag ”{a.kind}”"))
+        elif not any(f.name == a.field and f.type == "text" for f in kind.fields):
+            out.append(
+                Problem("access.assignment.field", f"”{a.kind}” saknar textfältet {a.field}")
+            )
+        if a.role not in ROLES:
+            out.append(Problem("access.assignment.role", f"okänd roll ”{a.role}”"))
+    for i, sealed in enumerate(policy.sealed):
+        for name in ("kind", "until"):
+            if getattr(sealed, name) not in kinds:
+                out.append(
+                    Problem(
+                        f"access.sealed[{i}].{name}", f"okänt underlag ”{getattr(sealed, name)}”"
+                    )
+                )
+        if a is None:
+            out.append(
+                Problem(f"access.sealed[{i}]", "förseglade underlag kräver access.assignment")
+            )
     return out
 
 

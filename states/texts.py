@@ -87,6 +87,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Begäran saknar en giltig åtkomsttoken (Authorization: Bearer …).",
     ),
     "forbidden_role": ("Rollen saknar behörighet", "Rollen ”{role}” får inte {what}."),
+    "forbidden_relation": (
+        "Rollen saknar behörighet i ärendet",
+        "Rollen ”{role}” får se ärende {case_id} men inte ändra det: behörigheten gäller inte "
+        "ärenden med den relation du har till det (se åtkomstreglerna i processdefinitionen).",
+    ),
+    "forbidden_organisation": (
+        "Fel organisation",
+        "Rollen ”{role}” får bara starta ärenden för den egna organisationen ”{own}”, inte "
+        "för ”{given}”.",
+    ),
     "not_found": ("Sidan finns inte", "Det finns ingen resurs på {path}."),
     "method_not_allowed": ("Metoden stöds inte", "Metoden {method} stöds inte för {path}."),
     "malformed_json": ("Felaktig JSON", "Begärans innehåll är inte giltig JSON."),

@@ -23,12 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from upphandla.states.access import CaseScope
 from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.lookups import SimilarContract, SimilarContracts
 from upphandla.states.values import value_of_step
 from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
 from upphandla.store.records import Page, StoredCase
+from upphandla.store.scope import visible_cases
 
 CASES = cast(Table, CaseRow.__table__)
 EVIDENCE = cast(Table, EvidenceRow.__table__)
@@ -45,6 +47,7 @@ _CHANGING = [
     "audit_seq",
     "audit_head",
     "row_version",
+    "assigned_to",
 ]
 
 # Statements are built once with bound parameters: building them per call costs more than
@@ -105,6 +108,18 @@ class CaseRepository:
             raise NotFound("case_not_found", case_id=case_id)
         return StoredCase(**found._asdict())
 
+    def get_visible(self, case_id: int, scope: CaseScope) -> StoredCase:
+        """The case if it is in `scope`; NotFound otherwise, exactly as for a missing case."""
+        query = select(*_COLUMNS).where(CASES.c.id == case_id, visible_cases(scope))
+        found = self._run(query).one_or_none()
+        if found is None:
+            raise NotFound("case_not_found", case_id=case_id)
+        return StoredCase(**found._asdict())
+
+    def is_visible(self, case_id: int, scope: CaseScope) -> bool:
+        query = select(CASES.c.id).where(CASES.c.id == case_id, visible_cases(scope))
+        return self._run(query).first() is not None
+
     def get_for_change(self, case_id: int) -> tuple[StoredCase, tuple[EvidenceRecord, ...]]:
         """The case, locked for the change (as `get(for_update=True)`), with the evidence its
         gates read, oldest first: one row read."""
@@ -149,20 +164,26 @@ class CaseRepository:
             raise Conflict("concurrent_change")
         self.versions[case.id] = case.row_version
 
-    def page(self, filters: CaseFilter, *, limit: int, offset: int) -> Page[StoredCase]:
-        where = filters.where()
+    def page(
+        self, filters: CaseFilter, scope: CaseScope, *, limit: int, offset: int
+    ) -> Page[StoredCase]:
+        where = [*filters.where(), visible_cases(scope)]
         total = self._run(select(func.count()).select_from(CASES).where(*where)).scalar_one()
         rows = self._run(
             select(*_COLUMNS).where(*where).order_by(CASES.c.id).limit(limit).offset(offset)
         )
         return Page([StoredCase(**r._asdict()) for r in rows], int(total), limit, offset)
 
-    def of_user(self, user_id: int) -> list[StoredCase]:
-        """The cases a person started or acted on (an audit event of theirs), by id."""
+    def of_user(self, user_id: int, scope: CaseScope) -> list[StoredCase]:
+        """The cases a person started or acted on (an audit event of theirs) and may read, by
+        id."""
         acted_on = select(AUDIT.c.case_id).where(AUDIT.c.actor_id == user_id)
         rows = self._run(
             select(*_COLUMNS)
-            .where(or_(CASES.c.created_by == user_id, CASES.c.id.in_(acted_on)))
+            .where(
+                or_(CASES.c.created_by == user_id, CASES.c.id.in_(acted_on)),
+                visible_cases(scope),
+            )
             .order_by(CASES.c.id)
         )
         return [StoredCase(**r._asdict()) for r in rows]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import fields
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from upphandla.store.models import EvidenceRow
@@ -15,7 +15,9 @@ from upphandla.store.records import StoredEvidence
 EVIDENCE = cast(Table, EvidenceRow.__table__)
 _COLUMNS = [EVIDENCE.c[f.name] for f in fields(StoredEvidence)]
 _OF_CASE = (
-    select(*_COLUMNS).where(EVIDENCE.c.case_id == bindparam("case_id")).order_by(EVIDENCE.c.id)
+    select(*_COLUMNS)
+    .where(EVIDENCE.c.case_id == bindparam("case_id"), EVIDENCE.c.sealed == bindparam("sealed"))
+    .order_by(EVIDENCE.c.id)
 )
 _INSERT = insert(EVIDENCE)
 _CHUNK = 500  # case ids per query
@@ -25,15 +27,24 @@ class EvidenceRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def of_case(self, case_id: int) -> list[StoredEvidence]:
-        rows = self._conn.execute(_OF_CASE, {"case_id": case_id})
+    def of_case(self, case_id: int, *, sealed: bool = False) -> list[StoredEvidence]:
+        """The case's evidence; with `sealed`, its sealed evidence (bids) instead."""
+        rows = self._conn.execute(_OF_CASE, {"case_id": case_id, "sealed": sealed})
         return [StoredEvidence(*r) for r in rows]
+
+    def count_sealed(self, case_id: int) -> int:
+        query = select(func.count()).where(EVIDENCE.c.case_id == case_id, EVIDENCE.c.sealed)
+        return int(self._conn.execute(query).scalar_one())
 
     def of_cases(self, case_ids: list[int]) -> dict[int, list[StoredEvidence]]:
         by_case: dict[int, list[StoredEvidence]] = defaultdict(list)
         for start in range(0, len(case_ids), _CHUNK):
             chunk = case_ids[start : start + _CHUNK]
-            query = select(*_COLUMNS).where(EVIDENCE.c.case_id.in_(chunk)).order_by(EVIDENCE.c.id)
+            query = (
+                select(*_COLUMNS)
+                .where(EVIDENCE.c.case_id.in_(chunk), EVIDENCE.c.sealed.is_(False))
+                .order_by(EVIDENCE.c.id)
+            )
             for row in self._conn.execute(query):
                 by_case[row.case_id].append(StoredEvidence(*row))
         return by_case

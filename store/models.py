@@ -132,6 +132,8 @@ class CaseRow(Base):
     # record. A projection of the evidence table kept in the same transaction, so that a change
     # of the case reads one row.
     evidence_log: Mapped[list[Any]] = mapped_column(JSONDoc, server_default=text("'[]'"))
+    # The case's upphandlare, as named by the assignment evidence (the access policy).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class EvidenceRow(Base):
@@ -148,6 +150,9 @@ class EvidenceRow(Base):
     role: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     audit_seq: Mapped[int] = mapped_column(Integer)
+    # Sealed evidence (a bid) is hidden until the evidence that unseals it; its audit_seq is in
+    # the case's sealed chain.
+    sealed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class AuditEventRow(Base):
@@ -251,3 +256,31 @@ class CalendarFeedRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SealedEventRow(Base):
+    """The audit events of a case's sealed evidence (bids, and every read of them before the
+    award decision): a hash chain of its own, so that the case's chain shows no trace of them."""
+
+    __tablename__ = "sealed_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_sealed_case_seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SealedHeadRow(Base):
+    """The head of a case's sealed chain, so that a truncated tail shows."""
+
+    __tablename__ = "sealed_heads"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))

@@ -7,12 +7,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from upphandla.states.access import CaseScope
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.store.models import OutboxRow
 from upphandla.store.records import OutboxMessage, Page
+from upphandla.store.scope import visible_case_ids
 
 OUTBOX = cast(Table, OutboxRow.__table__)
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -135,9 +137,15 @@ class OutboxRepository:
             **{**row._asdict(), "state": PENDING, "attempts": 0, "next_attempt_at": at}
         )
 
-    def page(self, *, state: str | None, limit: int, offset: int) -> Page[OutboxMessage]:
-        """Messages, newest first, optionally in one state."""
-        where = [OUTBOX.c.state == state] if state is not None else []
+    def page(
+        self, *, state: str | None, scope: CaseScope, limit: int, offset: int
+    ) -> Page[OutboxMessage]:
+        """Messages about no case or a case in `scope`, newest first, optionally in one state."""
+        where: list[ColumnElement[bool]] = [
+            OUTBOX.c.case_id.is_(None) | OUTBOX.c.case_id.in_(visible_case_ids(scope))
+        ]
+        if state is not None:
+            where.append(OUTBOX.c.state == state)
         total = self._conn.execute(
             select(func.count()).select_from(OUTBOX).where(*where)
         ).scalar_one()

@@ -30,6 +30,7 @@ class StoredCase:
     audit_seq: int
     audit_head: str
     row_version: int
+    assigned_to: int | None = None  # the case's upphandlare
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class StoredEvidence:
     role: str
     recorded_at: datetime
     audit_seq: int
+    sealed: bool = False  # a bid: in the case's sealed chain, hidden until unsealed
 
 
 @dataclass(frozen=True)

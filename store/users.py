@@ -68,6 +68,10 @@ class UserRepository:
         row = self._conn.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
         return StoredUser(*row) if row is not None else None
 
+    def by_id(self, user_id: int) -> StoredUser | None:
+        row = self._conn.execute(select(*_COLUMNS).where(USERS.c.id == user_id)).first()
+        return StoredUser(*row) if row is not None else None
+
     def by_email(self, email: str) -> StoredUser | None:
         row = self._conn.execute(select(*_COLUMNS).where(USERS.c.email == email)).first()
         return StoredUser(*row) if row is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from upphandla.flows.access import check_may
 from upphandla.flows.commands.cases import RecordedEvidence, RecordEvidence, record_evidence
 from upphandla.flows.csv_rows import CsvError, csv_rows
 from upphandla.flows.registry import Registry
@@ -75,6 +76,7 @@ class ImportRequirements:
     request_id: str | None = None
 
     def handle(self, uow: UnitOfWork, registry: Registry) -> ImportedRequirements:
+        check_may(uow, registry, self.actor, self.case_id, "record")
         params = _acceptance_params(uow, registry, self.case_id)
         kind = params.kind
         rows = (

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from upphandla.flows.access import check_may, owning_organisation
 from upphandla.flows.casefile import (
     deadlines_of,
     definition_ref,
@@ -142,7 +143,9 @@ def create_case(
     imported: bool,
     request_id: str | None,
 ) -> StoredCase:
-    """Write a new case in `state` with the first event of its chain."""
+    """Write a new case in `state` with the first event of its chain, for the organisation the
+    access policy gives it."""
+    attributes = owning_organisation(definition, actor, attributes)
     try:
         attrs = CaseAttributes.model_validate(attributes)
     except ValidationError as exc:
@@ -182,6 +185,7 @@ def create_case(
 
 
 def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) -> RecordedEvidence:
+    check_may(uow, registry, cmd.actor, cmd.case_id, "record")
     case, records = uow.cases.get_for_change(cmd.case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     at = now()
@@ -232,6 +236,7 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
 
 
 def advance(uow: UnitOfWork, cmd: Advance, registry: Registry) -> Decision:
+    check_may(uow, registry, cmd.actor, cmd.case_id, "advance")
     case, records = uow.cases.get_for_change(cmd.case_id)
     definition, lifecycle = registry.get(uow, case.definition_key, case.definition_version)
     at = now()

@@ -76,7 +76,7 @@ def _users(
                 name=spec["name"],
                 email=spec["email"],
                 role=spec["role"],
-                organisation=spec.get("organisation"),
+                organisation=spec["organisation"],
                 mandate=spec.get("mandate"),
             ).handle(uow, registry)
             user, token = added.user, added.token

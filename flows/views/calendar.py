@@ -3,8 +3,8 @@ calendar program subscribes to.
 
 The feed's address holds a secret; only its SHA-256 is stored (flows.commands.calendar). The
 secret is the credential, since calendar programs cannot send a bearer token. A person's open
-cases are those they started or acted on (an audit event of theirs) and that are not in a final
-phase. Their deadlines are those of the case view (states.deadlines) and their open findings, as
+cases are those they started or acted on (an audit event of theirs), that they may still read
+under the access policy, and that are not in a final phase. Their deadlines are those of the case view (states.deadlines) and their open findings, as
 the sweep reminds of them; each is one event with the same UID as the `frist.ics` of its
 reminder e-mails (notifications.ics).
 """
@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from upphandla.flows.access import scope_for
 from upphandla.flows.casefile import deadlines_of, evidence_of
 from upphandla.flows.commands.calendar import secret_hash
+from upphandla.flows.commands.users import actor_of
 from upphandla.flows.registry import Registry
 from upphandla.notifications.ics import calendar_bytes, deadline_event
 from upphandla.notifications.settings import MailSettings
@@ -71,8 +73,12 @@ def open_deadlines(
     uow: UnitOfWork, user_id: int, *, registry: Registry
 ) -> list[tuple[StoredCase, Deadline]]:
     """(case, deadline) for every deadline of the user's open cases, by due date and case."""
+    user = uow.users.by_id(user_id)
+    if user is None:
+        return []
+    scope = scope_for(uow, registry, actor_of(user))
     open_cases: list[tuple[StoredCase, Definition]] = []
-    for case in uow.cases.of_user(user_id):
+    for case in uow.cases.of_user(user_id, scope):
         definition, _ = registry.get(uow, case.definition_key, case.definition_version)
         if not definition.phase[case.state].final:
             open_cases.append((case, definition))

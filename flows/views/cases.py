@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from upphandla.flows.access import readable_case, scope_for
 from upphandla.flows.casefile import deadlines_of, evidence_of, snapshot
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
@@ -43,7 +44,7 @@ class CaseView:
 
 
 def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int) -> CaseView:
-    case = uow.cases.get(case_id)
+    case = readable_case(uow, registry, actor, case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     rows = uow.evidence.of_case(case.id)
     evidence = evidence_of(rows)
@@ -58,6 +59,8 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
 def list_cases(
     uow: UnitOfWork,
     *,
+    registry: Registry,
+    actor: Actor,
     state: str | None = None,
     subcategory: str | None = None,
     organisation: str | None = None,
@@ -72,12 +75,15 @@ def list_cases(
         overdue=overdue,
         overdue_at=now(),
     )
-    return uow.cases.page(filters, limit=limit, offset=offset)
+    scope = scope_for(uow, registry, actor)
+    return uow.cases.page(filters, scope, limit=limit, offset=offset)
 
 
-def case_audit(uow: UnitOfWork, *, case_id: int) -> list[dict[str, Any]]:
+def case_audit(
+    uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int
+) -> list[dict[str, Any]]:
     """The case's audit trail, each event as hashed plus its hash, oldest first."""
-    uow.cases.get(case_id)
+    readable_case(uow, registry, actor, case_id)
     return uow.audit.trail(case_id)
 
 
@@ -91,10 +97,12 @@ class ChecklistView:
     entries: list[ChecklistEntry]
 
 
-def case_checklist(uow: UnitOfWork, *, registry: Registry, case_id: int) -> ChecklistView:
+def case_checklist(
+    uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int
+) -> ChecklistView:
     """The requirement set the case must contain: every item with why and where it comes from,
     whether it applies to this case and whether the requirements include it."""
-    case = uow.cases.get(case_id)
+    case = readable_case(uow, registry, actor, case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
     gate = next(iter(gates_using(definition, CHECKLIST_CHECK)), None)
     if gate is None:

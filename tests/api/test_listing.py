@@ -12,7 +12,7 @@ from upphandla.store.db import Database
 
 # (title, subcategory, organisation, phase to drive it to)
 CASES = [
-    ("Ekonomisystem", "Verksamhetssystem", "Ekonomiavdelningen", "behovsanalys"),
+    ("Ekonomisystem", "Verksamhetssystem", "kommunstyrelsens_forvaltning", "behovsanalys"),
     ("Skoldatorer", "IT-hårdvara", "barn_och_utbildningsforvaltningen", "forstudie"),
     ("Trygghetslarm", "Välfärdsteknik", "socialforvaltningen", "forstudie"),
     ("Växel", "Telekommunikation", "kommunstyrelsens_forvaltning", "behovsanalys"),
@@ -27,12 +27,13 @@ def ids(db: Database, users: dict[str, User]) -> dict[str, int]:
     for title, subcategory, organisation, phase in CASES:
         made[title] = start(
             db,
-            users["bestallare"],
+            users["upphandlare"],  # who may start cases for every organisation
             title=title,
             subcategory=subcategory,
             organisation=organisation,
         )
-        drive(db, made[title], phase, users)
+        # The cases belong to several organisations; the upphandlare may act on all of them.
+        drive(db, made[title], phase, {**users, "bestallare": users["upphandlare"]})
     return made
 
 

@@ -1,0 +1,141 @@
+"""Who may see and do what: the access policy of a process definition, and what it means for one
+person and one case.
+
+The policy says, for each role and each action on a case (read it, record evidence on it, move it
+on), which relations to the case allow it:
+
+- `own_case`: the person started the case;
+- `own_organisation`: the case belongs to the person's organisation;
+- `participant`: the person's role has something to do in the case's phase (evidence to record or
+  a step to take), the person is the case's assigned upphandlare, or has acted on the case;
+- `every_case`: any case.
+
+Sealed evidence (bids, OSL 19 kap. 3 § andra stycket) is hidden, with every trace of it, until
+the evidence that unseals it is recorded (the award decision); before that only the case's
+assigned upphandlare sees it.
+
+A person who may not read a case is told it does not exist; one who may read it but not act on
+it is told the role lacks the right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+if TYPE_CHECKING:
+    from upphandla.states.definition import Definition
+    from upphandla.states.roles import Actor
+
+Relation = Literal["own_case", "own_organisation", "participant", "every_case"]
+RELATIONS: tuple[Relation, ...] = ("own_case", "own_organisation", "participant", "every_case")
+Action = Literal["read", "record", "advance"]
+ACTIONS: tuple[Action, ...] = ("read", "record", "advance")
+ACTION_TITLES: dict[str, str] = {
+    "read": "se ärendet",
+    "record": "registrera underlag",
+    "advance": "föra ärendet vidare",
+}
+RELATION_TITLES: dict[str, str] = {
+    "own_case": "egna ärenden",
+    "own_organisation": "den egna organisationens ärenden",
+    "participant": "ärenden där rollen behövs eller personen deltar",
+    "every_case": "alla ärenden",
+}
+_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+_Label = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleAccess(_Strict):
+    read: list[Relation] = []
+    record: list[Relation] = []
+    advance: list[Relation] = []
+
+    def relations(self, action: Action) -> list[Relation]:
+        return list(getattr(self, action))
+
+
+class Assignment(_Strict):
+    """The evidence kind that names the case's upphandlare, and its field with the e-mail."""
+
+    kind: _Name
+    field: _Name
+    role: _Name  # the role the named person must hold
+
+
+class Sealed(_Strict):
+    """Evidence hidden until another kind of evidence is recorded."""
+
+    kind: _Name
+    until: _Name  # the kind whose record unseals it
+    source: _Label
+
+
+class AccessPolicy(_Strict):
+    source: _Label
+    roles: dict[_Name, RoleAccess]
+    start_for_others: list[_Name] = []  # roles that may start a case for another organisation
+    assignment: Assignment | None = None
+    sealed: list[Sealed] = []
+
+    def allows(self, role: str, action: Action, relations: frozenset[str]) -> bool:
+        granted = self.roles.get(role)
+        return granted is not None and any(r in relations for r in granted.relations(action))
+
+
+def participant_phases(definition: Definition, role: str) -> frozenset[str]:
+    """The phases where the role has something to do: evidence it may record, a step it may
+    take."""
+    phases: set[str] = set()
+    for kind in definition.evidence_kinds:
+        if role in kind.roles:
+            phases.update(kind.phases if kind.phases is not None else definition.phase)
+    for trigger in definition.triggers:
+        if role in trigger.roles:
+            phases.update(trigger.source)
+    return frozenset(p for p in phases if not definition.phase[p].final)
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases one person may read, as data the store turns into a query predicate; and the
+    sealed evidence kinds with the kinds that unseal them."""
+
+    user_id: int | None
+    every_case: bool = False
+    own_cases: bool = False
+    organisation: str | None = None  # the cases of this organisation
+    participant: bool = False
+    participant_phases: frozenset[str] = frozenset()
+    sealed: tuple[tuple[str, str], ...] = ()  # (kind, until kind)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.every_case or self.own_cases or self.organisation or self.participant)
+
+
+def scope_of(definition: Definition, actor: Actor, action: Action = "read") -> CaseScope:
+    """The cases on which `actor` may do `action` under the definition's policy (every case
+    without one)."""
+    policy = definition.access
+    sealed: tuple[tuple[str, str], ...] = ()
+    if policy is None:
+        return CaseScope(actor.user_id, every_case=True)
+    sealed = tuple((s.kind, s.until) for s in policy.sealed)
+    granted = policy.roles.get(actor.role)
+    allowed = set(granted.relations(action)) if granted is not None else set()
+    return CaseScope(
+        actor.user_id,
+        every_case="every_case" in allowed,
+        own_cases="own_case" in allowed and actor.user_id is not None,
+        organisation=actor.organisation if "own_organisation" in allowed else None,
+        participant="participant" in allowed and actor.user_id is not None,
+        participant_phases=participant_phases(definition, actor.role),
+        sealed=sealed,
+    )
