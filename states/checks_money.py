@@ -102,7 +102,8 @@ def threshold_lookup(
 def _named(c: SimilarContract) -> str:
     value = f"{c.value_title} {kronor(c.value_sek)}" if c.value_title else kronor(c.value_sek)
     when = f"tecknat {c.signed_on}" if c.signed_on else "pågår, inte tecknat"
-    return f"ärende {c.case_id} ”{c.title}” ({c.organisation}, {value}, {when})"
+    title = f" ”{c.title}”" if c.title else ""
+    return f"ärende {c.case_id}{title} ({c.organisation}, {value}, {when})"
 
 
 def gate_value_below_threshold(

@@ -358,6 +358,19 @@ def add_user(db: Database, **fields: Any) -> User:
     return User(actor_of(added.user), added.token)
 
 
+def people_of(db: Database, users: dict[str, User], organisation: str) -> dict[str, User]:
+    """The test users, with a beställare of `organisation` (a beställare reads and acts on the
+    cases of their own organisation only)."""
+    own = add_user(
+        db,
+        name=f"Beställare {organisation}",
+        email=f"bestallare.{organisation}@example.se",
+        role="bestallare",
+        organisation=organisation,
+    )
+    return {**users, "bestallare": own}
+
+
 def scalar(db: Database, sql: str, **params: Any) -> Any:
     with db.reader.connect() as conn:
         return conn.execute(text(sql), params).scalar_one()

@@ -6,7 +6,7 @@ every check is a request a user would make."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from helpers import (
     drive,
     evidence_data,
     frozen,
+    people_of,
     start,
 )
 from upphandla.states.clock import today
@@ -53,10 +54,13 @@ class Api:
     client: TestClient
     db: Database
     users: dict[str, User]
+    # The people of a case of another organisation than the test users' (people_of).
+    people: dict[int, dict[str, User]] = field(default_factory=dict)
 
     def post(self, case_id: int, kind: str, by: str, data: Any = None) -> Response:
         body = {"kind": kind, "data": evidence_data(kind) if data is None else data}
-        url, headers = f"/api/cases/{case_id}/evidence", self.users[by].headers
+        users = self.people.get(case_id, self.users)
+        url, headers = f"/api/cases/{case_id}/evidence", users[by].headers
         return self.client.post(url, json=body, headers=headers)
 
     def put(self, case_id: int, kind: str, by: str, data: Any = None) -> None:
@@ -232,11 +236,18 @@ def earlier_direct_award(api: Api, signed_on: str) -> int:
     """A 400 000 kr direct award by another organisation, signed on `signed_on` (on that day: a
     signature cannot be dated before the case came to sign it)."""
     attrs = {"estimated_value_sek": 400_000}
+    people = people_of(api.db, api.users, "kultur_och_fritidsforvaltningen")
     with frozen(f"{signed_on} 09:00:00"):
-        case_id = api.start(
-            route=DIRECT, title=EARLIER_TITLE, organisation="Kulturförvaltningen", **attrs
+        case_id = start(
+            api.db,
+            people["bestallare"],
+            route=DIRECT,
+            title=EARLIER_TITLE,
+            organisation="kultur_och_fritidsforvaltningen",
+            **attrs,
         )
-        drive(api.db, case_id, "avtalstecknande", api.users)
+        api.people[case_id] = people
+        drive(api.db, case_id, "avtalstecknande", people)
         for role, kind in PREPARATIONS:
             api.put(case_id, kind, role, evidence_data(kind, attrs))
         signed = {**evidence_data("contract_signed", attrs), "signed_on": signed_on}
@@ -270,7 +281,9 @@ def test_recurring_purchase_counts_similar_contract_of_four_months_ago__10_7_4(a
 
         assert [r["gate"] for r in reasons] == ["direct_award_below_threshold"]
         message = reasons[0]["message"]
-        assert f"ärende {earlier}" in message and EARLIER_TITLE in message
+        # Another organisation's case: named by number and organisation, not by what it is.
+        assert f"ärende {earlier} (Kultur- och fritidsförvaltningen, " in message
+        assert EARLIER_TITLE not in message
         assert kr(800_000) in message and kr(700_000) in message
         assert (case_state(api.db, case_id), counts(api.db)) == before
 

@@ -44,9 +44,9 @@ from upphandla.store.thresholds import ThresholdRepository
 from upphandla.store.users import UserRepository
 
 KEY = "it-upphandling"
-BESTALLARE = Actor(1, "Bo Beställare", "bestallare", "Socialförvaltningen")
-UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare", "Kommunledningsförvaltningen")
-CONTROLLER = Actor(3, "Cecilia Controller", "controller", "Kommunledningsförvaltningen")
+BESTALLARE = Actor(1, "Bo Beställare", "bestallare", "socialforvaltningen")
+UPPHANDLARE = Actor(2, "Anna Upphandlare", "upphandlare", "kommunstyrelsens_forvaltning")
+CONTROLLER = Actor(3, "Cecilia Controller", "controller", "kommunstyrelsens_forvaltning")
 ATTRIBUTES: dict[str, Any] = attributes(title="Verksamhetssystem för hemtjänst")
 V1 = parse_definition(read_yaml(DEFINITIONS / "it-upphandling.v1.yaml"))
 NEED = example_data(V1.evidence_kind["behovsanalys_done"], date(2026, 3, 2))
@@ -176,7 +176,7 @@ def test_similar_contracts_are_looked_up_only_for_a_recurring_direct_award(
     twelve months before the day or in progress (§ 10.3; LOU 5 kap. 11 §); they count towards
     the value, and the refusal names them."""
     store.similar = (
-        SimilarContract(9, "Licenser för bokning", "Kulturförvaltningen", 350_000, "2025-11-20"),
+        SimilarContract(9, "Licenser för bokning", "socialforvaltningen", 350_000, "2025-11-20"),
     )
     direct = {"route": "direktupphandling", "estimated_value_sek": 400_000}
     one_off = start(handler, **direct)
@@ -205,7 +205,8 @@ def test_similar_contracts_are_looked_up_only_for_a_recurring_direct_award(
     )
     assert [v.title for v in similar.values][-1] == "Uppskattat värde"
     [threshold] = [r for r in refused.value.reasons if r.gate == "direct_award_below_threshold"]
-    assert "ärende 9 ”Licenser för bokning”" in threshold.message
+    # A case of the same organisation: named with its title and the organisation's name.
+    assert "ärende 9 ”Licenser för bokning” (Socialförvaltningen, " in threshold.message
 
 
 @pytest.mark.parametrize(
