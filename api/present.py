@@ -23,9 +23,10 @@ from upphandla.flows.commands.acceptance import ImportedRequirements
 from upphandla.flows.commands.cases import RecordedEvidence
 from upphandla.flows.views.cases import CaseView
 from upphandla.states.clock import now
+from upphandla.states.definition import EvidenceKind
 from upphandla.states.gates import GateResult
 from upphandla.states.remedies import EvidenceNeed
-from upphandla.store.records import StoredCase
+from upphandla.store.records import StoredCase, StoredEvidence
 
 
 def gates_out(
@@ -57,6 +58,19 @@ def case_summary(row: StoredCase) -> CaseSummary:
     )
 
 
+def _evidence(e: StoredEvidence, kinds: dict[str, EvidenceKind]) -> EvidenceOut:
+    return EvidenceOut(
+        id=e.id,
+        kind=e.kind,
+        title=kinds[e.kind].title if e.kind in kinds else e.kind,
+        data=e.data,
+        phase=e.phase,
+        recorded_by=e.recorded_by_name,
+        role=e.role,
+        recorded_at=e.recorded_at,
+    )
+
+
 def case_out(view: CaseView) -> CaseOut:
     row, definition = view.case, view.definition
     kinds = definition.evidence_kind
@@ -65,19 +79,8 @@ def case_out(view: CaseView) -> CaseOut:
         state_title=definition.phase[row.state].title,
         attributes=row.attributes,
         created_at=row.created_at,
-        evidence=[
-            EvidenceOut(
-                id=e.id,
-                kind=e.kind,
-                title=kinds[e.kind].title if e.kind in kinds else e.kind,
-                data=e.data,
-                phase=e.phase,
-                recorded_by=e.recorded_by_name,
-                role=e.role,
-                recorded_at=e.recorded_at,
-            )
-            for e in view.evidence
-        ],
+        evidence=[_evidence(e, kinds) for e in view.evidence],
+        sealed_evidence=[_evidence(e, kinds) for e in view.sealed.rows],
         deadlines=[DeadlineOut.model_validate(d) for d in view.deadlines],
         findings=[
             FindingOut(

@@ -21,7 +21,9 @@ from upphandla.api.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from upphandla.flows.access import SealedView
 from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.commands.sealed import LogSealedRead
 from upphandla.flows.handler import Handler
 from upphandla.flows.views import cases as queries
 from upphandla.states.attributes import CaseAttributes, Subcategory
@@ -113,10 +115,46 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
-async def get_case(case_id: CaseId, token: Token, handler: HandlerDep) -> Response:
-    """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
-    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
-    return json_response(view)
+async def get_case(
+    case_id: CaseId, token: Token, handler: HandlerDep, request_id: RequestId
+) -> Response:
+    """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger.
+    Anbud visas före tilldelningsbeslutet bara för ärendets ansvariga upphandlare, och varje
+    sådan läsning loggas (OSL 19 kap. 3 §)."""
+    view = await read(
+        handler,
+        token,
+        lambda uow, actor: queries.get_case(
+            uow, registry=handler.registry, actor=actor, case_id=case_id
+        ),
+    )
+    await _log_early_read(handler, token, case_id, view.sealed, "ärendet", request_id)
+    return json_response(case_out(view))
+
+
+async def _log_early_read(
+    handler: Handler,
+    token: str,
+    case_id: int,
+    sealed: SealedView,
+    through: str,
+    request_id: str | None,
+) -> None:
+    """Log a read of sealed evidence before it is unsealed, before the answer goes out."""
+    if not sealed.early:
+        return
+
+    def log(actor: Actor) -> LogSealedRead:
+        return LogSealedRead(
+            actor=actor,
+            case_id=case_id,
+            kinds=sealed.kinds,
+            count=len(sealed.rows),
+            through=through,
+            request_id=request_id,
+        )
+
+    await command(handler, token, log, case_id=case_id)
 
 
 @router.post(
@@ -175,16 +213,20 @@ async def fire_transition(
 
 
 @router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
-async def case_audit(case_id: CaseId, token: Token, handler: HandlerDep) -> AuditOut:
-    """Ärendets granskningslogg, äldst först, med varje händelses hash."""
-    events = await read(
+async def case_audit(
+    case_id: CaseId, token: Token, handler: HandlerDep, request_id: RequestId
+) -> AuditOut:
+    """Ärendets granskningslogg, äldst först, med varje händelses hash; anbudens förseglade
+    kedja för den som får se anbuden."""
+    view = await read(
         handler,
         token,
         lambda uow, actor: queries.case_audit(
             uow, registry=handler.registry, actor=actor, case_id=case_id
         ),
     )
-    return AuditOut(case_id=case_id, events=events)
+    await _log_early_read(handler, token, case_id, view.sealed, "granskningsloggen", request_id)
+    return AuditOut(case_id=case_id, events=view.events, sealed_events=view.sealed_events)
 
 
 @router.get("/{case_id}/checklist", response_model=ChecklistOut, responses=ERRORS)

@@ -255,6 +255,9 @@ class CaseOut(CaseSummary):
     deadlines: list[DeadlineOut]
     findings: list[FindingOut]
     next_steps: list[NextStepOut]
+    # Bids (OSL 19 kap. 3 §): empty for everyone but the case's upphandlare until the award
+    # decision; each read before it is logged in the case's sealed chain.
+    sealed_evidence: list[EvidenceOut] = []
 
 
 class CasePageOut(BaseModel):
@@ -275,6 +278,8 @@ class TransitionOut(BaseModel):
 class AuditOut(BaseModel):
     case_id: int
     events: list[dict[str, Any]]
+    # The sealed chain (bids and reads of them), to those who may see the bids.
+    sealed_events: list[dict[str, Any]] = []
 
 
 class BreakOut(BaseModel):

@@ -4,15 +4,17 @@ exist. One rule, one implementation: every check is the store's query predicate 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from upphandla.flows.organisations import organisations
 from upphandla.flows.registry import Registry
-from upphandla.states.access import Action, CaseScope, scope_of
+from upphandla.states.access import CaseScope, scope_of
+from upphandla.states.access_policy import Action, unsealed
 from upphandla.states.definition import Definition
 from upphandla.states.errors import Forbidden, Invalid
 from upphandla.states.roles import SYSTEM_ROLE, Actor
-from upphandla.store.records import StoredCase
+from upphandla.store.records import StoredCase, StoredEvidence
 from upphandla.store.uow import UnitOfWork
 
 
@@ -54,6 +56,8 @@ def owning_organisation(definition: Definition, actor: Actor, attributes: Any) -
     if policy is None or actor.role == SYSTEM_ROLE or not isinstance(attributes, dict):
         return attributes
     given = attributes.get("organisation")
+    if given is not None and (not isinstance(given, str) or not given.strip()):
+        return attributes  # not an organisation at all: the attributes' validation says so
     if actor.role in policy.start_for_others:
         given = given if given is not None else actor.organisation
         if not isinstance(given, str) or organisations().get(given) is None:
@@ -67,3 +71,38 @@ def owning_organisation(definition: Definition, actor: Actor, attributes: Any) -
             "forbidden_organisation", role=actor.role, own=actor.organisation, given=given
         )
     return {**attributes, "organisation": given}
+
+
+@dataclass(frozen=True)
+class SealedView:
+    """The sealed evidence a person may see on one case; `early` when it is seen before it is
+    unsealed (by the case's assigned upphandlare), which must be logged."""
+
+    rows: list[StoredEvidence]
+    early: bool
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(sorted({r.kind for r in self.rows}))
+
+
+def sealed_view(
+    uow: UnitOfWork, registry: Registry, actor: Actor, case: StoredCase, recorded: set[str]
+) -> SealedView:
+    """What of the case's sealed evidence `actor` (who may read the case) may see, given the
+    kinds of evidence recorded on it."""
+    definition = registry.policy_definition(uow)
+    policy = definition.access if definition is not None else None
+    if policy is None or not policy.sealed:
+        return SealedView([], False)
+    assigned = actor.user_id is not None and case.assigned_to == actor.user_id
+    shown: list[StoredEvidence] = []
+    early = False
+    rows = uow.evidence.of_case(case.id, sealed=True)
+    for row in rows:
+        if unsealed(policy, row.kind, recorded):
+            shown.append(row)
+        elif assigned:
+            shown.append(row)
+            early = True
+    return SealedView(shown, early)

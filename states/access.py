@@ -21,72 +21,10 @@ it is told the role lacks the right.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
-if TYPE_CHECKING:
-    from upphandla.states.definition import Definition
-    from upphandla.states.roles import Actor
-
-Relation = Literal["own_case", "own_organisation", "participant", "every_case"]
-RELATIONS: tuple[Relation, ...] = ("own_case", "own_organisation", "participant", "every_case")
-Action = Literal["read", "record", "advance"]
-ACTIONS: tuple[Action, ...] = ("read", "record", "advance")
-ACTION_TITLES: dict[str, str] = {
-    "read": "se ärendet",
-    "record": "registrera underlag",
-    "advance": "föra ärendet vidare",
-}
-RELATION_TITLES: dict[str, str] = {
-    "own_case": "egna ärenden",
-    "own_organisation": "den egna organisationens ärenden",
-    "participant": "ärenden där rollen behövs eller personen deltar",
-    "every_case": "alla ärenden",
-}
-_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-_Label = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RoleAccess(_Strict):
-    read: list[Relation] = []
-    record: list[Relation] = []
-    advance: list[Relation] = []
-
-    def relations(self, action: Action) -> list[Relation]:
-        return list(getattr(self, action))
-
-
-class Assignment(_Strict):
-    """The evidence kind that names the case's upphandlare, and its field with the e-mail."""
-
-    kind: _Name
-    field: _Name
-    role: _Name  # the role the named person must hold
-
-
-class Sealed(_Strict):
-    """Evidence hidden until another kind of evidence is recorded."""
-
-    kind: _Name
-    until: _Name  # the kind whose record unseals it
-    source: _Label
-
-
-class AccessPolicy(_Strict):
-    source: _Label
-    roles: dict[_Name, RoleAccess]
-    start_for_others: list[_Name] = []  # roles that may start a case for another organisation
-    assignment: Assignment | None = None
-    sealed: list[Sealed] = []
-
-    def allows(self, role: str, action: Action, relations: frozenset[str]) -> bool:
-        granted = self.roles.get(role)
-        return granted is not None and any(r in relations for r in granted.relations(action))
+from upphandla.states.access_policy import Action
+from upphandla.states.definition import Definition
+from upphandla.states.roles import Actor
 
 
 def participant_phases(definition: Definition, role: str) -> frozenset[str]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
-from upphandla.states.access import AccessPolicy
+from upphandla.states.access_policy import AccessPolicy
 from upphandla.states.canonical import canonical_json, sha256_hex
 from upphandla.states.conditions import Condition
 from upphandla.states.validation import Problem

@@ -19,6 +19,7 @@ from upphandla.states.definition import (
     Phase,
     Trigger,
 )
+from upphandla.states.docs_access import access_section
 from upphandla.states.docs_reminders import reminders_section
 from upphandla.states.docs_time import TIME_DESCRIBERS
 from upphandla.states.roles import ROLE_NAMES, SYSTEM_ROLE
@@ -97,6 +98,7 @@ def rules_markdown(definition: Definition) -> str:
     for number, phase in enumerate(d.phases, start=1):
         out += _phase_section(d, number, phase)
     out += reminders_section(d)
+    out += access_section(d)
     out += ["## Underlag", ""]
     if not d.evidence_kinds:
         out += ["Definitionen har inga underlag.", ""]

@@ -23,6 +23,7 @@ CANCELLED = "cancelled"
 REMINDERS_QUEUED = "reminders_queued"
 FINDING_RAISED = "finding_raised"
 FINDING_CLOSED = "finding_closed"
+SEALED_READ = "sealed_read"
 CANCEL_TRIGGER = "cancel"
 
 
@@ -124,6 +125,23 @@ class FindingChanged(AuditEvent):
         if self.opened:
             finding |= {"message": self.message, "source": self.source}
         return {"finding": finding}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SealedRead(AuditEvent):
+    """Someone read a case's sealed evidence (bids) before it was unsealed (OSL 19 kap. 3 §):
+    which records, and through what."""
+
+    kinds: Sequence[str]
+    count: int
+    through: str  # e.g. "ärendet", "granskningsloggen"
+
+    @property
+    def action(self) -> str:
+        return SEALED_READ
+
+    def details(self) -> dict[str, Any]:
+        return {"sealed_read": {"kinds": list(self.kinds), "count": self.count, "through": self.through}}
 
 
 def payload(event: AuditEvent) -> dict[str, Any]:

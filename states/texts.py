@@ -92,6 +92,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Rollen ”{role}” får se ärende {case_id} men inte ändra det: behörigheten gäller inte "
         "ärenden med den relation du har till det (se åtkomstreglerna i processdefinitionen).",
     ),
+    "sealed_not_assigned": (
+        "Bara ärendets ansvariga upphandlare",
+        "”{kind}” omfattas av sekretess till tilldelningsbeslutet (OSL 19 kap. 3 § andra "
+        "stycket) och registreras av ärendets ansvariga upphandlare, som kategoriledaren utser.",
+    ),
     "forbidden_organisation": (
         "Fel organisation",
         "Rollen ”{role}” får bara starta ärenden för den egna organisationen ”{own}”, inte "

@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from upphandla.states.canonical import canonical_json, sha256_hex
 from upphandla.states.events import AuditEvent, payload
-from upphandla.store.models import AuditEventRow, CaseRow
+from upphandla.store.models import AuditEventRow, CaseRow, SealedEventRow, SealedHeadRow
 
 GENESIS = "0" * 64
 AUDIT = cast(Table, AuditEventRow.__table__)
 CASES = cast(Table, CaseRow.__table__)
+SEALED = cast(Table, SealedEventRow.__table__)
+SEALED_HEADS = cast(Table, SealedHeadRow.__table__)
 _INSERT_EVENT = insert(AUDIT)
 
 
@@ -42,9 +44,22 @@ class Appended:
     hash: str
 
 
+@dataclass
+class ChainHeadRow:
+    """A chain's head in the shape the chain code moves (id, audit_seq, audit_head)."""
+
+    id: int
+    audit_seq: int
+    audit_head: str
+
+
 class AuditRepository:
-    def __init__(self, conn: Connection) -> None:
+    """A case's chain in `table`: the case chains (`audit_events`) or the sealed chains."""
+
+    def __init__(self, conn: Connection, table: Table = AUDIT) -> None:
         self._conn = conn
+        self._table = table
+        self._insert = _INSERT_EVENT if table is AUDIT else insert(table)
 
     def append(self, case: ChainHead, event: AuditEvent, *, at: datetime) -> Appended:
         """Append one event to the case's chain and move the case's head (the use case saves
@@ -63,7 +78,7 @@ class AuditRepository:
         )
         appended = Appended(seq, sha256_hex(body))
         self._conn.execute(
-            _INSERT_EVENT,
+            self._insert,
             {
                 "case_id": case.id,
                 "seq": seq,
@@ -81,10 +96,11 @@ class AuditRepository:
 
     def trail(self, case_id: int) -> list[dict[str, Any]]:
         """The case's events as hashed, each with its hash, oldest first."""
+        table = self._table
         rows = self._conn.execute(
-            select(AUDIT.c.body, AUDIT.c.hash)
-            .where(AUDIT.c.case_id == case_id)
-            .order_by(AUDIT.c.seq)
+            select(table.c.body, table.c.hash)
+            .where(table.c.case_id == case_id)
+            .order_by(table.c.seq)
         )
         return [{**json.loads(body), "hash": hash_} for body, hash_ in rows]
 
@@ -192,4 +208,42 @@ def verify_all(conn: Connection | Session, *, case_id: int | None = None) -> Ver
     breaks += [
         Break(cid, None, None, "händelser hör till ett ärende som inte finns") for cid in orphans
     ]
-    return VerifyReport(n_cases, n_events, breaks)
+    n_sealed, sealed_breaks = _verify_sealed(conn, case_id)
+    return VerifyReport(n_cases, n_events + n_sealed, breaks + sealed_breaks)
+
+
+def _verify_sealed(conn: Connection | Session, case_id: int | None) -> tuple[int, list[Break]]:
+    """Verify every sealed chain (bids) against its head; events without a head are a break."""
+    heads_q = select(SEALED_HEADS.c.case_id, SEALED_HEADS.c.seq, SEALED_HEADS.c.head).order_by(
+        SEALED_HEADS.c.case_id
+    )
+    events_q = select(SEALED.c.case_id).distinct()
+    if case_id is not None:
+        heads_q = heads_q.where(SEALED_HEADS.c.case_id == case_id)
+        events_q = events_q.where(SEALED.c.case_id == case_id)
+    breaks: list[Break] = []
+    count = 0
+    heads = {
+        row.case_id: ChainHeadRow(row.case_id, row.seq, row.head) for row in conn.execute(heads_q)
+    }
+    for head in heads.values():
+        rows = conn.execute(
+            select(SEALED).where(SEALED.c.case_id == head.id).order_by(SEALED.c.seq, SEALED.c.id)
+        )
+        n, brk = verify_case(head, iter(rows))
+        count += n
+        if brk:
+            breaks.append(
+                Break(brk.case_id, brk.seq, brk.event_id, f"förseglad kedja: {brk.problem}")
+            )
+    breaks += [
+        Break(
+            cid,
+            None,
+            None,
+            "förseglad kedja: händelser utan kedjans huvud (tillagda utanför motorn)",
+        )
+        for cid in conn.execute(events_q).scalars()
+        if cid not in heads
+    ]
+    return count, breaks

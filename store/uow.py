@@ -22,6 +22,7 @@ from upphandla.store.findings import FindingRepository
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
+from upphandla.store.sealed import SealedRepository
 from upphandla.store.thresholds import ThresholdRepository
 from upphandla.store.users import UserRepository
 
@@ -36,6 +37,7 @@ class UnitOfWork:
     reminders: ReminderRepository
     findings: FindingRepository
     sanctions: SanctionsRepository
+    sealed: SealedRepository
     thresholds: ThresholdRepository
     users: UserRepository
     definitions: DefinitionRepository
@@ -69,6 +71,7 @@ class UnitOfWork:
         self.reminders = ReminderRepository(conn, dialect=conn.dialect.name)
         self.findings = FindingRepository(conn)
         self.sanctions = SanctionsRepository(conn)
+        self.sealed = SealedRepository(conn, lock_rows=postgresql)
         self.thresholds = ThresholdRepository(conn)
         self.users = UserRepository(conn, lock_rows=postgresql)
         self.definitions = DefinitionRepository(conn)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from upphandla.states.access import CaseScope
 from upphandla.states.case import EvidenceRecord
 from upphandla.states.errors import Conflict, NotFound
 from upphandla.states.events import AuditEvent, payload
@@ -151,6 +152,33 @@ class FakeCases:
     def get_for_change(self, case_id: int) -> tuple[StoredCase, tuple[EvidenceRecord, ...]]:
         return self.get(case_id), self._uow.data.logs.get(case_id, ())
 
+    def is_visible(self, case_id: int, scope: CaseScope) -> bool:
+        """The store's predicate (store.scope.visible_cases), for the cases in memory."""
+        case = self._uow.data.cases.get(case_id)
+        if case is None:
+            return False
+        acted = any(
+            c == case_id and b["actor"]["id"] == scope.user_id for c, _, b in self._uow.data.events
+        )
+        return (
+            scope.every_case
+            or (scope.own_cases and case.created_by == scope.user_id)
+            or (scope.organisation is not None and case.organisation == scope.organisation)
+            or (
+                scope.participant
+                and (
+                    case.state in scope.participant_phases
+                    or case.assigned_to == scope.user_id
+                    or acted
+                )
+            )
+        )
+
+    def get_visible(self, case_id: int, scope: CaseScope) -> StoredCase:
+        if not self.is_visible(case_id, scope):
+            raise NotFound("case_not_found", case_id=case_id)
+        return self.get(case_id)
+
     def save(self, case: StoredCase, *, evidence: Iterable[EvidenceRecord] | None = None) -> None:
         read_version = self.versions.get(case.id, case.row_version)
         if self._uow.data.cases[case.id].row_version != read_version:
@@ -170,8 +198,8 @@ class FakeEvidence:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def of_case(self, case_id: int) -> list[StoredEvidence]:
-        return [e for e in self._uow.data.evidence if e.case_id == case_id]
+    def of_case(self, case_id: int, *, sealed: bool = False) -> list[StoredEvidence]:
+        return [e for e in self._uow.data.evidence if e.case_id == case_id and e.sealed == sealed]
 
     def add(self, **values: Any) -> StoredEvidence:
         stored = StoredEvidence(id=len(self._uow.data.evidence) + 1, **values)

@@ -20,9 +20,11 @@ from upphandla.flows.casefile import (
     snapshot,
 )
 from upphandla.flows.commands.notify import enqueue_case_message
+from upphandla.flows.commands.sealed import assigned_user, record_sealed
 from upphandla.flows.delegation import mandate_of
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
+from upphandla.states.access_policy import sealed_kinds
 from upphandla.states.attributes import CaseAttributes
 from upphandla.states.case import Evidence
 from upphandla.states.clock import local_date, now
@@ -188,6 +190,19 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
     check_may(uow, registry, cmd.actor, cmd.case_id, "record")
     case, records = uow.cases.get_for_change(cmd.case_id)
     definition, _ = registry.get(uow, case.definition_key, case.definition_version)
+    policy = definition.access
+    if cmd.kind in sealed_kinds(policy):
+        stored = record_sealed(
+            uow,
+            definition=definition,
+            case=case,
+            records=records,
+            actor=cmd.actor,
+            kind=cmd.kind,
+            data=cmd.data,
+            request_id=cmd.request_id,
+        )
+        return RecordedEvidence(stored, definition.evidence_kind[cmd.kind].title)
     at = now()
     today = local_date(at)
     evidence = Evidence(records)
@@ -215,6 +230,8 @@ def record_evidence(uow: UnitOfWork, cmd: RecordEvidence, registry: Registry) ->
         kind=cmd.kind,
         data=candidate.data,
     )
+    if policy is not None and policy.assignment and cmd.kind == policy.assignment.kind:
+        case.assigned_to = assigned_user(uow, policy.assignment, candidate.data)
     appended = uow.audit.append(case, event, at=at)
     case.updated_at = at
     case.next_due_at = next_due_at(deadlines_of(definition, case, candidate.evidence))

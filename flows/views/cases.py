@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from upphandla.flows.access import readable_case, scope_for
+from upphandla.flows.access import SealedView, readable_case, scope_for, sealed_view
 from upphandla.flows.casefile import deadlines_of, evidence_of, snapshot
 from upphandla.flows.lookups import with_lookups
 from upphandla.flows.registry import Registry
@@ -33,6 +33,7 @@ class CaseView:
     evidence: list[StoredEvidence]
     next_steps: list[TriggerPreview]
     findings: list[StoredFinding]  # open first, then the latest closed
+    sealed: SealedView  # the bids the viewer may see (none, for most, before the award)
 
     @property
     def deadlines(self) -> list[dict[str, Any]]:
@@ -53,7 +54,8 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
     snap = with_lookups(uow, snap, preview_lookups(definition, snap, evidence, today=day))
     steps = preview(definition, snap, evidence, actor=actor, today=day)
     findings = sorted(uow.findings.of_case(case.id), key=lambda f: (f.closed_at is not None, -f.id))
-    return CaseView(case, definition, rows, steps, findings)
+    sealed = sealed_view(uow, registry, actor, case, {r.kind for r in rows})
+    return CaseView(case, definition, rows, steps, findings, sealed)
 
 
 def list_cases(
@@ -79,12 +81,21 @@ def list_cases(
     return uow.cases.page(filters, scope, limit=limit, offset=offset)
 
 
-def case_audit(
-    uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int
-) -> list[dict[str, Any]]:
-    """The case's audit trail, each event as hashed plus its hash, oldest first."""
-    readable_case(uow, registry, actor, case_id)
-    return uow.audit.trail(case_id)
+@dataclass(frozen=True)
+class AuditView:
+    events: list[dict[str, Any]]
+    sealed_events: list[dict[str, Any]]  # the sealed chain, when the viewer may see it
+    sealed: SealedView
+
+
+def case_audit(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int) -> AuditView:
+    """The case's audit trail, each event as hashed plus its hash, oldest first; and its sealed
+    chain (bids) to those who may see the bids."""
+    case = readable_case(uow, registry, actor, case_id)
+    recorded = {r.kind for r in uow.evidence.of_case(case.id)}
+    sealed = sealed_view(uow, registry, actor, case, recorded)
+    chain = uow.sealed.trail(case.id) if sealed.rows else []
+    return AuditView(uow.audit.trail(case_id), chain, sealed)
 
 
 def verify_audit(uow: UnitOfWork, *, case_id: int | None = None) -> VerifyReport:

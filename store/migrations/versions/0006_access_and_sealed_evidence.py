@@ -20,13 +20,16 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("assigned_to", ID, nullable=True))
-        batch.create_foreign_key("fk_cases_assigned_to", "users", ["assigned_to"], ["id"])
-    with op.batch_alter_table("evidence") as batch:
-        batch.add_column(
-            sa.Column("sealed", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # SQLite: a plain ADD COLUMN with a REFERENCES clause (allowed on a column whose default is
+    # NULL); a batch copy of `cases` would trip over the tables that reference it.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE cases ADD COLUMN assigned_to INTEGER REFERENCES users (id)")
+    else:
+        op.add_column("cases", sa.Column("assigned_to", ID, nullable=True))
+        op.create_foreign_key("fk_cases_assigned_to", "cases", "users", ["assigned_to"], ["id"])
+    op.add_column(
+        "evidence", sa.Column("sealed", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "sealed_events",
         sa.Column("id", ID, primary_key=True),
@@ -51,8 +54,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("sealed_heads")
     op.drop_table("sealed_events")
-    with op.batch_alter_table("evidence") as batch:
-        batch.drop_column("sealed")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_constraint("fk_cases_assigned_to", type_="foreignkey")
-        batch.drop_column("assigned_to")
+    op.drop_column("evidence", "sealed")
+    op.drop_column("cases", "assigned_to")
