@@ -165,8 +165,9 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert len(token) >= 32 and " " not in token
-    stored = scalar(db, "SELECT token_hash FROM users")
+    stored = scalar(db, "SELECT token_hash FROM tokens")
     assert stored == hashlib.sha256(token.encode()).hexdigest()  # only its hash is kept
+    assert scalar(db, "SELECT name FROM tokens") == "standard"
 
     with make_client(db, db_url) as client:
         assert client.get("/api/cases", headers=bearer(token)).status_code == 200
@@ -194,7 +195,17 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
 
 def test_user_add_refuses_an_unknown_role(db: Database, db_url: str) -> None:
     result = cli(
-        "user", "add", "--name", "X", "--email", "x@example.se", "--role", "chef", db_url=db_url
+        "user",
+        "add",
+        "--name",
+        "X",
+        "--email",
+        "x@example.se",
+        "--role",
+        "chef",
+        "--org",
+        "socialforvaltningen",
+        db_url=db_url,
     )
     assert result.exit_code != 0
     assert "role" in result.stderr and "okänd roll" in result.stderr
