@@ -86,12 +86,10 @@ def upgrade() -> None:
                 for user_id, token_hash, active in users
             ],
         )
-    if not _postgresql():
-        # The users table is copied anew on SQLite; the rows that refer to it are checked when
-        # the migration commits, after the copy has taken the old name again.
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("token_hash")
+    if _postgresql():
+        op.drop_column("users", "token_hash")
+    else:
+        _drop_token_hash_on_sqlite()
 
     op.create_table(
         "system_events",
@@ -116,6 +114,30 @@ def upgrade() -> None:
         op.execute(statement)
 
 
+def _drop_token_hash_on_sqlite() -> None:
+    """SQLite cannot drop a column under a UNIQUE constraint, and a copied table (Alembic's
+    batch mode) would leave the rows that refer to users counted as orphans until the commit
+    fails (foreign keys are on and cannot be turned off inside the migration's transaction).
+    So: keep the rows aside, drop the table, create it again without the column (as it is now,
+    whatever earlier migrations added), and put the rows back: each row put back adopts the
+    rows that refer to it again before the commit checks them."""
+    bind = op.get_bind()
+    old = sa.Table("users", sa.MetaData(), autoload_with=bind)
+    keep = [c.name for c in old.columns if c.name != "token_hash"]
+    columns = ", ".join(f'"{name}"' for name in keep)
+    new = sa.Table("users", sa.MetaData(), *[old.c[name]._copy() for name in keep])
+    for index in old.indexes:
+        names = [c.name for c in index.columns]
+        if "token_hash" not in names:
+            sa.Index(index.name, *[new.c[n] for n in names], unique=index.unique)
+    op.execute("PRAGMA defer_foreign_keys = ON")
+    op.execute(f"CREATE TABLE users_0007_rows AS SELECT {columns} FROM users")
+    op.execute("DROP TABLE users")
+    new.create(bind)
+    op.execute(f"INSERT INTO users ({columns}) SELECT {columns} FROM users_0007_rows")
+    op.execute("DROP TABLE users_0007_rows")
+
+
 def downgrade() -> None:
     if _postgresql():
         op.execute("DROP TRIGGER IF EXISTS system_events_no_change ON system_events")
@@ -126,20 +148,14 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS system_events_no_delete")
     op.drop_table("system_chain")
     op.drop_table("system_events")
-    # Each user gets back the hash of their newest token (a placeholder if they have none).
+    # Each user gets back the hash of their newest token (a user without one gets none: the
+    # column comes back nullable, unique through an index).
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("token_hash", sa.String(length=64), nullable=True))
     op.execute(
         "UPDATE users SET token_hash = (SELECT t.token_hash FROM tokens t "
         "WHERE t.user_id = users.id ORDER BY t.id DESC LIMIT 1)"
     )
-    op.execute(
-        "UPDATE users SET token_hash = 'x' || CAST(id AS VARCHAR(20)) WHERE token_hash IS NULL"
-    )
-    if not _postgresql():
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("token_hash", existing_type=sa.String(length=64), nullable=False)
-        batch.create_unique_constraint("uq_users_token_hash", ["token_hash"])
+    op.create_index("uq_users_token_hash", "users", ["token_hash"], unique=True)
     op.drop_index("ix_tokens_user", table_name="tokens")
     op.drop_table("tokens")
