@@ -172,14 +172,24 @@ def verify_system(conn: Connection) -> SystemReport:
         if problem:
             return SystemReport(count, SystemBreak(expected, row.id, problem))
         prev, expected = row.hash, expected + 1
-    if expected - 1 != head_seq or prev != head_hash:
+    if expected - 1 != head_seq:
         return SystemReport(
             count,
             SystemBreak(
                 expected,
                 None,
                 f"händelse {expected} saknas: kedjans huvud anger {head_seq} händelser men "
-                f"kedjan slutar vid {expected - 1} (händelser i slutet borttagna eller ändrade)",
+                f"kedjan slutar vid {expected - 1} (händelser i slutet borttagna)",
+            ),
+        )
+    if prev != head_hash:
+        return SystemReport(
+            count,
+            SystemBreak(
+                head_seq,
+                None,
+                f"händelse {head_seq} är inte den som kedjans huvud anger (händelser i slutet "
+                "borttagna eller ersatta och huvudet ändrat)",
             ),
         )
     return SystemReport(count, None)
