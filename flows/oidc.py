@@ -169,16 +169,19 @@ class OidcVerifier:
 
 def _reason(exc: JoseError) -> str:
     name = type(exc).__name__
+    claim = getattr(exc, "claim", None)
+    if name == "InvalidClaimError" and claim in ("nbf", "iat"):
+        return f"den gäller inte ännu ({claim})"
     reasons = {
         "ExpiredTokenError": "den har gått ut (exp)",
-        "InvalidTokenError": "den gäller inte ännu (nbf eller iat)",
         "BadSignatureError": "signaturen stämmer inte",
-        "MissingClaimError": f"ett obligatoriskt anspråk saknas ({exc.description})",
-        "InvalidClaimError": f"ett anspråk har fel värde ({exc.description})",
+        "MissingClaimError": f"det obligatoriska anspråket {claim} saknas",
+        "InvalidClaimError": f"anspråket {claim} har fel värde",
         "UnsupportedAlgorithmError": "signaturalgoritmen tillåts inte (bara RS256 och ES256)",
         "MissingKeyError": "nyckeln finns inte hos utfärdaren",
+        "InvalidKeyIdError": "nyckeln (kid) finns inte hos utfärdaren",
     }
-    return reasons.get(name, f"den kunde inte kontrolleras ({name})")
+    return reasons.get(name, "den är inte en giltig JWT")
 
 
 @dataclass(frozen=True)
