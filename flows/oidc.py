@@ -153,7 +153,7 @@ class OidcVerifier:
                     token, self.source.keys(refresh=True), algorithms=list(ALGORITHMS)
                 )
             registry = JWTClaimsRegistry(
-                iss={"essential": True, "value": s.oidc_issuer},
+                iss={"essential": True, "value": s.oidc_issuer or ""},
                 aud={"essential": True, "value": s.oidc_audience}
                 if s.oidc_audience
                 else {"essential": True},

@@ -5,6 +5,7 @@ the system chain in the same unit of work, never with the secret."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -103,7 +104,7 @@ def add_user(
     mandate: str | None,
     actor: Actor,
     action: str = "user.added",
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> StoredUser:
     """Store a checked user (an e-mail address already taken is refused) and audit it."""
     email = str(user.email)
