@@ -46,7 +46,7 @@ class NewUser(BaseModel):
 class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
-    days: int = Field(ge=1, le=3650)
+    days: int = Field(ge=1, le=36500)
 
 
 @dataclass(frozen=True)
