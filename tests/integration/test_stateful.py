@@ -674,6 +674,7 @@ def make_machine(
                         name=f"Test {name}",
                         email=f"{name}@kommun.example",
                         role=role,
+                        organisation="socialforvaltningen",
                         mandate=mandate,
                     )
                 ).result.user
