@@ -26,6 +26,7 @@ _STATUS = {
     "conflict": 409,
     "unavailable": 503,
     "unauthenticated": 401,
+    "rate_limited": 429,
 }
 _HEADERS = {503: {"Retry-After": "2"}, 401: {"WWW-Authenticate": "Bearer"}}
 
@@ -68,9 +69,11 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         "request_id": getattr(request.state, "request_id", None),
         **exc.extra(),
     }
-    return JSONResponse(
-        body, status_code=status, media_type=PROBLEM_JSON, headers=_HEADERS.get(status)
-    )
+    headers = _HEADERS.get(status)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _definition(request: Request, exc: Exception) -> JSONResponse:

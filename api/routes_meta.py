@@ -7,8 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 
 from upphandla.api.deps import HandlerDep, Token, read, read_public
-from upphandla.api.schemas import BreakOut, DefinitionSummary, HealthOut, VerifyOut
+from upphandla.api.schemas import (
+    BreakOut,
+    DefinitionSummary,
+    HealthOut,
+    SystemBreakOut,
+    SystemChainOut,
+    VerifyOut,
+)
 from upphandla.flows.orchestration.status import status_for
+from upphandla.flows.system_chain import verify_system
 from upphandla.flows.views import cases as queries
 from upphandla.flows.views.definitions import definition_body, list_definitions
 
@@ -59,10 +67,17 @@ async def definition(
 @router.get("/api/audit/verify", response_model=VerifyOut, tags=["granskning"])
 async def verify(token: Token, handler: HandlerDep) -> VerifyOut:
     """Kontrollera alla ärendens hashkedjor; anger första ändrade, borttagna eller omkastade händelse."""
-    report = await read(handler, token, lambda uow, _: queries.verify_audit(uow))
+    report, system = await read(
+        handler, token, lambda uow, _: (queries.verify_audit(uow), verify_system(uow))
+    )
     return VerifyOut(
-        ok=report.ok,
+        ok=report.ok and system.ok,
         cases=report.cases,
         events=report.events,
         breaks=[BreakOut.model_validate(b.as_dict()) for b in report.breaks],
+        system=SystemChainOut(
+            ok=system.ok,
+            events=system.events,
+            first_break=SystemBreakOut.model_validate(system.brk.as_dict()) if system.brk else None,
+        ),
     )

@@ -289,11 +289,27 @@ class BreakOut(BaseModel):
     problem: str
 
 
+class SystemBreakOut(BaseModel):
+    seq: int | None
+    event_id: int | None
+    problem: str
+
+
+class SystemChainOut(BaseModel):
+    """The chain of administrative acts (users, tokens, definitions, sanctions lists,
+    threshold amounts)."""
+
+    ok: bool
+    events: int
+    first_break: SystemBreakOut | None
+
+
 class VerifyOut(BaseModel):
     ok: bool
     cases: int
     events: int
     breaks: list[BreakOut]
+    system: SystemChainOut | None = None
 
 
 class DefinitionSummary(BaseModel):

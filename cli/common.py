@@ -3,11 +3,14 @@ Swedish exit."""
 
 from __future__ import annotations
 
+import getpass
+
 import typer
 
 from upphandla.flows.handler import Handler
 from upphandla.flows.settings import get_settings
 from upphandla.states.errors import DomainError
+from upphandla.states.roles import SYSTEM_ROLE, Actor
 from upphandla.states.texts import text
 from upphandla.store.db import Database, open_database
 from upphandla.store.migrate import database_exists, require_current
@@ -47,3 +50,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `message` on standard error; raise the returned Exit to stop with `code`."""
     typer.echo(message, err=True)
     return typer.Exit(code)
+
+
+def cli_actor() -> Actor:
+    """Who an administrative act from the command line is recorded as: the system, acting from
+    the command line for the operating-system account that ran it. Whoever runs the command
+    holds the database's credentials; a self-declared e-mail address would prove nothing more."""
+    try:
+        account = getpass.getuser()
+    except (OSError, KeyError):
+        account = "okänt konto"
+    return Actor(user_id=None, name=f"kommandoraden ({account})"[:200], role=SYSTEM_ROLE)

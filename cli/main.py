@@ -1,5 +1,6 @@
-"""`upphandla`: serve, sweep, worker, db upgrade, user add, audit verify, definition
-check/load/docs, sanctions load/show, outbox deliver/retry."""
+"""`upphandla`: serve, sweep, worker, db upgrade, user add/list/disable, token
+create/list/revoke, audit verify, definition check/load/docs, sanctions load/show, outbox
+deliver/retry."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import describe, fail, ready_db, settings_db
+from upphandla.cli.common import cli_actor, describe, fail, ready_db, settings_db
 from upphandla.cli.docs import docs_app
 from upphandla.cli.outbox import outbox_app
 from upphandla.cli.sanctions import sanctions_app
 from upphandla.cli.schedules import sweep, worker
 from upphandla.cli.thresholds import threshold_app
+from upphandla.cli.users import token_app, user_app
 from upphandla.flows.settings import get_settings
 from upphandla.states.definition import DefinitionError
 from upphandla.states.errors import DomainError
@@ -24,11 +26,11 @@ app = typer.Typer(
     help="Arbetsflöden för kommunens IT-upphandlingar.", no_args_is_help=True, add_completion=False
 )
 db_app = typer.Typer(help="Databasen.", no_args_is_help=True)
-user_app = typer.Typer(help="Användare och åtkomsttoken.", no_args_is_help=True)
 audit_app = typer.Typer(help="Granskningsloggen.", no_args_is_help=True)
 definition_app = typer.Typer(help="Processdefinitioner.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
@@ -46,55 +48,36 @@ def db_upgrade() -> None:
     typer.echo("Databasen är uppgraderad.")
 
 
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Option(help="Namn")],
-    email: Annotated[str, typer.Option(help="E-postadress")],
-    role: Annotated[str, typer.Option(help="Roll, t.ex. bestallare eller upphandlare")],
-    org: Annotated[str, typer.Option(help="Organisation (id i seeds/organisations.yaml)")],
-) -> None:
-    """Lägg till en användare. Sista raden är den nya åtkomsttoken."""
-    from upphandla.flows.commands.users import AddUser
-    from upphandla.flows.handler import Handler
-    from upphandla.store.migrate import upgrade
-
-    db = settings_db()
-    upgrade(db)
-    try:
-        added = (
-            Handler.on(db).run(AddUser(name=name, email=email, role=role, organisation=org)).result
-        )
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        db.dispose()
-    user = added.user
-    typer.echo(f"Användare {user.id} ({user.name}, {user.role}) är skapad. Token:")
-    typer.echo(added.token)
-
-
 @audit_app.command("verify")
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
 ) -> None:
     """Kontrollera alla hashkedjor. Avslutar med kod 1 och namnger första felet om något ändrats."""
     from upphandla.flows.handler import Handler
+    from upphandla.flows.system_chain import verify_system
     from upphandla.flows.views.cases import verify_audit
 
     handler = Handler.on(ready_db())
     try:
         with handler.reader() as uow:
             report = verify_audit(uow)
+            system = verify_system(uow)
     finally:
         handler.close()
+    ok = report.ok and system.ok
     if as_json:
         typer.echo(
             json.dumps(
                 {
-                    "ok": report.ok,
+                    "ok": ok,
                     "cases": report.cases,
                     "events": report.events,
                     "breaks": [b.as_dict() for b in report.breaks],
+                    "system": {
+                        "ok": system.ok,
+                        "events": system.events,
+                        "first_break": system.brk.as_dict() if system.brk else None,
+                    },
                 },
                 ensure_ascii=False,
             )
@@ -104,12 +87,17 @@ def audit_verify(
             where = f"händelse {b.seq}" if b.seq is not None else "kedjans slut"
             ident = f" (rad-id {b.event_id})" if b.event_id is not None else ""
             typer.echo(f"ÄRENDE {b.case_id}, {where}{ident}: {b.problem}")
-        verdict = "OK" if report.ok else "FEL"
+        if (sb := system.brk) is not None:
+            where = f"händelse {sb.seq}" if sb.seq is not None else "kedjans slut"
+            ident = f" (rad-id {sb.event_id})" if sb.event_id is not None else ""
+            typer.echo(f"SYSTEMKEDJAN, {where}{ident}: {sb.problem}")
+        verdict = "OK" if ok else "FEL"
+        broken = len(report.breaks) + (0 if system.ok else 1)
         typer.echo(
             f"{verdict}: {report.cases} ärenden, {report.events} händelser, "
-            f"{len(report.breaks)} brutna kedjor."
+            f"{system.events} administrativa händelser, {broken} brutna kedjor."
         )
-    if not report.ok:
+    if not ok:
         raise typer.Exit(1)
 
 
@@ -148,7 +136,7 @@ def definition_load(file: Annotated[Path, typer.Argument(help="YAML-fil")]) -> N
     db = settings_db()
     upgrade(db)
     try:
-        loaded = Handler.on(db).run(LoadDefinition(data)).result
+        loaded = Handler.on(db).run(LoadDefinition(data, actor=cli_actor())).result
     except DefinitionError as exc:
         for p in exc.problems:
             typer.echo(f"{file}: {p.path}: {p.message}", err=True)

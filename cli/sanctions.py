@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import fail, ready_handler, settings_db
+from upphandla.cli.common import cli_actor, fail, ready_handler, settings_db
 from upphandla.flows.commands.sanctions import (
     LoadSanctionsList,
     SanctionsFileError,
@@ -60,7 +60,9 @@ def sanctions_load(
         upgrade(db)
         try:
             text = decode_sanctions_file(data)
-            command = LoadSanctionsList(text=text, source=str(file), list_date=day)
+            command = LoadSanctionsList(
+                text=text, source=str(file), list_date=day, actor=cli_actor()
+            )
             result = handler.run(command).result
         except SanctionsFileError as exc:
             raise fail(f"{file}: {exc}. Listan är inte inläst.", 2) from None

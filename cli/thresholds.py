@@ -7,12 +7,11 @@ every second year and entered here as they are announced, never converted at a r
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import describe, fail, ready_handler
+from upphandla.cli.common import cli_actor, describe, fail, ready_handler
 from upphandla.flows.commands.thresholds import EnterThreshold
 from upphandla.states.clock import today
 from upphandla.states.errors import DomainError
@@ -47,7 +46,8 @@ def threshold_add(
     }
     handler = ready_handler()
     try:
-        command = EnterThreshold(data=data, entered_by=f"kommandoraden ({getpass.getuser()})")
+        actor = cli_actor()
+        command = EnterThreshold(data=data, entered_by=actor.name, actor=actor)
         entered = handler.run(command).result
     except DomainError as exc:
         raise fail(describe(exc), 2) from None

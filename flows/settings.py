@@ -28,6 +28,21 @@ class Settings(BaseSettings):
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
 
+    # Access tokens and failed sign-ins (flows.auth, flows.ratelimit)
+    token_days: int = Field(default=90, ge=1, le=3650)  # a new token's lifetime by default
+    auth_failures_max: int = Field(default=10, ge=1)  # failed attempts per address and window
+    auth_failures_window_seconds: int = Field(default=300, ge=1)
+
+    # Optional sign-in with an OIDC identity provider (flows.oidc); off unless an issuer is set.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None  # a local file path or inline JSON (a JWK set)
+    oidc_jwks_url: str | None = None  # fetched and cached when no local set is given
+    oidc_jwks_cache_seconds: int = Field(default=3600, ge=1)
+    oidc_email_claim: str = "email"
+    oidc_role_claim: str = "upphandla_roll"
+    oidc_organisation_claim: str = "upphandla_organisation"
+
     def resolved_data_dir(self) -> Path:
         """Where the embedded Prefect server keeps its home and SQLite database: `data_dir`
         if set, else the folder `upphandla-data` next to the SQLite file (in the working

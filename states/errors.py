@@ -39,8 +39,19 @@ class Unauthenticated(DomainError):
 
     kind = "unauthenticated"
 
-    def __init__(self) -> None:
-        super().__init__("unauthenticated")
+    def __init__(self, key: str = "unauthenticated", /, **values: Any) -> None:
+        super().__init__(key, **values)
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins from one address: refused, before any token is looked up,
+    until `retry_after` seconds have passed."""
+
+    kind = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too_many_attempts", seconds=retry_after)
+        self.retry_after = retry_after
 
 
 class Invalid(DomainError):

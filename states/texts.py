@@ -86,6 +86,49 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Inloggning krävs",
         "Begäran saknar en giltig åtkomsttoken (Authorization: Bearer …).",
     ),
+    "token_expired": (
+        "Åtkomsttoken har gått ut",
+        "Åtkomsttoken har gått ut. Be en administratör om en ny (`upphandla token create`).",
+    ),
+    "token_revoked": (
+        "Åtkomsttoken gäller inte längre",
+        "Åtkomsttoken har återkallats eller användaren är avstängd.",
+    ),
+    "too_many_attempts": (
+        "För många misslyckade inloggningar",
+        "För många försök med ogiltig åtkomsttoken från den här adressen. Försök igen om "
+        "{seconds} sekunder.",
+    ),
+    "oidc_invalid": (
+        "Ogiltig inloggning",
+        "Inloggningsbeviset (JWT) från identitetsleverantören kunde inte godtas: {reason}.",
+    ),
+    "oidc_unknown_role": (
+        "Okänd roll i inloggningen",
+        "Identitetsleverantören anger rollen ”{role}” i anspråket {claim}, men den rollen finns "
+        "inte. Kända roller: {known}.",
+    ),
+    "oidc_unknown_organisation": (
+        "Okänd organisation i inloggningen",
+        "Identitetsleverantören anger organisationen ”{organisation}” i anspråket {claim}, men "
+        "den finns inte i seeds/organisations.yaml.",
+    ),
+    "user_exists": (
+        "Användaren finns redan",
+        "Det finns redan en användare med e-postadressen {email}.",
+    ),
+    "user_not_found": (
+        "Användaren finns inte",
+        "Det finns ingen användare med e-postadressen {email}.",
+    ),
+    "user_disabled": (
+        "Användaren är avstängd",
+        "Användaren {email} är avstängd och kan inte få någon ny åtkomsttoken.",
+    ),
+    "token_not_found": (
+        "Åtkomsttoken finns inte",
+        "Det finns ingen åtkomsttoken med id {token_id}.",
+    ),
     "forbidden_role": ("Rollen saknar behörighet", "Rollen ”{role}” får inte {what}."),
     "forbidden_relation": (
         "Rollen saknar behörighet i ärendet",

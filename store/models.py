@@ -48,7 +48,6 @@ class UserRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(200))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     mandate: Mapped[str | None] = mapped_column(String(64))  # id in the delegation order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -282,5 +281,50 @@ class SealedHeadRow(Base):
     __tablename__ = "sealed_heads"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+
+
+class TokenRow(Base):
+    """A named access token of a user: only its SHA-256 is kept. It stops working when it
+    expires, when it is revoked (`revoked_at`), or when its user is disabled."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (Index("ix_tokens_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SystemEventRow(Base):
+    """Append-only, one hash chain of administrative acts (users, tokens, definitions, sanctions
+    lists, threshold amounts). `body` is the canonical JSON that `hash` covers."""
+
+    __tablename__ = "system_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the chain outlives rows
+    actor_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SystemChainRow(Base):
+    """The head of the system chain (one row, id 1): its last sequence number and hash, so that
+    a cut tail shows as a mismatch."""
+
+    __tablename__ = "system_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     head: Mapped[str] = mapped_column(String(64))

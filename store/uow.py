@@ -23,7 +23,9 @@ from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
 from upphandla.store.sealed import SealedRepository
+from upphandla.store.system_audit import SystemAuditRepository
 from upphandla.store.thresholds import ThresholdRepository
+from upphandla.store.tokens import TokenRepository
 from upphandla.store.users import UserRepository
 
 log = logging.getLogger("upphandla.store")
@@ -42,6 +44,8 @@ class UnitOfWork:
     users: UserRepository
     definitions: DefinitionRepository
     calendar: CalendarRepository
+    tokens: TokenRepository
+    system_audit: SystemAuditRepository
 
     def __init__(self, db: Database, *, write: bool = True):
         self._db = db
@@ -76,6 +80,8 @@ class UnitOfWork:
         self.users = UserRepository(conn, lock_rows=postgresql)
         self.definitions = DefinitionRepository(conn)
         self.calendar = CalendarRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.system_audit = SystemAuditRepository(conn, lock_rows=postgresql)
         return self
 
     def __exit__(

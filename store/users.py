@@ -1,4 +1,5 @@
-"""Users and their access tokens (only a token's SHA-256 is stored)."""
+"""Users: who they are, their role, organisation and mandate, and whether they are active
+(their access tokens are store.tokens)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,6 @@ _COLUMNS = [
     USERS.c.mandate,
     USERS.c.active,
 ]
-_BY_TOKEN = select(*_COLUMNS).where(
-    USERS.c.token_hash == bindparam("token_hash"), USERS.c.active.is_(True)
-)
 _EMAILS = select(USERS.c.email).where(
     USERS.c.active.is_(True),
     USERS.c.id.in_(bindparam("ids", expanding=True))
@@ -44,7 +42,6 @@ class UserRepository:
         role: str,
         organisation: str | None,
         mandate: str | None,
-        token_hash: str,
         at: datetime,
     ) -> StoredUser:
         result = self._conn.execute(
@@ -54,7 +51,6 @@ class UserRepository:
                 role=role,
                 organisation=organisation,
                 mandate=mandate,
-                token_hash=token_hash,
                 active=True,
                 created_at=at,
             )
@@ -63,21 +59,27 @@ class UserRepository:
         user_id = int(result.inserted_primary_key[0])
         return StoredUser(user_id, name, email, role, organisation, mandate, True)
 
-    def by_token_hash(self, token_hash: str) -> StoredUser | None:
-        """The active user whose token has this hash."""
-        row = self._conn.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
-        return StoredUser(*row) if row is not None else None
-
-    def by_id(self, user_id: int) -> StoredUser | None:
+    def get(self, user_id: int) -> StoredUser | None:
         row = self._conn.execute(select(*_COLUMNS).where(USERS.c.id == user_id)).first()
         return StoredUser(*row) if row is not None else None
+
+    def all(self) -> list[StoredUser]:
+        """Every user, active or not, by id."""
+        return [
+            StoredUser(*row) for row in self._conn.execute(select(*_COLUMNS).order_by(USERS.c.id))
+        ]
 
     def by_email(self, email: str) -> StoredUser | None:
         row = self._conn.execute(select(*_COLUMNS).where(USERS.c.email == email)).first()
         return StoredUser(*row) if row is not None else None
 
-    def set_token_hash(self, user_id: int, token_hash: str) -> None:
-        self._conn.execute(update(USERS).where(USERS.c.id == user_id).values(token_hash=token_hash))
+    def change(self, user_id: int, *, role: str, organisation: str | None) -> None:
+        self._conn.execute(
+            update(USERS).where(USERS.c.id == user_id).values(role=role, organisation=organisation)
+        )
+
+    def disable(self, user_id: int) -> None:
+        self._conn.execute(update(USERS).where(USERS.c.id == user_id).values(active=False))
 
     def lock(self, user_id: int) -> None:
         """Hold the user's row until the unit of work ends, so that two changes of the same

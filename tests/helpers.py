@@ -57,6 +57,8 @@ GENESIS = "0" * 64
 PROBLEM_JSON = "application/problem+json"
 SWEDISH_TITLES = frozenset(title for title, _ in TEXTS.values())
 TABLES = ("cases", "audit_events", "evidence", "outbox")
+# Tests move their clocks years ahead (reviews, contract terms): their users' tokens outlive that.
+TEST_TOKEN_DAYS = 36500
 
 
 def v1_body() -> dict[str, Any]:
@@ -195,6 +197,7 @@ def make_users(db: Database, roles: frozenset[str] | set[str] = ROLES) -> dict[s
                 role=role,
                 organisation="socialforvaltningen",
                 mandate="kommundirektor" if role == "delegat" else None,
+                days=TEST_TOKEN_DAYS,
             ),
         )
         users[role] = User(actor_of(added.user), added.token)
@@ -354,7 +357,7 @@ def orm_session(db: Database, *, commit: bool = True) -> Iterator[Session]:
 
 def add_user(db: Database, **fields: Any) -> User:
     """A user of its own (fields as for AddUser), with an actor and a token."""
-    added = run(db, AddUser(**fields))
+    added = run(db, AddUser(**{"days": TEST_TOKEN_DAYS, **fields}))
     return User(actor_of(added.user), added.token)
 
 

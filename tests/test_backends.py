@@ -13,11 +13,11 @@ def _seed_one_audit_event(db: Database) -> None:
     with db.writer.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO users (id, name, email, role, organisation, token_hash, active,"
+                "INSERT INTO users (id, name, email, role, organisation, active,"
                 " created_at) VALUES (1, 'Test Testsson', 'test@example.org', 'handlaggare',"
-                " 'Kommunen', :token, :active, CURRENT_TIMESTAMP)"
+                " 'Kommunen', :active, CURRENT_TIMESTAMP)"
             ),
-            {"token": "0" * 64, "active": True},
+            {"active": True},
         )
         conn.execute(
             text(

@@ -15,7 +15,7 @@ column `name` and the optional columns `identifier` (e.g. an organisation number
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from upphandla.flows.csv_rows import CsvError, Row, csv_rows
@@ -23,6 +23,7 @@ from upphandla.flows.registry import Registry
 from upphandla.states.canonical import sha256_hex
 from upphandla.states.clock import now
 from upphandla.states.rechecks import rechecks_using
+from upphandla.states.roles import Actor
 from upphandla.states.sanctions import match_key
 from upphandla.store.records import SanctionsList
 from upphandla.store.uow import UnitOfWork
@@ -66,6 +67,7 @@ class LoadSanctionsList:
     text: str
     source: str
     list_date: date
+    actor: Actor = field(default_factory=Actor.system)
 
     def handle(self, uow: UnitOfWork, registry: Registry) -> LoadResult:
         checksum = sha256_hex(self.text)
@@ -87,6 +89,18 @@ class LoadSanctionsList:
                 for e in entries
             ],
             at=now(),
+        )
+        uow.system_audit.append(
+            "sanctions.loaded",
+            {
+                "list_id": stored.id,
+                "list_date": stored.list_date.isoformat(),
+                "checksum": stored.checksum,
+                "source": stored.source,
+                "entries": stored.entries,
+            },
+            actor=self.actor,
+            at=stored.loaded_at,
         )
         make_due_for_recheck(uow, registry, checks=RECHECKED_BY_A_NEW_LIST, at=stored.loaded_at)
         return LoadResult(stored, already_loaded=False)

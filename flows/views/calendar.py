@@ -73,7 +73,7 @@ def open_deadlines(
     uow: UnitOfWork, user_id: int, *, registry: Registry
 ) -> list[tuple[StoredCase, Deadline]]:
     """(case, deadline) for every deadline of the user's open cases, by due date and case."""
-    user = uow.users.by_id(user_id)
+    user = uow.users.get(user_id)
     if user is None:
         return []
     scope = scope_for(uow, registry, actor_of(user))

@@ -165,8 +165,9 @@ def test_user_add_prints_a_token_that_authenticates(db: Database, db_url: str) -
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert len(token) >= 32 and " " not in token
-    stored = scalar(db, "SELECT token_hash FROM users")
+    stored = scalar(db, "SELECT token_hash FROM tokens")
     assert stored == hashlib.sha256(token.encode()).hexdigest()  # only its hash is kept
+    assert scalar(db, "SELECT name FROM tokens") == "standard"
 
     with make_client(db, db_url) as client:
         assert client.get("/api/cases", headers=bearer(token)).status_code == 200

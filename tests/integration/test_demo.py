@@ -12,8 +12,8 @@ import yaml
 
 from helpers import bearer, counts, make_client, scalar
 from upphandla.cli.startup import prepare
+from upphandla.flows.auth import actor_for_token
 from upphandla.flows.commands.demo import LoadDemo
-from upphandla.flows.commands.users import actor_for_token
 from upphandla.flows.handler import Handler
 from upphandla.flows.settings import Settings
 from upphandla.flows.views.cases import verify_audit

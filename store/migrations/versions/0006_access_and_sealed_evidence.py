@@ -18,6 +18,22 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+# The sealed chains are append-only, like the case chains (0001).
+GUARD_SQLITE = [
+    "CREATE TRIGGER sealed_events_no_update BEFORE UPDATE ON sealed_events "
+    "BEGIN SELECT RAISE(ABORT, 'sealed_events is append-only'); END",
+    "CREATE TRIGGER sealed_events_no_delete BEFORE DELETE ON sealed_events "
+    "BEGIN SELECT RAISE(ABORT, 'sealed_events is append-only'); END",
+]
+GUARD_POSTGRESQL = [
+    "CREATE FUNCTION sealed_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'sealed_events is append-only'; END $$",
+    "CREATE TRIGGER sealed_events_no_change BEFORE UPDATE OR DELETE ON sealed_events "
+    "FOR EACH ROW EXECUTE FUNCTION sealed_events_append_only()",
+    "CREATE TRIGGER sealed_events_no_truncate BEFORE TRUNCATE ON sealed_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION sealed_events_append_only()",
+]
+
 
 def upgrade() -> None:
     # SQLite: a plain ADD COLUMN with a REFERENCES clause (allowed on a column whose default is
@@ -49,9 +65,19 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("head", sa.String(length=64), nullable=False),
     )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in GUARD_POSTGRESQL if postgresql else GUARD_SQLITE:
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS sealed_events_no_change ON sealed_events")
+        op.execute("DROP TRIGGER IF EXISTS sealed_events_no_truncate ON sealed_events")
+        op.execute("DROP FUNCTION IF EXISTS sealed_events_append_only()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS sealed_events_no_update")
+        op.execute("DROP TRIGGER IF EXISTS sealed_events_no_delete")
     op.drop_table("sealed_heads")
     op.drop_table("sealed_events")
     op.drop_column("evidence", "sealed")
