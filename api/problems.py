@@ -26,6 +26,7 @@ _STATUS = {
     "conflict": 409,
     "unavailable": 503,
     "unauthenticated": 401,
+    "precondition_failed": 412,
 }
 _HEADERS = {503: {"Retry-After": "2"}, 401: {"WWW-Authenticate": "Bearer"}}
 

@@ -6,8 +6,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from upphandla.api.deps import HandlerDep, RequestId, SettingsDep, Token, command, read
-from upphandla.api.present import case_out, case_summary, evidence_out, gates_out, json_response
+from upphandla.api.deps import (
+    HandlerDep,
+    IdempotencyDep,
+    IfMatchDep,
+    RequestId,
+    SettingsDep,
+    Token,
+    answer,
+    read,
+)
+from upphandla.api.present import (
+    case_out,
+    case_summary,
+    evidence_out,
+    gates_out,
+    json_response,
+    reply,
+)
 from upphandla.api.schemas import (
     AuditOut,
     CaseOut,
@@ -21,10 +37,18 @@ from upphandla.api.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
-from upphandla.flows.handler import Handler
+from upphandla.flows.commands.cases import (
+    Advance,
+    CaseRef,
+    RecordedEvidence,
+    RecordEvidence,
+    StartCase,
+)
+from upphandla.flows.idempotency import Reply
 from upphandla.flows.views import cases as queries
 from upphandla.states.attributes import CaseAttributes, Subcategory
+from upphandla.states.engine import Decision
+from upphandla.states.preconditions import etag
 from upphandla.states.roles import Actor
 from upphandla.store.uow import UnitOfWork
 
@@ -46,15 +70,35 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
 }
+# Writes: the case's new ETag comes back; If-Match and Idempotency-Key are honoured.
+ETAG = {"ETag": {"description": "Ärendets version", "schema": {"type": "string"}}}
+LOCATION = {"Location": {"description": "Ärendets adress", "schema": {"type": "string"}}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    412: {
+        "description": "Ärendet har ändrats sedan versionen i If-Match (eller If-Match är "
+        "ogiltig); inget ändrades"
+    },
+    422: {
+        "description": "Ogiltiga uppgifter; `errors` anger fält och fel. Även: samma "
+        "Idempotency-Key användes för en annan begäran"
+    },
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
+    responses={**WRITE_ERRORS, 201: {"headers": {**ETAG, **LOCATION}}},
+)
 async def start_case(
     body: CaseAttributes,
     token: Token,
     handler: HandlerDep,
     settings: SettingsDep,
     request_id: RequestId,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
     attributes = body.model_dump()
@@ -67,14 +111,12 @@ async def start_case(
             request_id=request_id,
         )
 
-    case_id = (await command(handler, token, start)).result.case_id
-    # What was just committed, as the person who started it sees it.
-    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
-    return json_response(view, status_code=201, Location=f"/api/cases/{case_id}")
+    def render(uow: UnitOfWork, actor: Actor, ref: CaseRef) -> Reply:
+        # The case as the person who started it sees it, in the unit of work that started it.
+        view = queries.get_case(uow, registry=handler.registry, actor=actor, case_id=ref.case_id)
+        return reply(case_out(view), status_code=201, Location=f"/api/cases/{ref.case_id}")
 
-
-def _case(uow: UnitOfWork, handler: Handler, actor: Actor, case_id: int) -> CaseOut:
-    return case_out(queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id))
+    return await answer(handler, token, start, render, idempotency=idempotency)
 
 
 @router.get("", response_model=CasePageOut, responses=ERRORS)
@@ -110,18 +152,28 @@ async def list_cases(
     return await read(handler, token, page)
 
 
-@router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    responses={**ERRORS, 200: {"headers": ETAG}},
+)
 async def get_case(case_id: CaseId, token: Token, handler: HandlerDep) -> Response:
-    """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger."""
-    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
-    return json_response(view)
+    """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger.
+    `ETag` anger ärendets version: skicka den som `If-Match` med en ändring för att den bara
+    ska göras om ärendet inte har ändrats under tiden."""
+
+    def view(uow: UnitOfWork, actor: Actor) -> queries.CaseView:
+        return queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id)
+
+    found = await read(handler, token, view)
+    return json_response(case_out(found), ETag=etag(found.case.row_version))
 
 
 @router.post(
     "/{case_id}/evidence",
     status_code=status.HTTP_201_CREATED,
     response_model=EvidenceOut,
-    responses=ERRORS,
+    responses={**WRITE_ERRORS, 201: {"headers": ETAG}},
 )
 async def record_evidence(
     case_id: CaseId,
@@ -129,6 +181,8 @@ async def record_evidence(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
 
@@ -137,17 +191,33 @@ async def record_evidence(
             actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
         )
 
-    outcome = await command(handler, token, record, case_id=case_id)
-    return json_response(evidence_out(outcome.result), status_code=201)
+    def render(uow: UnitOfWork, actor: Actor, recorded: RecordedEvidence) -> Reply:
+        return reply(evidence_out(recorded), status_code=201)
+
+    return await answer(
+        handler,
+        token,
+        record,
+        render,
+        case_id=case_id,
+        if_match=if_match,
+        idempotency=idempotency,
+    )
 
 
-@router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
+@router.post(
+    "/{case_id}/transitions",
+    response_model=TransitionOut,
+    responses={**WRITE_ERRORS, 200: {"headers": ETAG}},
+)
 async def fire_transition(
     case_id: CaseId,
     body: TransitionIn,
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
 
@@ -160,15 +230,25 @@ async def fire_transition(
             request_id=request_id,
         )
 
-    decision = (await command(handler, token, advance, case_id=case_id)).result
-    return json_response(
-        TransitionOut(
-            case_id=case_id,
-            trigger=decision.trigger,
-            from_state=decision.from_state,
-            to_state=decision.to_state,
-            gates=gates_out(decision.gate_results),
+    def render(uow: UnitOfWork, actor: Actor, decision: Decision) -> Reply:
+        return reply(
+            TransitionOut(
+                case_id=case_id,
+                trigger=decision.trigger,
+                from_state=decision.from_state,
+                to_state=decision.to_state,
+                gates=gates_out(decision.gate_results),
+            )
         )
+
+    return await answer(
+        handler,
+        token,
+        advance,
+        render,
+        case_id=case_id,
+        if_match=if_match,
+        idempotency=idempotency,
     )
 
 

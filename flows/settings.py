@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
 
+    # How long the response to a POST with an Idempotency-Key is kept (flows.idempotency)
+    idempotency_key_seconds: int = Field(default=86_400, ge=1)
+
     def resolved_data_dir(self) -> Path:
         """Where the embedded Prefect server keeps its home and SQLite database: `data_dir`
         if set, else the folder `upphandla-data` next to the SQLite file (in the working

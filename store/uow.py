@@ -19,6 +19,7 @@ from upphandla.store.db import Database
 from upphandla.store.definitions import DefinitionRepository
 from upphandla.store.evidence import EvidenceRepository
 from upphandla.store.findings import FindingRepository
+from upphandla.store.idempotency import IdempotencyRepository
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
@@ -40,6 +41,7 @@ class UnitOfWork:
     users: UserRepository
     definitions: DefinitionRepository
     calendar: CalendarRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, db: Database, *, write: bool = True):
         self._db = db
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.users = UserRepository(conn, lock_rows=postgresql)
         self.definitions = DefinitionRepository(conn)
         self.calendar = CalendarRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
         return self
 
     def __exit__(
