@@ -16,12 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from upphandla.flows.auth import AsCaller, authenticate
 from upphandla.flows.handler import Command, Handler, Outcome
-from upphandla.flows.idempotency import Answered, IdempotentRequest, Render, Reply
+from upphandla.flows.idempotency import Answered, IdempotentRequest, Render
 from upphandla.flows.settings import Settings
 from upphandla.states.errors import Unauthenticated
 from upphandla.states.preconditions import IfMatch, parse_if_match
 from upphandla.states.roles import Actor
-from upphandla.store.idempotency import KeyInUse
 from upphandla.store.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -151,12 +150,5 @@ async def answer(
     `if_match` allows (412 otherwise), and, with an Idempotency-Key, kept under it, or the
     response kept under it returned without doing the work again (flows.idempotency)."""
     answered = Answered(AsCaller(token, build, case_id, if_match), render, idempotency)
-
-    def work() -> Reply:
-        try:
-            return handler.run(answered).result
-        except KeyInUse:  # the same key, committed by another request meanwhile: its response
-            return handler.run(answered).result
-
-    reply = await run_in_threadpool(work)
+    reply = await run_in_threadpool(answered.run, handler)
     return Response(reply.body or None, status_code=reply.status, headers=reply.headers)

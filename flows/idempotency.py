@@ -23,18 +23,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from upphandla.flows.auth import AsCaller, authenticate
-from upphandla.flows.handler import case_of
+from upphandla.flows.handler import Handler, case_of
 from upphandla.flows.registry import Registry
 from upphandla.states.clock import now
 from upphandla.states.errors import Conflict, Invalid
 from upphandla.states.preconditions import etag
 from upphandla.states.roles import Actor
 from upphandla.states.validation import Problem
-from upphandla.store.idempotency import StoredResponse
+from upphandla.store.idempotency import KeyInUse, StoredResponse
 from upphandla.store.uow import UnitOfWork
 
 R = TypeVar("R")
@@ -83,6 +83,14 @@ class Answered(Generic[R]):
     render: Render[R]
     idempotency: IdempotentRequest | None = None
 
+    def run(self, handler: Handler) -> Reply:
+        """Through the handler; once more if another request committed the same key while this
+        one was under way (PostgreSQL), which then finds that request's response."""
+        try:
+            return handler.run(self).result
+        except KeyInUse:
+            return handler.run(self).result
+
     def handle(self, uow: UnitOfWork, registry: Registry) -> Reply:
         actor = authenticate(uow, self.call.token)
         request, user_id = self.idempotency, actor.user_id
@@ -124,3 +132,13 @@ def _replay(stored: StoredResponse, request: IdempotentRequest) -> Reply:
     if stored.body is None:
         raise Conflict("idempotency_response_not_kept", key=request.key)
     return Reply(stored.status, stored.body, dict(stored.headers))
+
+
+@dataclass(frozen=True)
+class PurgeExpiredKeys:
+    """Delete the keys expired at `at` (the sweep); how many."""
+
+    at: datetime
+
+    def handle(self, uow: UnitOfWork, registry: Registry) -> int:
+        return uow.idempotency.purge(self.at)
