@@ -92,7 +92,6 @@ async def if_match(
         str | None,
         Header(
             alias="If-Match",
-            max_length=4096,
             description="Ärendets ETag (från GET /api/cases/{id} eller en tidigare ändring), "
             "eller `*`: ändringen görs bara om ärendet inte har ändrats sedan dess, annars "
             "412. Utan rubriken görs ändringen ändå.",

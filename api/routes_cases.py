@@ -70,18 +70,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
 }
-# Writes: the case's new ETag comes back; If-Match and Idempotency-Key are honoured.
+# Writes: the case's new ETag comes back; Idempotency-Key (every POST) and If-Match (a change
+# to a case) are honoured.
 ETAG = {"ETag": {"description": "Ärendets version", "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "Ärendets adress", "schema": {"type": "string"}}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+IDEMPOTENT_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    412: {
-        "description": "Ärendet har ändrats sedan versionen i If-Match (eller If-Match är "
-        "ogiltig); inget ändrades"
-    },
     422: {
         "description": "Ogiltiga uppgifter; `errors` anger fält och fel. Även: samma "
         "Idempotency-Key användes för en annan begäran"
+    },
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **IDEMPOTENT_ERRORS,
+    412: {
+        "description": "Ärendet har ändrats sedan versionen i If-Match (eller If-Match är "
+        "ogiltig); inget ändrades"
     },
 }
 
@@ -90,7 +94,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CaseOut,
-    responses={**WRITE_ERRORS, 201: {"headers": {**ETAG, **LOCATION}}},
+    responses={**IDEMPOTENT_ERRORS, 201: {"headers": {**ETAG, **LOCATION}}},
 )
 async def start_case(
     body: CaseAttributes,
