@@ -21,6 +21,7 @@ from upphandla.api.schemas import (
 )
 from upphandla.flows.commands.acceptance import ImportedRequirements
 from upphandla.flows.commands.cases import RecordedEvidence
+from upphandla.flows.idempotency import Reply
 from upphandla.flows.views.cases import CaseView
 from upphandla.states.clock import now
 from upphandla.states.definition import EvidenceKind
@@ -141,4 +142,11 @@ def json_response(model: BaseModel, *, status_code: int = 200, **headers: str) -
         status_code=status_code,
         media_type="application/json",
         headers=headers or None,
+    )
+
+
+def reply(model: BaseModel, *, status_code: int = 200, **headers: str) -> Reply:
+    """The model as a JSON reply, rendered in the command's unit of work (api.deps.answer)."""
+    return Reply(
+        status_code, model.model_dump_json(), {"Content-Type": "application/json", **headers}
     )

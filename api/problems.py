@@ -27,6 +27,7 @@ _STATUS = {
     "unavailable": 503,
     "unauthenticated": 401,
     "rate_limited": 429,
+    "precondition_failed": 412,
 }
 _HEADERS = {503: {"Retry-After": "2"}, 401: {"WWW-Authenticate": "Bearer"}}
 

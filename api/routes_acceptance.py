@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
-from upphandla.api.deps import HandlerDep, RequestId, Token, command
-from upphandla.api.present import requirements_import_out
-from upphandla.api.routes_cases import ERRORS, CaseId
+from upphandla.api.deps import HandlerDep, IdempotencyDep, IfMatchDep, RequestId, Token, answer
+from upphandla.api.present import reply, requirements_import_out
+from upphandla.api.routes_cases import ETAG, WRITE_ERRORS, CaseId
 from upphandla.api.schemas import RequirementsImportOut
-from upphandla.flows.commands.acceptance import ImportRequirements
+from upphandla.flows.commands.acceptance import ImportedRequirements, ImportRequirements
+from upphandla.flows.idempotency import Reply
 from upphandla.states.errors import Invalid
 from upphandla.states.roles import Actor
 from upphandla.states.validation import Problem
+from upphandla.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/cases", tags=["acceptanstest"])
 
@@ -25,7 +27,7 @@ CSV_EXAMPLE = "id;text;level\nK1;Inloggning med tvåfaktorsautentisering;ska\nK2
     "/{case_id}/acceptance/requirements",
     status_code=status.HTTP_201_CREATED,
     response_model=RequirementsImportOut,
-    responses=ERRORS,
+    responses={**WRITE_ERRORS, 201: {"headers": ETAG}},
     openapi_extra={
         "requestBody": {
             "content": {
@@ -43,7 +45,9 @@ async def import_acceptance_requirements(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
-) -> RequirementsImportOut:
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Läs in kravlistan för acceptanstestet (CSV: id, text, level = ska/bör; eller JSON).
 
     Svaret anger vad listan ändrar mot den gällande (`changes`). Före första testomgången
@@ -57,8 +61,18 @@ async def import_acceptance_requirements(
             actor=actor, case_id=case_id, requirements=requirements, request_id=request_id
         )
 
-    imported = (await command(handler, token, import_list, case_id=case_id)).result
-    return requirements_import_out(imported)
+    def render(uow: UnitOfWork, actor: Actor, imported: ImportedRequirements) -> Reply:
+        return reply(requirements_import_out(imported), status_code=201)
+
+    return await answer(
+        handler,
+        token,
+        import_list,
+        render,
+        case_id=case_id,
+        if_match=if_match,
+        idempotency=idempotency,
+    )
 
 
 def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] | str:

@@ -9,17 +9,34 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field
 
-from upphandla.api.deps import HandlerDep, SettingsDep, Token, command, read_public
+from upphandla.api.deps import (
+    HandlerDep,
+    IdempotencyDep,
+    SettingsDep,
+    Token,
+    answer,
+    command,
+    read_public,
+)
 from upphandla.flows.commands.calendar import CreateCalendarFeed, RevokeCalendarFeeds
+from upphandla.flows.idempotency import Reply
 from upphandla.flows.views import calendar
 from upphandla.states.errors import Unauthenticated
 from upphandla.states.roles import Actor
+from upphandla.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/calendar", tags=["kalender"])
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Inloggning krävs"},
+}
+CREATE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"description": "Samma Idempotency-Key igen: adressen visas bara en gång"},
+    422: {
+        "description": "Samma Idempotency-Key användes för en annan begäran, eller ogiltig nyckel"
+    },
 }
 Secret = Annotated[
     str,
@@ -49,18 +66,26 @@ class CalendarFeedOut(BaseModel):
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarFeedOut,
-    responses=ERRORS,
+    responses=CREATE_ERRORS,
 )
 async def create_feed(
-    response: Response, token: Token, handler: HandlerDep, settings: SettingsDep
-) -> CalendarFeedOut:
+    token: Token, handler: HandlerDep, settings: SettingsDep, idempotency: IdempotencyDep
+) -> Response:
     """Skapa en personlig kalender med fristerna i dina öppna ärenden (de du har startat eller
-    handlagt). En ny adress ersätter den förra, som slutar fungera."""
-    secret = (
-        await command(handler, token, lambda actor: CreateCalendarFeed(_user_id(actor)))
-    ).result
-    response.headers["Cache-Control"] = "no-store"
-    return CalendarFeedOut(url=calendar.feed_url(settings.base_url, secret))
+    handlagt). En ny adress ersätter den förra, som slutar fungera.
+
+    Adressen visas bara en gång och sparas inte: skickas begäran igen med samma
+    Idempotency-Key svarar tjänsten 409 i stället för att visa den igen."""
+
+    def render(uow: UnitOfWork, actor: Actor, secret: str) -> Reply:
+        body = CalendarFeedOut(url=calendar.feed_url(settings.base_url, secret))
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        return Reply(201, body.model_dump_json(), headers, secret=True)
+
+    def create(actor: Actor) -> CreateCalendarFeed:
+        return CreateCalendarFeed(_user_id(actor))
+
+    return await answer(handler, token, create, render, idempotency=idempotency)
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)

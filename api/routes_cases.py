@@ -6,8 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from upphandla.api.deps import HandlerDep, RequestId, SettingsDep, Token, command, read
-from upphandla.api.present import case_out, case_summary, evidence_out, gates_out, json_response
+from upphandla.api.deps import (
+    HandlerDep,
+    IdempotencyDep,
+    IfMatchDep,
+    RequestId,
+    SettingsDep,
+    Token,
+    answer,
+    command,
+    read,
+)
+from upphandla.api.present import (
+    case_out,
+    case_summary,
+    evidence_out,
+    gates_out,
+    json_response,
+    reply,
+)
 from upphandla.api.schemas import (
     AuditOut,
     CaseOut,
@@ -22,11 +39,21 @@ from upphandla.api.schemas import (
     TransitionOut,
 )
 from upphandla.flows.access import SealedView
-from upphandla.flows.commands.cases import Advance, RecordEvidence, StartCase
+from upphandla.flows.auth import Presented
+from upphandla.flows.commands.cases import (
+    Advance,
+    CaseRef,
+    RecordedEvidence,
+    RecordEvidence,
+    StartCase,
+)
 from upphandla.flows.commands.sealed import LogSealedRead
 from upphandla.flows.handler import Handler
+from upphandla.flows.idempotency import Reply
 from upphandla.flows.views import cases as queries
 from upphandla.states.attributes import CaseAttributes, Subcategory
+from upphandla.states.engine import Decision
+from upphandla.states.preconditions import etag
 from upphandla.states.roles import Actor
 from upphandla.store.uow import UnitOfWork
 
@@ -48,15 +75,39 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
 }
+# Writes: the case's new ETag comes back; Idempotency-Key (every POST) and If-Match (a change
+# to a case) are honoured.
+ETAG = {"ETag": {"description": "Ärendets version", "schema": {"type": "string"}}}
+LOCATION = {"Location": {"description": "Ärendets adress", "schema": {"type": "string"}}}
+IDEMPOTENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {
+        "description": "Ogiltiga uppgifter; `errors` anger fält och fel. Även: samma "
+        "Idempotency-Key användes för en annan begäran"
+    },
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **IDEMPOTENT_ERRORS,
+    412: {
+        "description": "Ärendet har ändrats sedan versionen i If-Match (eller If-Match är "
+        "ogiltig); inget ändrades"
+    },
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
+    responses={**IDEMPOTENT_ERRORS, 201: {"headers": {**ETAG, **LOCATION}}},
+)
 async def start_case(
     body: CaseAttributes,
     token: Token,
     handler: HandlerDep,
     settings: SettingsDep,
     request_id: RequestId,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Starta ett ärende med dess uppgifter; reglerna hänger på dem."""
     attributes = body.model_dump()
@@ -69,14 +120,12 @@ async def start_case(
             request_id=request_id,
         )
 
-    case_id = (await command(handler, token, start)).result.case_id
-    # What was just committed, as the person who started it sees it.
-    view = await read(handler, token, lambda uow, actor: _case(uow, handler, actor, case_id))
-    return json_response(view, status_code=201, Location=f"/api/cases/{case_id}")
+    def render(uow: UnitOfWork, actor: Actor, ref: CaseRef) -> Reply:
+        # The case as the person who started it sees it, in the unit of work that started it.
+        view = queries.get_case(uow, registry=handler.registry, actor=actor, case_id=ref.case_id)
+        return reply(case_out(view), status_code=201, Location=f"/api/cases/{ref.case_id}")
 
-
-def _case(uow: UnitOfWork, handler: Handler, actor: Actor, case_id: int) -> CaseOut:
-    return case_out(queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id))
+    return await answer(handler, token, start, render, idempotency=idempotency)
 
 
 @router.get("", response_model=CasePageOut, responses=ERRORS)
@@ -114,27 +163,30 @@ async def list_cases(
     return await read(handler, token, page)
 
 
-@router.get("/{case_id}", response_model=CaseOut, responses=ERRORS)
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    responses={**ERRORS, 200: {"headers": ETAG}},
+)
 async def get_case(
     case_id: CaseId, token: Token, handler: HandlerDep, request_id: RequestId
 ) -> Response:
     """Ärendet med underlag, tidsfrister och, för varje möjlig övergång, vad grindarna säger.
-    Anbud visas före tilldelningsbeslutet bara för ärendets ansvariga upphandlare, och varje
-    sådan läsning loggas (OSL 19 kap. 3 §)."""
-    view = await read(
-        handler,
-        token,
-        lambda uow, actor: queries.get_case(
-            uow, registry=handler.registry, actor=actor, case_id=case_id
-        ),
-    )
-    await _log_early_read(handler, token, case_id, view.sealed, "ärendet", request_id)
-    return json_response(case_out(view))
+    `ETag` anger ärendets version: skicka den som `If-Match` med en ändring för att den bara
+    ska göras om ärendet inte har ändrats under tiden. Anbud visas före tilldelningsbeslutet
+    bara för ärendets ansvariga upphandlare, och varje sådan läsning loggas (OSL 19 kap. 3 §)."""
+
+    def view(uow: UnitOfWork, actor: Actor) -> queries.CaseView:
+        return queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id)
+
+    found = await read(handler, token, view)
+    await _log_early_read(handler, token, case_id, found.sealed, "ärendet", request_id)
+    return json_response(case_out(found), ETag=etag(found.case.row_version))
 
 
 async def _log_early_read(
     handler: Handler,
-    token: str,
+    token: Presented,
     case_id: int,
     sealed: SealedView,
     through: str,
@@ -161,7 +213,7 @@ async def _log_early_read(
     "/{case_id}/evidence",
     status_code=status.HTTP_201_CREATED,
     response_model=EvidenceOut,
-    responses=ERRORS,
+    responses={**WRITE_ERRORS, 201: {"headers": ETAG}},
 )
 async def record_evidence(
     case_id: CaseId,
@@ -169,6 +221,8 @@ async def record_evidence(
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Registrera ett underlag (t.ex. godkänd SSA eller undertecknat PUB-avtal)."""
 
@@ -177,17 +231,33 @@ async def record_evidence(
             actor=actor, case_id=case_id, kind=body.kind, data=body.data, request_id=request_id
         )
 
-    outcome = await command(handler, token, record, case_id=case_id)
-    return json_response(evidence_out(outcome.result), status_code=201)
+    def render(uow: UnitOfWork, actor: Actor, recorded: RecordedEvidence) -> Reply:
+        return reply(evidence_out(recorded), status_code=201)
+
+    return await answer(
+        handler,
+        token,
+        record,
+        render,
+        case_id=case_id,
+        if_match=if_match,
+        idempotency=idempotency,
+    )
 
 
-@router.post("/{case_id}/transitions", response_model=TransitionOut, responses=ERRORS)
+@router.post(
+    "/{case_id}/transitions",
+    response_model=TransitionOut,
+    responses={**WRITE_ERRORS, 200: {"headers": ETAG}},
+)
 async def fire_transition(
     case_id: CaseId,
     body: TransitionIn,
     token: Token,
     handler: HandlerDep,
     request_id: RequestId,
+    if_match: IfMatchDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Gör en övergång. Stoppas den av grindar svarar tjänsten 409 med alla skäl och källor."""
 
@@ -200,15 +270,25 @@ async def fire_transition(
             request_id=request_id,
         )
 
-    decision = (await command(handler, token, advance, case_id=case_id)).result
-    return json_response(
-        TransitionOut(
-            case_id=case_id,
-            trigger=decision.trigger,
-            from_state=decision.from_state,
-            to_state=decision.to_state,
-            gates=gates_out(decision.gate_results),
+    def render(uow: UnitOfWork, actor: Actor, decision: Decision) -> Reply:
+        return reply(
+            TransitionOut(
+                case_id=case_id,
+                trigger=decision.trigger,
+                from_state=decision.from_state,
+                to_state=decision.to_state,
+                gates=gates_out(decision.gate_results),
+            )
         )
+
+    return await answer(
+        handler,
+        token,
+        advance,
+        render,
+        case_id=case_id,
+        if_match=if_match,
+        idempotency=idempotency,
     )
 
 

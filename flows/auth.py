@@ -22,6 +22,7 @@ from upphandla.flows.handler import Command
 from upphandla.flows.registry import Registry
 from upphandla.states.clock import now
 from upphandla.states.errors import Unauthenticated
+from upphandla.states.preconditions import IfMatch
 from upphandla.states.roles import Actor
 from upphandla.store.uow import UnitOfWork
 
@@ -109,13 +110,27 @@ class RecordTokenUse:
 @dataclass(frozen=True)
 class AsCaller(Generic[R]):
     """The command that `command(actor)` makes for the person whose token this is; the token is
-    looked up in the command's own unit of work."""
+    looked up in the command's own unit of work. With `if_match` (and `case_id`), the change is
+    made only if the case is at a version it allows (PreconditionFailed otherwise): checked
+    where the command reads the case for the change, on the locked row, after the case was
+    found; or after the command, if it never did."""
 
     token: Presented
     command: Callable[[Actor], Command[R]]
     case_id: int | None = None  # the case it changes, if known before it runs
+    if_match: IfMatch | None = None
 
     def handle(self, uow: UnitOfWork, registry: Registry) -> R:
         caller = identify(uow, self.token)
         record_use(uow, caller)
-        return self.command(caller.actor).handle(uow, registry)
+        return self.handle_as(caller.actor, uow, registry)
+
+    def handle_as(self, actor: Actor, uow: UnitOfWork, registry: Registry) -> R:
+        """The command for `actor`, already authenticated in this unit of work."""
+        case_id, if_match = self.case_id, self.if_match
+        if case_id is not None and if_match is not None:
+            uow.cases.expect(case_id, if_match)
+        result = self.command(actor).handle(uow, registry)
+        if case_id is not None and if_match is not None:
+            uow.cases.confirm_expected(case_id)
+        return result

@@ -59,7 +59,7 @@ class Handler:
         with self._uow_factory(True) as uow:
             result = command.handle(uow, self.registry)
             uow.commit()
-        case_id = _case_of(command, result)
+        case_id = case_of(command, result)
         return Outcome(result, uow.cases.versions.get(case_id) if case_id is not None else None)
 
     @contextmanager
@@ -69,7 +69,7 @@ class Handler:
             yield uow
 
 
-def _case_of(command: Any, result: Any) -> int | None:
+def case_of(command: Any, result: Any) -> int | None:
     """The case the command changed: named by the command, or by its result (a new case)."""
     case_id = getattr(command, "case_id", None) or getattr(result, "case_id", None)
     return case_id if isinstance(case_id, int) else None

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     oidc_email_claim: str = "email"
     oidc_role_claim: str = "upphandla_roll"
     oidc_organisation_claim: str = "upphandla_organisation"
+    # How long the response to a POST with an Idempotency-Key is kept (flows.idempotency)
+    idempotency_key_seconds: int = Field(default=86_400, ge=1)
 
     def resolved_data_dir(self) -> Path:
         """Where the embedded Prefect server keeps its home and SQLite database: `data_dir`

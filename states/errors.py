@@ -139,3 +139,12 @@ class UnknownEvidenceKind(NotFound):
 
     def extra(self) -> dict[str, Any]:
         return {"kinds": [k.as_dict() for k in self.kinds]}
+
+
+class PreconditionFailed(DomainError):
+    """The case has moved on from the version the caller named (If-Match); nothing written."""
+
+    kind = "precondition_failed"
+
+    def __init__(self) -> None:
+        super().__init__("precondition_failed")

@@ -176,6 +176,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Tjänsten är upptagen",
         "Databasen är upptagen. Försök igen om en stund.",
     ),
+    # Conditional and idempotent writes (If-Match, Idempotency-Key)
+    "precondition_failed": (
+        "Ärendet har ändrats",
+        "Ärendet har ändrats sedan du läste det: If-Match stämmer inte med ärendets ETag. "
+        "Läs det igen och försök på nytt.",
+    ),
+    "idempotency_key_reused": (
+        "Nyckeln används redan",
+        "Idempotency-Key ”{key}” har redan använts för en annan begäran. Använd en ny nyckel "
+        "för en ny begäran.",
+    ),
+    "idempotency_key_in_use": (
+        "Begäran pågår redan",
+        "En begäran med samma Idempotency-Key utförs just nu. Försök igen om en stund.",
+    ),
+    "idempotency_response_not_kept": (
+        "Svaret visas bara en gång",
+        "Begäran med Idempotency-Key ”{key}” är redan utförd, men svaret innehöll en "
+        "hemlighet som bara visas en gång och har inte sparats. Gör en ny begäran med en ny "
+        "nyckel.",
+    ),
 }
 
 

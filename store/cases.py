@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection
 
 from upphandla.states.access import CaseScope
 from upphandla.states.case import EvidenceRecord
-from upphandla.states.errors import Conflict, NotFound
+from upphandla.states.errors import Conflict, NotFound, PreconditionFailed
 from upphandla.states.lookups import SimilarContract, SimilarContracts
+from upphandla.states.preconditions import IfMatch
 from upphandla.states.values import value_of_step
 from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
 from upphandla.store.records import Page, StoredCase
@@ -94,6 +95,23 @@ class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.versions: dict[int, int] = {}  # row_version of each case written in this unit
+        self._expected: dict[int, IfMatch] = {}  # If-Match, checked when the case is locked
+
+    def expect(self, case_id: int, if_match: IfMatch) -> None:
+        """Refuse the change (PreconditionFailed) unless the case, when it is read for the
+        change, is at a version `if_match` allows: checked on the locked row, after the case
+        was found."""
+        self._expected[case_id] = if_match
+
+    def confirm_expected(self, case_id: int) -> None:
+        """Check the expectation on `case_id` now, if no read for a change has checked it."""
+        if case_id in self._expected:
+            self.get(case_id, for_update=True)
+
+    def _check(self, case: StoredCase) -> None:
+        if_match = self._expected.pop(case.id, None)
+        if if_match is not None and not if_match.holds(case.row_version):
+            raise PreconditionFailed()
 
     def _run(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         return self._conn.execute(statement, params)
@@ -106,7 +124,10 @@ class CaseRepository:
         found = row.one_or_none()
         if found is None:
             raise NotFound("case_not_found", case_id=case_id)
-        return StoredCase(**found._asdict())
+        case = StoredCase(**found._asdict())
+        if for_update:
+            self._check(case)
+        return case
 
     def get_visible(self, case_id: int, scope: CaseScope) -> StoredCase:
         """The case if it is in `scope`; NotFound otherwise, exactly as for a missing case."""
@@ -133,7 +154,9 @@ class CaseRepository:
             EvidenceRecord(kind, data, datetime.fromisoformat(at), by, role)
             for kind, data, at, by, role in values.pop("evidence_log")
         )
-        return StoredCase(**values), records
+        case = StoredCase(**values)
+        self._check(case)
+        return case, records
 
     def add(self, **values: Any) -> StoredCase:
         """A new case from its column values (everything but the id and version). It is

@@ -19,6 +19,7 @@ from upphandla.store.db import Database
 from upphandla.store.definitions import DefinitionRepository
 from upphandla.store.evidence import EvidenceRepository
 from upphandla.store.findings import FindingRepository
+from upphandla.store.idempotency import IdempotencyRepository
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
@@ -46,6 +47,7 @@ class UnitOfWork:
     calendar: CalendarRepository
     tokens: TokenRepository
     system_audit: SystemAuditRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, db: Database, *, write: bool = True):
         self._db = db
@@ -82,6 +84,7 @@ class UnitOfWork:
         self.calendar = CalendarRepository(conn)
         self.tokens = TokenRepository(conn)
         self.system_audit = SystemAuditRepository(conn, lock_rows=postgresql)
+        self.idempotency = IdempotencyRepository(conn)
         return self
 
     def __exit__(

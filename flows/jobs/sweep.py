@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from upphandla.flows.casefile import deadlines_of, definition_ref, snapshot
 from upphandla.flows.commands.cases import Advance, advance
 from upphandla.flows.handler import Handler
+from upphandla.flows.idempotency import PurgeExpiredKeys
 from upphandla.flows.jobs.findings import sync_findings
 from upphandla.flows.jobs.reminding import remind
 from upphandla.flows.jobs.thresholds import WatchThresholds
@@ -62,6 +63,7 @@ class SweepReport:
     threshold_notices: int = (
         0  # series whose newest amount's period has ended (flows.jobs.thresholds)
     )
+    idempotency_keys_purged: int = 0  # expired (flows.idempotency)
 
     def __add__(self, other: SweepReport) -> SweepReport:
         return SweepReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -75,7 +77,11 @@ async def sweep_due(
 ) -> tuple[SweepReport, int]:
     """The one loop of a sweep: every case due at `at`, batch by batch, each batch handed to
     `run_batch(ids, number)`. Returns the summed report and the number of batches."""
-    report, number = SweepReport(threshold_notices=await asyncio.to_thread(_watch, handler, at)), 0
+    report = SweepReport(
+        threshold_notices=await asyncio.to_thread(_watch, handler, at),
+        idempotency_keys_purged=await asyncio.to_thread(_purge, handler, at),
+    )
+    number = 0
     batches = due_case_batches(handler, at=at, batch_size=batch_size)
     # The database work runs in a worker thread, so the caller's event loop stays free.
     while (ids := await asyncio.to_thread(next, batches, None)) is not None:
@@ -88,6 +94,13 @@ def _watch(handler: Handler, at: datetime) -> int:
     try:
         return int(handler.run(WatchThresholds(at)).result)
     except (Conflict, Unavailable):  # another sweep queued it at the same moment; or try later
+        return 0
+
+
+def _purge(handler: Handler, at: datetime) -> int:
+    try:
+        return int(handler.run(PurgeExpiredKeys(at)).result)
+    except Unavailable:  # the next sweep purges them
         return 0
 
 
