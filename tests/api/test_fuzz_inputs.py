@@ -207,9 +207,7 @@ def acceptance_case(db: Database, users: dict[str, User]) -> int:
 def send(client: TestClient, nasty: Nasty, case_id: int, users: dict[str, User]) -> Response:
     kwargs = dict(nasty.kwargs)
     headers = {**users[nasty.role].headers, **kwargs.pop("headers", {})}
-    return client.request(
-        nasty.method, nasty.path.format(case=case_id), headers=headers, **kwargs
-    )
+    return client.request(nasty.method, nasty.path.format(case=case_id), headers=headers, **kwargs)
 
 
 @pytest.mark.parametrize("name", list(NASTY))
