@@ -307,3 +307,14 @@ class HealthOut(BaseModel):
     status: str
     database: str
     prefect: Literal["off", "starting", "ok", "down"]
+
+
+class ProblemErrorOut(BaseModel):
+    path: str = Field(description="Fältet, t.ex. `title`, `data.comment` eller `query.state`")
+    message: str
+
+
+class ValidationProblem(ProblemOut):
+    """Ogiltiga uppgifter: `errors` anger varje fält och vad som är fel med det."""
+
+    errors: list[ProblemErrorOut] | None = None

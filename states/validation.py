@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,10 @@ def problems_from_errors(errors: Iterable[Any], prefix: Iterable[Any] = ()) -> l
 # query parameters, the path): NUL and the other C0 controls except TAB, LF and CR, DEL, the C1
 # controls, and lone surrogates (not text at all; neither UTF-8 nor PostgreSQL can hold them) are
 # refused. PostgreSQL refuses NUL in text; the others have no place in what people write.
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_CLASS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff"
+_REFUSED = re.compile(f"[{_REFUSED_CLASS}]")
+# The same, as a pattern in the OpenAPI description (ECMA-262 and Python read it alike).
+TEXT_PATTERN = f"^[^{_REFUSED_CLASS}]*$"
 CONTROL_CHARACTERS = "innehåller otillåtna styrtecken"
 
 
@@ -110,4 +113,6 @@ def no_control_characters(value: str) -> str:
 
 
 # Every free-text field of a request: `Annotated[FreeText, Field(max_length=…)]`.
-FreeText = Annotated[str, AfterValidator(no_control_characters)]
+FreeText = Annotated[
+    str, AfterValidator(no_control_characters), Field(json_schema_extra={"pattern": TEXT_PATTERN})
+]
