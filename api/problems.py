@@ -4,6 +4,8 @@ trace ever reaches a client."""
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -105,7 +107,7 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         return problem(404, "not_found", request=request, path=request.url.path)
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow")
+        allow = ", ".join(allowed_methods(request)) or (exc.headers or {}).get("Allow", "")
         return problem(
             405,
             "method_not_allowed",
@@ -121,6 +123,25 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 400:
         return problem(400, "malformed_json", request=request)
     return problem(exc.status_code, "internal_error", request=request, request_id="-")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API answers on this path (RFC 9110 § 10.2.1), read from the OpenAPI
+    description: not only those of the first route that matched the path, as Starlette's own
+    Allow header has it (GET and POST of /api/cases are two routes)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(request.scope.get("path", "")):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+@lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

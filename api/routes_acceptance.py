@@ -86,7 +86,7 @@ def _requirements_from(content_type: str, body: bytes) -> list[dict[str, Any]] |
         return text
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # the middleware refuses deep JSON; this is a backstop
         raise Invalid(
             "evidence_invalid",
             [Problem("body", "är inte giltig JSON eller CSV")],

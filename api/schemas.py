@@ -7,19 +7,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from upphandla.states.validation import FreeText
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class EvidenceIn(_In):
-    kind: str = Field(min_length=1, max_length=64, description="Underlagstyp i processdefinitionen")
+    kind: FreeText = Field(
+        min_length=1, max_length=64, description="Underlagstyp i processdefinitionen"
+    )
     data: dict[str, Any] = Field(default_factory=dict, description="Underlagets fält")
 
 
 class TransitionIn(_In):
-    trigger: str = Field(min_length=1, max_length=64)
-    comment: str | None = Field(default=None, max_length=5000)
+    trigger: FreeText = Field(min_length=1, max_length=64)
+    comment: FreeText | None = Field(default=None, max_length=5000)
 
 
 class EvidenceFieldOut(BaseModel):
@@ -324,3 +328,14 @@ class HealthOut(BaseModel):
     status: str
     database: str
     prefect: Literal["off", "starting", "ok", "down"]
+
+
+class ProblemErrorOut(BaseModel):
+    path: str = Field(description="Fältet, t.ex. `title`, `data.comment` eller `query.state`")
+    message: str
+
+
+class ValidationProblem(ProblemOut):
+    """Ogiltiga uppgifter: `errors` anger varje fält och vad som är fel med det."""
+
+    errors: list[ProblemErrorOut] | None = None

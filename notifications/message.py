@@ -7,6 +7,7 @@ and mail clients and servers can recognise it as the same message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +16,16 @@ from email.utils import format_datetime
 from upphandla.notifications.render import Rendered
 
 ICS_FILENAME = "frist.ics"
+# Whatever ends a line anywhere (CR, LF, VT, FF, NEL, U+2028, U+2029; str.splitlines' set), the
+# other control characters, and runs of white space: one space in a header.
+_NOT_ONE_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """`value` as the text of one header line: a line break in a case title must neither make
+    the message impossible to build (Python refuses CR and LF in a header) nor add a header of
+    its own."""
+    return _NOT_ONE_LINE.sub(" ", value).strip()
 
 
 def message_id(row_id: int, domain: str) -> str:
@@ -37,7 +48,7 @@ def build_message(
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     msg = EmailMessage()
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = header_text(rendered.subject)
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Message-ID"] = message_id(row_id, domain)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,7 +13,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from upphandla.states.validation import no_control_characters
+from upphandla.states.validation import FreeText
 
 # § 4.2, exactly as the plan writes them.
 Subcategory = Literal[
@@ -37,11 +36,7 @@ ROUTES: dict[str, str] = {
 }
 Route = Literal["annonserad", "direktupphandling", "avrop", "fornyad_konkurrensutsattning", "dis"]
 
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(no_control_characters),
-]
+Text = Annotated[FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class CaseAttributes(BaseModel):

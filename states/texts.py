@@ -149,7 +149,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("Metoden stöds inte", "Metoden {method} stöds inte för {path}."),
     "malformed_json": ("Felaktig JSON", "Begärans innehåll är inte giltig JSON."),
     "body_too_large": ("Begäran är för stor", "Begärans innehåll får vara högst {limit} byte."),
-    "unsupported_media_type": ("Fel innehållstyp", "Begärans innehåll ska vara application/json."),
+    "unsupported_media_type": (
+        "Fel innehållstyp",
+        "Begärans innehåll ska vara application/json (en kravlista får också vara text/csv), "
+        "inte {given}.",
+    ),
     "internal_error": (
         "Internt fel",
         "Ett oväntat fel inträffade. Felet är loggat med begäran-id {request_id}.",
@@ -171,6 +175,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "database_unreachable": (
         "Databasen kan inte nås",
         "Det gick inte att ansluta till databasen på {url}.",
+    ),
+    "json_too_deep": (
+        "För djupt nästlad JSON",
+        "Begärans JSON får ha högst {limit} nivåer av listor och objekt i varandra.",
     ),
     "service_unavailable": (
         "Tjänsten är upptagen",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,30 @@ def problems_from_errors(errors: Iterable[Any], prefix: Iterable[Any] = ()) -> l
     return [Problem(path=format_path(base + list(e["loc"])), message=_message(e)) for e in errors]
 
 
+# The one policy for control characters in text a client sends (free-text fields, identifiers,
+# query parameters, the path): NUL and the other C0 controls except TAB, LF and CR, DEL, the C1
+# controls, and lone surrogates (not text at all; neither UTF-8 nor PostgreSQL can hold them) are
+# refused. PostgreSQL refuses NUL in text; the others have no place in what people write.
+_REFUSED_CLASS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff"
+_REFUSED = re.compile(f"[{_REFUSED_CLASS}]")
+# The same, as a pattern in the OpenAPI description (ECMA-262 and Python read it alike).
+TEXT_PATTERN = f"^[^{_REFUSED_CLASS}]*$"
+CONTROL_CHARACTERS = "innehåller otillåtna styrtecken"
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a character the policy above refuses."""
+    return _REFUSED.search(value) is not None
+
+
 def no_control_characters(value: str) -> str:
     """Refuse NUL and other control characters (tab and line breaks are text)."""
-    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in value):
-        raise ValueError("innehåller otillåtna styrtecken")
+    if has_control_characters(value):
+        raise ValueError(CONTROL_CHARACTERS)
     return value
+
+
+# Every free-text field of a request: `Annotated[FreeText, Field(max_length=…)]`.
+FreeText = Annotated[
+    str, AfterValidator(no_control_characters), Field(json_schema_extra={"pattern": TEXT_PATTERN})
+]
