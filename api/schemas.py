@@ -328,7 +328,7 @@ class AuditEventPageOut(BaseModel):
     limit: int
     next_cursor: str | None = Field(
         description="Skicka som `cursor` för nästa sida; null när inget finns efter sidan. "
-        "Samma adress finns i svarshuvudet `Link` (rel=\"next\")."
+        'Samma adress finns i svarshuvudet `Link` (rel="next").'
     )
 
 
