@@ -224,7 +224,7 @@ def csv_row(event: FoundEvent) -> list[str]:
     return [safe_cell({**item, **extra}[column]) for column in CSV_COLUMNS]
 
 
-def _csv(handler: Handler, export: views.Export) -> Iterator[str]:
+def csv_parts(handler: Handler, export: views.Export) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(CSV_COLUMNS)
@@ -236,7 +236,7 @@ def _csv(handler: Handler, export: views.Export) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def _jsonl(handler: Handler, export: views.Export) -> Iterator[str]:
+def jsonl_parts(handler: Handler, export: views.Export) -> Iterator[str]:
     for chunk in _chunks(handler, export):
         yield "".join(event_out(e).model_dump_json() + "\n" for e in chunk)
 
@@ -263,7 +263,7 @@ async def export_csv(token: Token, handler: HandlerDep, given: FiltersDep) -> St
     får se som fanns när exporten började, äldst först. Öppnas direkt i Excel med svenska
     tecken och svenska listavgränsare; inga celler körs som formler."""
     export = await _begin(handler, token, given, "csv")
-    return _attachment(CSV_TYPE, "csv", _csv(handler, export))
+    return _attachment(CSV_TYPE, "csv", csv_parts(handler, export))
 
 
 @router.get(
@@ -282,4 +282,4 @@ async def export_jsonl(token: Token, handler: HandlerDep, given: FiltersDep) -> 
     """Exportera granskningsloggen som JSON Lines, med samma filter som sökningen: alla
     händelser du får se som fanns när exporten började, äldst först, en per rad."""
     export = await _begin(handler, token, given, "jsonl")
-    return _attachment(JSONL_TYPE, "jsonl", _jsonl(handler, export))
+    return _attachment(JSONL_TYPE, "jsonl", jsonl_parts(handler, export))

@@ -443,3 +443,38 @@ def test_openapi_documents_the_search_and_its_refusals(client: TestClient) -> No
     assert "application/jsonl" in paths[f"{EVENTS}.jsonl"]["get"]["responses"]["200"]["content"]
     page = paths[EVENTS]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["$ref"].endswith("/AuditEventPageOut")
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_the_command_line_exports_what_the_controller_exports(
+    client: TestClient, db: Database, db_url: str, log: Log
+) -> None:
+    from typer.testing import CliRunner
+
+    from upphandla.cli.main import app
+    from upphandla.flows.settings import get_settings
+
+    def cli(*args: str) -> Any:
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(
+                app, ["audit", "export-events", *args], env={"UPPHANDLA_DATABASE_URL": db_url}
+            )
+        finally:
+            get_settings.cache_clear()
+
+    controller = log.users["controller"]
+    jsonl = cli("--format", "jsonl", "--action", "case_started")
+    assert jsonl.exit_code == 0, jsonl.output
+    lines = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert lines == export_jsonl(client, controller, action="case_started")
+    as_csv = cli("--format", "csv", "--case-id", str(log.ks))
+    assert as_csv.exit_code == 0, as_csv.output
+    assert as_csv.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(as_csv.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == [str(i) for i in event_ids(db, f"case_id = {log.ks}")]
+    refused = cli("--format", "csv", "--since", "igår")
+    assert refused.exit_code == 2
+    assert "since" in refused.output
