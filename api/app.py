@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from upphandla.api import openapi, problems
 from upphandla.api.middleware import RequestLimits
 from upphandla.api.routes_acceptance import router as acceptance_router
+from upphandla.api.routes_audit import router as audit_router
 from upphandla.api.routes_calendar import router as calendar_router
 from upphandla.api.routes_cases import router as cases_router
 from upphandla.api.routes_meta import router as meta_router
@@ -37,5 +38,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(acceptance_router)
     app.include_router(outbox_router)
     app.include_router(calendar_router)
+    app.include_router(audit_router)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     return app

@@ -339,3 +339,30 @@ class ValidationProblem(ProblemOut):
     """Ogiltiga uppgifter: `errors` anger varje fält och vad som är fel med det."""
 
     errors: list[ProblemErrorOut] | None = None
+
+
+class AuditEventOut(BaseModel):
+    """En händelse i granskningsloggen, som sökningen och exporten visar den."""
+
+    id: int = Field(description="Händelsens nummer; stiger i den ordning händelserna skrevs")
+    case_id: int
+    case_title: str = Field(description="Ärendets rubrik i dag")
+    seq: int = Field(description="Händelsens plats i ärendets hashkedja (1, 2, …)")
+    at: datetime = Field(description="När händelsen skrevs (UTC)")
+    action: str
+    actor_id: int | None = Field(description="Användaren som handlade; null för systemet")
+    actor_name: str | None = Field(description="Användarens namn i dag; null för systemet")
+    body: str = Field(
+        description="Händelsen som kanonisk JSON, exakt som den hashades: SHA-256 av texten "
+        "(UTF-8) är `hash`"
+    )
+    hash: str = Field(description="SHA-256 (hex) av `body`")
+
+
+class AuditEventPageOut(BaseModel):
+    items: list[AuditEventOut]
+    limit: int
+    next_cursor: str | None = Field(
+        description="Skicka som `cursor` för nästa sida; null när inget finns efter sidan. "
+        'Samma adress finns i svarshuvudet `Link` (rel="next").'
+    )

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from upphandla.cli.audit_export import export_events
 from upphandla.cli.common import cli_actor, describe, fail, ready_db, settings_db
 from upphandla.cli.docs import docs_app
 from upphandla.cli.outbox import outbox_app
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+audit_app.command("export-events")(export_events)
 app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
 app.add_typer(sanctions_app, name="sanctions")

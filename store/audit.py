@@ -14,19 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import ColumnElement, Table, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from upphandla.states.access import CaseScope
 from upphandla.states.canonical import canonical_json, sha256_hex
 from upphandla.states.events import AuditEvent, payload
-from upphandla.store.models import AuditEventRow, CaseRow, SealedEventRow, SealedHeadRow
+from upphandla.store.models import AuditEventRow, CaseRow, SealedEventRow, SealedHeadRow, UserRow
+from upphandla.store.scope import visible_events
 
 GENESIS = "0" * 64
 AUDIT = cast(Table, AuditEventRow.__table__)
 CASES = cast(Table, CaseRow.__table__)
 SEALED = cast(Table, SealedEventRow.__table__)
 SEALED_HEADS = cast(Table, SealedHeadRow.__table__)
+USERS = cast(Table, UserRow.__table__)
 _INSERT_EVENT = insert(AUDIT)
 
 
@@ -36,6 +39,67 @@ class ChainHead(Protocol):
     id: int
     audit_seq: int
     audit_head: str
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events a search asks for: of one case, by one person, of some actions, in the
+    half-open time range since <= at < until. Empty fields do not filter."""
+
+    case_id: int | None = None
+    actor_id: int | None = None
+    actions: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        parts: list[ColumnElement[bool]] = []
+        if self.case_id is not None:
+            parts.append(AUDIT.c.case_id == self.case_id)
+        if self.actor_id is not None:
+            parts.append(AUDIT.c.actor_id == self.actor_id)
+        if self.actions:
+            parts.append(AUDIT.c.action.in_(sorted(set(self.actions))))
+        if self.since is not None:
+            parts.append(AUDIT.c.at >= self.since)
+        if self.until is not None:
+            parts.append(AUDIT.c.at < self.until)
+        return parts
+
+
+@dataclass(frozen=True, slots=True)
+class FoundEvent:
+    """One event as a search finds it: its columns, the case's title and the actor's name
+    (as they are now), and the body exactly as hashed."""
+
+    id: int
+    case_id: int
+    case_title: str
+    seq: int
+    at: datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    body: str
+    hash: str
+
+
+_FOUND = select(
+    AUDIT.c.id,
+    AUDIT.c.case_id,
+    CASES.c.title.label("case_title"),
+    AUDIT.c.seq,
+    AUDIT.c.at,
+    AUDIT.c.action,
+    AUDIT.c.actor_id,
+    USERS.c.name.label("actor_name"),
+    AUDIT.c.body,
+    AUDIT.c.hash,
+).select_from(
+    AUDIT.join(CASES, CASES.c.id == AUDIT.c.case_id).outerjoin(
+        USERS, USERS.c.id == AUDIT.c.actor_id
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +170,29 @@ class AuditRepository:
 
     def verify(self, *, case_id: int | None = None) -> VerifyReport:
         return verify_all(self._conn, case_id=case_id)
+
+    def search(
+        self,
+        query: EventQuery,
+        scope: CaseScope,
+        *,
+        limit: int,
+        after_id: int | None = None,
+        up_to_id: int | None = None,
+    ) -> list[FoundEvent]:
+        """Up to `limit` events the scope may see that match the query, in id order (the order
+        they were written), those after `after_id` and up to `up_to_id` when given."""
+        where = [visible_events(scope), *query.where()]
+        if after_id is not None:
+            where.append(AUDIT.c.id > after_id)
+        if up_to_id is not None:
+            where.append(AUDIT.c.id <= up_to_id)
+        rows = self._conn.execute(_FOUND.where(*where).order_by(AUDIT.c.id).limit(limit))
+        return [FoundEvent(**r._asdict()) for r in rows]
+
+    def last_id(self) -> int:
+        """The id of the latest event written (0 for none)."""
+        return int(self._conn.execute(select(func.max(AUDIT.c.id))).scalar_one() or 0)
 
 
 @dataclass(frozen=True, slots=True)
