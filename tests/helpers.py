@@ -56,7 +56,7 @@ DEFINITION_KEY = "it-upphandling"
 GENESIS = "0" * 64
 PROBLEM_JSON = "application/problem+json"
 SWEDISH_TITLES = frozenset(title for title, _ in TEXTS.values())
-TABLES = ("cases", "audit_events", "evidence", "outbox")
+TABLES = ("cases", "audit_events", "evidence", "outbox", "sealed_events")
 # Tests move their clocks years ahead (reviews, contract terms): their users' tokens outlive that.
 TEST_TOKEN_DAYS = 36500
 
