@@ -3,8 +3,9 @@ docstring (not its function name), and the descriptions FastAPI writes itself ar
 
 Every operation documents every status it can answer, each error as application/problem+json
 with a problem schema: what the route declares (403, 404, 409 …) and what follows from what
-the operation takes (`_statuses`): a token (401), a database (503), a path parameter (404), a
-body (400, 413, 415), and anything at all (422: the path and query string are checked for
+the operation takes (`_statuses`): a token (401, and 429 after too many failed attempts), an
+If-Match header (412), a database (503), a path parameter (404), a body (400, 413, 415), and
+anything at all (422: the path and query string are checked for
 control characters before any route, api.middleware). The case that POST /api/cases answers
 with links to what can be done with it (`_LINKS`), for clients and for stateful testing."""
 
@@ -31,11 +32,14 @@ _GENERIC = {
     404: "Finns inte",
     413: "Innehållet är för stort",
     415: "Innehållstypen stöds inte",
+    412: "Ärendet har ändrats sedan den version som `If-Match` anger; inget ändrades",
     422: "Ogiltiga uppgifter; `errors` anger fält och fel",
+    429: "För många misslyckade inloggningsförsök; försök igen efter `Retry-After` sekunder",
     503: "Databasen är upptagen; försök igen efter `Retry-After` sekunder",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": "Bearer"},
+    429: {"Retry-After": "Sekunder att vänta innan ett nytt försök"},
     503: {"Retry-After": "Sekunder att vänta innan ett nytt försök"},
 }
 _BODY_METHODS = ("post", "put", "patch")
@@ -97,6 +101,14 @@ def _statuses(method: str, path: str, operation: dict[str, Any]) -> dict[int, st
     found = {422: _GENERIC[422]}
     if operation.get("security"):
         found[401] = _GENERIC[401]
+        found[429] = _GENERIC[429]
+    headers = {
+        p.get("name", "").lower()
+        for p in operation.get("parameters", [])
+        if p.get("in") == "header"
+    }
+    if "if-match" in headers:
+        found[412] = _GENERIC[412]
     if (method, path) not in _NO_DATABASE:
         found[503] = _GENERIC[503]
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):

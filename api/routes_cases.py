@@ -75,6 +75,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "Ogiltiga uppgifter; `errors` anger fält och fel"},
 }
+# Reads: a list answers only what every operation may (api.openapi); a case that may not be
+# read is one that does not exist.
+LIST_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 422)}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 404, 422)}
 # Writes: the case's new ETag comes back; Idempotency-Key (every POST) and If-Match (a change
 # to a case) are honoured.
 ETAG = {"ETag": {"description": "Ärendets version", "schema": {"type": "string"}}}
@@ -128,7 +132,7 @@ async def start_case(
     return await answer(handler, token, start, render, idempotency=idempotency)
 
 
-@router.get("", response_model=CasePageOut, responses=ERRORS)
+@router.get("", response_model=CasePageOut, responses=LIST_ERRORS)
 async def list_cases(
     token: Token,
     handler: HandlerDep,
@@ -166,7 +170,7 @@ async def list_cases(
 @router.get(
     "/{case_id}",
     response_model=CaseOut,
-    responses={**ERRORS, 200: {"headers": ETAG}},
+    responses={**READ_ERRORS, 200: {"headers": ETAG}},
 )
 async def get_case(
     case_id: CaseId, token: Token, handler: HandlerDep, request_id: RequestId
@@ -292,7 +296,7 @@ async def fire_transition(
     )
 
 
-@router.get("/{case_id}/audit", response_model=AuditOut, responses=ERRORS)
+@router.get("/{case_id}/audit", response_model=AuditOut, responses=READ_ERRORS)
 async def case_audit(
     case_id: CaseId, token: Token, handler: HandlerDep, request_id: RequestId
 ) -> AuditOut:
@@ -309,7 +313,7 @@ async def case_audit(
     return AuditOut(case_id=case_id, events=view.events, sealed_events=view.sealed_events)
 
 
-@router.get("/{case_id}/checklist", response_model=ChecklistOut, responses=ERRORS)
+@router.get("/{case_id}/checklist", response_model=ChecklistOut, responses=READ_ERRORS)
 async def case_checklist(case_id: CaseId, token: Token, handler: HandlerDep) -> ChecklistOut:
     """Kravlistan för ärendet: varje punkt med skäl och källa, om den gäller och om den ingår."""
     view = await read(
