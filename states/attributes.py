@@ -36,7 +36,13 @@ ROUTES: dict[str, str] = {
 }
 Route = Literal["annonserad", "direktupphandling", "avrop", "fornyad_konkurrensutsattning", "dis"]
 
-Text = Annotated[FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The constraints first, on the plain string (a title of spaces is stripped, then too short),
+# then the control-character rule of every free-text field.
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    *FreeText.__metadata__,
+]
 
 
 class CaseAttributes(BaseModel):
