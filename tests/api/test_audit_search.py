@@ -429,7 +429,13 @@ def test_without_a_valid_token_401(client: TestClient, url: str) -> None:
 
 
 def test_every_action_of_the_engine_can_be_searched_for() -> None:
-    actions = {v for k, v in vars(events).items() if k.isupper() and k != "CANCEL_TRIGGER"}
+    """Every action of the case chains; reads of sealed bids are in the sealed chains, which a
+    search does not cover (they are shown with the case's trail, once the bids are unsealed)."""
+    actions = {
+        v
+        for k, v in vars(events).items()
+        if k.isupper() and k not in ("CANCEL_TRIGGER", "SEALED_READ")
+    }
     assert set(audit_views.ACTIONS) == actions
 
 

@@ -81,7 +81,7 @@ def test_the_readme_tour_works_on_a_database_with_the_demo_cases(
     script = script.replace("localhost:8000", f"localhost:{port}")
     script = script.replace("/tmp/case.http", str(tmp_path / "case.http"))
     done = subprocess.run(
-        ["bash", "-c", "set -e\n" + script + '\necho "ID=$ID"'],
+        ["bash", "-c", "set -e\n" + script + '\necho; echo "ID=$ID"'],  # the last answer may end without a line break
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     out = done.stdout
