@@ -280,8 +280,9 @@ def test_a_second_unit_of_work_with_the_key_waits_for_the_first_and_answers_its_
     assert replies[0] == replies[1]
     assert replies[0].headers["ETag"] == '"1"'
     assert counts(db)["cases"] == 1
-    # PostgreSQL: the second's claim of the key failed once it could go on, and it tried again.
-    assert handler.runs == (3 if backend == "postgresql" else 2)
+    # PostgreSQL: the second waits on a row the first holds (the token's last use, or the key's
+    # unique index); in the second case its claim fails once it can go on and it tries again.
+    assert handler.runs in ((2, 3) if backend == "postgresql" else (2,))
 
 
 class CountingHandler(Handler):
