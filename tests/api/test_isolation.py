@@ -65,6 +65,18 @@ def test_a_bestallare_sees_nothing_of_another_organisations_cases(
                 json={"trigger": "cancel", "comment": "Inte vårt"},
                 headers=who.headers,
             ),
+            # A stale version of a foreign case is not a precondition that failed: it is not
+            # there at all.
+            client.post(
+                f"/api/cases/{other_id}/transitions",
+                json={"trigger": "cancel", "comment": "Inte vårt"},
+                headers={**who.headers, "If-Match": '"999"'},
+            ),
+            client.post(
+                f"/api/cases/{other_id}/acceptance/requirements",
+                content="id;text;level\nK1;Inloggning med e-legitimation;ska\n",
+                headers={**who.headers, "Content-Type": "text/csv"},
+            ),
         ]
         for answer in attempts:
             assert_problem(answer, 404)
