@@ -4,16 +4,19 @@ Swedish exit."""
 from __future__ import annotations
 
 import getpass
+from typing import TypeVar
 
 import typer
 
-from upphandla.flows.handler import Handler
+from upphandla.flows.handler import Command, Handler
 from upphandla.flows.settings import get_settings
 from upphandla.states.errors import DomainError
 from upphandla.states.roles import SYSTEM_ROLE, Actor
 from upphandla.states.texts import text
 from upphandla.store.db import Database, open_database
 from upphandla.store.migrate import database_exists, require_current
+
+R = TypeVar("R")
 
 
 def settings_db() -> Database:
@@ -39,6 +42,18 @@ def ready_db() -> Database:
 
 def ready_handler() -> Handler:
     return Handler.on(ready_db())
+
+
+def run_command(command: Command[R], handler: Handler | None = None) -> R:
+    """Run `command` through `handler` (the settings' database, if none is given) and close it;
+    a refusal stops the CLI with its Swedish message (exit 2)."""
+    handler = handler or ready_handler()
+    try:
+        return handler.run(command).result
+    except DomainError as exc:
+        raise fail(describe(exc), 2) from None
+    finally:
+        handler.close()
 
 
 def describe(exc: DomainError) -> str:

@@ -11,10 +11,9 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import cli_actor, describe, fail, ready_handler
+from upphandla.cli.common import cli_actor, ready_handler, run_command
 from upphandla.flows.commands.thresholds import EnterThreshold
 from upphandla.states.clock import today
-from upphandla.states.errors import DomainError
 from upphandla.states.money import kronor
 from upphandla.states.thresholds import ThresholdEntry, in_force
 
@@ -44,15 +43,8 @@ def threshold_add(
         "amount_sek": amount,
         "source": source,
     }
-    handler = ready_handler()
-    try:
-        actor = cli_actor()
-        command = EnterThreshold(data=data, entered_by=actor.name, actor=actor)
-        entered = handler.run(command).result
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        handler.close()
+    actor = cli_actor()
+    entered = run_command(EnterThreshold(data=data, entered_by=actor.name, actor=actor))
     entry = entered.entry
     if entered.added:
         typer.echo(f"Inlagt: {entry.series} {kronor(entry.amount_sek)} för {_period(entry)}.")

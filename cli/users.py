@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from upphandla.cli.common import cli_actor, describe, fail, ready_handler, settings_db
+from upphandla.cli.common import (
+    cli_actor,
+    describe,
+    fail,
+    ready_handler,
+    run_command,
+    settings_db,
+)
 from upphandla.flows.commands.users import (
     AddUser,
     CreateToken,
@@ -67,12 +74,7 @@ def user_add(
         days=days,
         actor=cli_actor(),
     )
-    try:
-        added = Handler.on(db).run(command).result
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        db.dispose()
+    added = run_command(command, Handler.on(db))
     user = added.user
     typer.echo(f"Användare {user.id} ({user.name}, {user.role}) är skapad. Token:")
     typer.echo(added.token)
@@ -107,13 +109,7 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(email: Annotated[str, typer.Argument(help="Användarens e-postadress")]) -> None:
     """Stäng av en användare: alla token slutar gälla och kalendrarna stängs."""
-    handler = ready_handler()
-    try:
-        done = handler.run(DisableUser(email=email, actor=cli_actor())).result
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        handler.close()
+    done = run_command(DisableUser(email=email, actor=cli_actor()))
     if not done.changed:
         typer.echo(f"{done.user.email} var redan avstängd; inget ändrades.")
         return
@@ -132,15 +128,7 @@ def token_create(
     ] = None,
 ) -> None:
     """Skapa en ny namngiven token. Sista raden är token; den visas bara nu."""
-    handler = ready_handler()
-    try:
-        created = handler.run(
-            CreateToken(email=email, name=name, days=days, actor=cli_actor())
-        ).result
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        handler.close()
+    created = run_command(CreateToken(email=email, name=name, days=days, actor=cli_actor()))
     t = created.stored
     typer.echo(f"Token {t.id} ({t.name}) för {email} gäller till {_when(t.expires_at)}. Token:")
     typer.echo(created.token)
@@ -181,13 +169,7 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="Tokens id (se token list)")],
 ) -> None:
     """Återkalla en token: den slutar gälla genast."""
-    handler = ready_handler()
-    try:
-        revoked = handler.run(RevokeToken(token_id=token_id, actor=cli_actor())).result
-    except DomainError as exc:
-        raise fail(describe(exc), 2) from None
-    finally:
-        handler.close()
+    revoked = run_command(RevokeToken(token_id=token_id, actor=cli_actor()))
     typer.echo(
         f"Token {token_id} är återkallad." if revoked else f"Token {token_id} var redan återkallad."
     )
