@@ -28,16 +28,9 @@ from upphandla.states.roles import Actor
 
 
 def participant_phases(definition: Definition, role: str) -> frozenset[str]:
-    """The phases where the role has something to do: evidence it may record, a step it may
-    take."""
-    phases: set[str] = set()
-    for kind in definition.evidence_kinds:
-        if role in kind.roles:
-            phases.update(kind.phases if kind.phases is not None else definition.phase)
-    for trigger in definition.triggers:
-        if role in trigger.roles:
-            phases.update(trigger.source)
-    return frozenset(p for p in phases if not definition.phase[p].final)
+    """The open phases where the role has something to do: evidence it may record, a step it may
+    take (worked out once per definition)."""
+    return definition.role_phases.get(role, frozenset())
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,24 @@ class Definition(_Strict):
     def evidence_kind(self) -> dict[str, EvidenceKind]:
         return {k.id: k for k in self.evidence_kinds}
 
+    @cached_property
+    def role_phases(self) -> dict[str, frozenset[str]]:
+        """For each role, the open phases where it has something to do: evidence it may record,
+        a step it may take (states.access, the `participant` relation)."""
+        found: dict[str, set[str]] = {}
+        for kind in self.evidence_kinds:
+            for role in kind.roles:
+                found.setdefault(role, set()).update(
+                    kind.phases if kind.phases is not None else self.phase
+                )
+        for trigger in self.triggers:
+            for role in trigger.roles:
+                found.setdefault(role, set()).update(trigger.source)
+        return {
+            role: frozenset(p for p in phases if not self.phase[p].final)
+            for role, phases in found.items()
+        }
+
     def triggers_from(self, state: str) -> list[Trigger]:
         return [t for t in self.triggers if state in t.source]
 
