@@ -87,12 +87,12 @@ class SealedView:
 
 
 def sealed_view(
-    uow: UnitOfWork, registry: Registry, actor: Actor, case: StoredCase, recorded: set[str]
+    uow: UnitOfWork, definition: Definition, actor: Actor, case: StoredCase, recorded: set[str]
 ) -> SealedView:
     """What of the case's sealed evidence `actor` (who may read the case) may see, given the
-    kinds of evidence recorded on it."""
-    definition = registry.policy_definition(uow)
-    policy = definition.access if definition is not None else None
+    kinds of evidence recorded on it. Which kinds are sealed, and by what they are unsealed, is
+    the case's own definition's (as when they are recorded, flows.commands.cases)."""
+    policy = definition.access
     if policy is None or not policy.sealed:
         return SealedView([], False)
     assigned = actor.user_id is not None and case.assigned_to == actor.user_id

@@ -54,7 +54,7 @@ def get_case(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: int)
     snap = with_lookups(uow, snap, preview_lookups(definition, snap, evidence, today=day))
     steps = preview(definition, snap, evidence, actor=actor, today=day)
     findings = sorted(uow.findings.of_case(case.id), key=lambda f: (f.closed_at is not None, -f.id))
-    sealed = sealed_view(uow, registry, actor, case, {r.kind for r in rows})
+    sealed = sealed_view(uow, definition, actor, case, {r.kind for r in rows})
     return CaseView(case, definition, rows, steps, findings, sealed)
 
 
@@ -93,7 +93,8 @@ def case_audit(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: in
     chain (bids) to those who may see the bids."""
     case = readable_case(uow, registry, actor, case_id)
     recorded = {r.kind for r in uow.evidence.of_case(case.id)}
-    sealed = sealed_view(uow, registry, actor, case, recorded)
+    definition, _ = registry.get(uow, case.definition_key, case.definition_version)
+    sealed = sealed_view(uow, definition, actor, case, recorded)
     chain = uow.sealed.trail(case.id) if sealed.rows else []
     return AuditView(uow.audit.trail(case_id), chain, sealed)
 
