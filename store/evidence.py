@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import fields
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from upphandla.store.models import EvidenceRow
@@ -31,10 +31,6 @@ class EvidenceRepository:
         """The case's evidence; with `sealed`, its sealed evidence (bids) instead."""
         rows = self._conn.execute(_OF_CASE, {"case_id": case_id, "sealed": sealed})
         return [StoredEvidence(*r) for r in rows]
-
-    def count_sealed(self, case_id: int) -> int:
-        query = select(func.count()).where(EVIDENCE.c.case_id == case_id, EVIDENCE.c.sealed)
-        return int(self._conn.execute(query).scalar_one())
 
     def of_cases(self, case_ids: list[int]) -> dict[int, list[StoredEvidence]]:
         by_case: dict[int, list[StoredEvidence]] = defaultdict(list)
