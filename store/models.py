@@ -154,14 +154,9 @@ class EvidenceRow(Base):
     sealed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
-class AuditEventRow(Base):
-    """Append-only. `body` is the canonical JSON that `hash` covers; the other columns index it."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (
-        UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
-        Index("ix_audit_events_actor", "actor_id", "case_id"),
-    )
+class CaseChainEvent:
+    """The columns of an event in a case's hash chain (store.audit): `body` is the canonical JSON
+    that `hash` covers; the other columns index it."""
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -172,6 +167,16 @@ class AuditEventRow(Base):
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEventRow(CaseChainEvent, Base):
+    """The case chains; append-only (guarded by triggers, migration 0001)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+        Index("ix_audit_events_actor", "actor_id", "case_id"),
+    )
 
 
 class OutboxRow(Base):
@@ -257,22 +262,12 @@ class CalendarFeedRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SealedEventRow(Base):
+class SealedEventRow(CaseChainEvent, Base):
     """The audit events of a case's sealed evidence (bids, and every read of them before the
     award decision): a hash chain of its own, so that the case's chain shows no trace of them."""
 
     __tablename__ = "sealed_events"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_sealed_case_seq"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    action: Mapped[str] = mapped_column(String(64))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 class SealedHeadRow(Base):
@@ -328,6 +323,8 @@ class SystemChainRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     head: Mapped[str] = mapped_column(String(64))
+
+
 class IdempotencyKeyRow(Base):
     """The first response to a POST sent with an `Idempotency-Key`, per user and key, written in
     the same transaction as the change: a retry with the same key and request gets it again.
