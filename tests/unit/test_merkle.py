@@ -162,7 +162,7 @@ CONSISTENCY_EDGES = [
 # The one vector of that set where the choice made here for the empty old tree differs:
 # transparency-dev rejects every proof from size 0, verify_consistency accepts the empty proof
 # from the empty root ("size1-is-zero-and-size2-is-not-zero.json" wants an error).
-CONSISTENCY_FROM_EMPTY = (0, 1, _E, _X2, [])
+CONSISTENCY_FROM_EMPTY: tuple[int, int, str, str, list[bytes]] = (0, 1, _E, _X2, [])
 
 _R = "abacaba000000000000000000000000000000000000000000060061e00123456"
 _S = "0d3aed023148ffd2a259fbd0cdc7fb3cf975658760d3775b82af6f90aacc2dfc"
