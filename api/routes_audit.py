@@ -16,12 +16,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from upphandla.api.deps import HandlerDep, Token, read
-from upphandla.api.schemas import AuditEventOut, AuditEventPageOut, ProblemOut, ValidationProblem
+from upphandla.api.deps import HandlerDep, SettingsDep, Token, read
+from upphandla.api.schemas import (
+    AuditEventOut,
+    AuditEventPageOut,
+    ProblemOut,
+    ProofOut,
+    ValidationProblem,
+)
+from upphandla.flows import proofs
 from upphandla.flows.auth import Presented
+from upphandla.flows.checkpoints import Witness
 from upphandla.flows.handler import Handler
 from upphandla.flows.views import audit as views
 from upphandla.states.clock import now
@@ -134,6 +142,7 @@ def event_out(event: FoundEvent) -> AuditEventOut:
         actor_name=event.actor_name,
         body=event.body,
         hash=event.hash,
+        log_index=event.log_index,
     )
 
 
@@ -284,3 +293,49 @@ async def export_jsonl(token: Token, handler: HandlerDep, given: FiltersDep) -> 
     händelser du får se som fanns när exporten började, äldst först, en per rad."""
     export = await _begin(handler, token, given, "jsonl")
     return _attachment(JSONL_TYPE, "jsonl", jsonl_parts(handler, export))
+
+
+@router.get(
+    "/events/{index}/proof",
+    response_model=ProofOut,
+    responses={
+        401: ERRORS[401],
+        403: {"description": "Rollen får inte granska hela loggen", "model": ProblemOut},
+        404: {"description": "Ingen händelse på den platsen som du får se", "model": ProblemOut},
+        409: {
+            "description": "Ingen kontrollpunkt omfattar händelsen än, eller loggen stämmer "
+            "inte med kontrollpunkten",
+            "model": ProblemOut,
+        },
+    },
+)
+async def event_proof(
+    token: Token,
+    handler: HandlerDep,
+    settings: SettingsDep,
+    index: int = Path(ge=0, le=2**53, description="Händelsens plats i loggen (`log_index`)"),
+) -> ProofOut:
+    """Bevis för att händelsen på platsen `index` ingår i loggen som den senaste signerade
+    kontrollpunkten omfattar (RFC 9162, 2.1.3), att kontrollera utan att lita på databasen:
+    räkna bladet ur `entry`, följ `proof` upp till roten och jämför med kontrollpunkten, vars
+    signatur kontrolleras med motorns verifieringsnyckel."""
+
+    def work(uow: UnitOfWork, actor: Actor) -> proofs.Proof:
+        proofs.require_whole_log(uow, handler.registry, actor)
+        witness = Witness.of(settings, create_key=False)
+        return proofs.event_proof(uow, handler.registry, witness, index)
+
+    found = await read(handler, token, work)
+    return ProofOut(
+        index=found.index,
+        chain=found.chain,  # type: ignore[arg-type]
+        case_id=found.case_id,
+        seq=found.seq,
+        hash=found.hash,
+        entry=found.entry,
+        leaf_hash=proofs.b64(found.leaf_hash),
+        tree_size=found.tree_size,
+        root_hash=proofs.b64(found.root_hash),
+        checkpoint=found.checkpoint,
+        proof=[proofs.b64(p) for p in found.proof],
+    )

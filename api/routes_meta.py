@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
+from starlette.concurrency import run_in_threadpool
 
-from upphandla.api.deps import HandlerDep, Token, read, read_public
+from upphandla.api.deps import HandlerDep, SettingsDep, Token, read, read_public
 from upphandla.api.schemas import (
     BreakOut,
+    CheckpointOut,
     DefinitionSummary,
     HealthOut,
-    SystemBreakOut,
-    SystemChainOut,
+    ProblemOut,
     VerifyOut,
 )
+from upphandla.flows.checkpoints import Witness
 from upphandla.flows.orchestration.status import status_for
-from upphandla.flows.system_chain import verify_system
-from upphandla.flows.views import cases as queries
+from upphandla.flows.proofs import b64, require_whole_log
+from upphandla.flows.verify import Verification, describe, verify_log
 from upphandla.flows.views.definitions import definition_body, list_definitions
 
 router = APIRouter()
@@ -64,20 +66,34 @@ async def definition(
     return await read(handler, token, lambda uow, _: definition_body(uow, key, version))
 
 
-@router.get("/api/audit/verify", response_model=VerifyOut, tags=["granskning"])
-async def verify(token: Token, handler: HandlerDep) -> VerifyOut:
-    """Kontrollera alla ärendens hashkedjor; anger första ändrade, borttagna eller omkastade händelse."""
-    report, system = await read(
-        handler, token, lambda uow, _: (queries.verify_audit(uow), verify_system(uow))
-    )
+@router.get(
+    "/api/audit/verify",
+    response_model=VerifyOut,
+    tags=["granskning"],
+    responses={403: {"description": "Rollen får inte granska hela loggen", "model": ProblemOut}},
+)
+async def verify(token: Token, handler: HandlerDep, settings: SettingsDep) -> VerifyOut:
+    """Kontrollera hela granskningsloggen: varje kedja länk för länk, den globala loggen mot de
+    signerade kontrollpunkterna och de levande raderna (fas, attribut, organisation, underlag,
+    användare, token) mot kedjorna. Skriver ingen kontrollpunkt. För roller som får läsa alla
+    ärenden."""
+    await read(handler, token, lambda uow, actor: require_whole_log(uow, handler.registry, actor))
+
+    def work() -> Verification:
+        witness = Witness.of(settings, create_key=False)
+        with handler.reader() as uow:
+            return verify_log(uow, witness)
+
+    result = await run_in_threadpool(work)
     return VerifyOut(
-        ok=report.ok and system.ok,
-        cases=report.cases,
-        events=report.events,
-        breaks=[BreakOut.model_validate(b.as_dict()) for b in report.breaks],
-        system=SystemChainOut(
-            ok=system.ok,
-            events=system.events,
-            first_break=SystemBreakOut.model_validate(system.brk.as_dict()) if system.brk else None,
-        ),
+        ok=result.ok,
+        cases=result.cases,
+        events=result.events,
+        log_size=result.log_size,
+        root_hash=b64(result.root),
+        checkpoints=[
+            CheckpointOut(origin=c.origin, size=c.size, root_hash=b64(c.root_hash))
+            for c in result.checkpoints
+        ],
+        breaks=[BreakOut(**b.as_dict(), text=describe(b)) for b in result.breaks],
     )

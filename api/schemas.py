@@ -287,33 +287,57 @@ class AuditOut(BaseModel):
 
 
 class BreakOut(BaseModel):
-    case_id: int
-    seq: int | None
-    event_id: int | None
+    """Något som inte stämmer: var (kedja, ärende, händelse, plats i loggen, fält, rad) och vad."""
+
+    chain: Literal["case", "sealed", "system", "log", "checkpoint", "evidence", "user", "token"] = (
+        Field(
+            description="Ärendets kedja, förseglad kedja, systemkedjan, loggen, en "
+            "kontrollpunkt, ett underlag, en användare eller en token"
+        )
+    )
+    case_id: int | None
+    seq: int | None = Field(description="Händelsen i kedjan (1, 2, …)")
+    event_id: int | None = Field(description="Händelsens rad-id")
+    index: int | None = Field(description="Platsen i den globala loggen")
+    field: str | None = Field(description="Fältet i databasen som inte stämmer med kedjan")
+    record: int | None = Field(description="Raden det gäller (användare, token, underlag)")
     problem: str
+    text: str = Field(description="Allt ovan som en rad på svenska")
 
 
-class SystemBreakOut(BaseModel):
-    seq: int | None
-    event_id: int | None
-    problem: str
-
-
-class SystemChainOut(BaseModel):
-    """The chain of administrative acts (users, tokens, definitions, sanctions lists,
-    threshold amounts)."""
-
-    ok: bool
-    events: int
-    first_break: SystemBreakOut | None
+class CheckpointOut(BaseModel):
+    origin: str
+    size: int = Field(description="Antal händelser kontrollpunkten omfattar")
+    root_hash: str = Field(description="Merkleträdets rot (base64), RFC 9162")
 
 
 class VerifyOut(BaseModel):
     ok: bool
     cases: int
     events: int
+    log_size: int = Field(description="Antal platser i den globala loggen")
+    root_hash: str = Field(description="Loggens Merkleträdsrot nu (base64)")
+    checkpoints: list[CheckpointOut] = Field(
+        description="De signerade kontrollpunkter som loggen stämmer med"
+    )
     breaks: list[BreakOut]
-    system: SystemChainOut | None = None
+
+
+class ProofOut(BaseModel):
+    """Bevis (RFC 9162, 2.1.3) för att en händelse ingår i loggen som en signerad kontrollpunkt
+    omfattar. Bladet är SHA-256(0x00 || `entry`); en nod SHA-256(0x01 || vänster || höger)."""
+
+    index: int
+    chain: Literal["case", "sealed", "system"]
+    case_id: int | None
+    seq: int
+    hash: str = Field(description="Händelsens hash (SHA-256 av dess innehåll, hex)")
+    entry: str = Field(description="Händelsens post i loggen: kedja, ärende, sekvensnummer, hash")
+    leaf_hash: str = Field(description="Bladets hash (base64)")
+    tree_size: int
+    root_hash: str = Field(description="Roten som kontrollpunkten anger (base64)")
+    checkpoint: str = Field(description="Kontrollpunkten, signerad (C2SP signed note)")
+    proof: list[str] = Field(description="Inklusionsbeviset: hashar (base64), nedifrån och upp")
 
 
 class DefinitionSummary(BaseModel):
@@ -357,6 +381,10 @@ class AuditEventOut(BaseModel):
         "(UTF-8) är `hash`"
     )
     hash: str = Field(description="SHA-256 (hex) av `body`")
+    log_index: int | None = Field(
+        description="Händelsens plats i den globala loggen; bevis: "
+        "`GET /api/audit/events/{log_index}/proof`"
+    )
 
 
 class AuditEventPageOut(BaseModel):

@@ -4,14 +4,14 @@ deliver/retry."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from upphandla.cli import audit
 from upphandla.cli.audit_export import export_events
-from upphandla.cli.common import cli_actor, describe, fail, ready_db, settings_db
+from upphandla.cli.common import cli_actor, describe, fail, settings_db
 from upphandla.cli.docs import docs_app
 from upphandla.cli.outbox import outbox_app
 from upphandla.cli.sanctions import sanctions_app
@@ -33,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+audit_app.command("verify")(audit.verify)
+audit_app.command("export")(audit.export)
 audit_app.command("export-events")(export_events)
 app.add_typer(definition_app, name="definition")
 definition_app.add_typer(docs_app)  # `upphandla definition docs`
@@ -48,59 +50,6 @@ def db_upgrade() -> None:
 
     upgrade(settings_db())
     typer.echo("Databasen är uppgraderad.")
-
-
-@audit_app.command("verify")
-def audit_verify(
-    as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON")] = False,
-) -> None:
-    """Kontrollera alla hashkedjor. Avslutar med kod 1 och namnger första felet om något ändrats."""
-    from upphandla.flows.handler import Handler
-    from upphandla.flows.system_chain import verify_system
-    from upphandla.flows.views.cases import verify_audit
-
-    handler = Handler.on(ready_db())
-    try:
-        with handler.reader() as uow:
-            report = verify_audit(uow)
-            system = verify_system(uow)
-    finally:
-        handler.close()
-    ok = report.ok and system.ok
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "ok": ok,
-                    "cases": report.cases,
-                    "events": report.events,
-                    "breaks": [b.as_dict() for b in report.breaks],
-                    "system": {
-                        "ok": system.ok,
-                        "events": system.events,
-                        "first_break": system.brk.as_dict() if system.brk else None,
-                    },
-                },
-                ensure_ascii=False,
-            )
-        )
-    else:
-        for b in report.breaks:
-            where = f"händelse {b.seq}" if b.seq is not None else "kedjans slut"
-            ident = f" (rad-id {b.event_id})" if b.event_id is not None else ""
-            typer.echo(f"ÄRENDE {b.case_id}, {where}{ident}: {b.problem}")
-        if (sb := system.brk) is not None:
-            where = f"händelse {sb.seq}" if sb.seq is not None else "kedjans slut"
-            ident = f" (rad-id {sb.event_id})" if sb.event_id is not None else ""
-            typer.echo(f"SYSTEMKEDJAN, {where}{ident}: {sb.problem}")
-        verdict = "OK" if ok else "FEL"
-        broken = len(report.breaks) + (0 if system.ok else 1)
-        typer.echo(
-            f"{verdict}: {report.cases} ärenden, {report.events} händelser, "
-            f"{system.events} administrativa händelser, {broken} brutna kedjor."
-        )
-    if not ok:
-        raise typer.Exit(1)
 
 
 def _read_definition(file: Path) -> object:

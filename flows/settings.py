@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     # How long the response to a POST with an Idempotency-Key is kept (flows.idempotency)
     idempotency_key_seconds: int = Field(default=86_400, ge=1)
 
+    # Signed checkpoints of the audit log, kept outside the database (flows.checkpoints). None:
+    # in the folder `granskning` of the data folder (resolved_data_dir); keep them elsewhere.
+    audit_key_file: Path | None = None
+    checkpoint_dir: Path | None = None
+    log_origin: str = Field(default="upphandla/granskningslogg", min_length=1, max_length=200)
+    checkpoint_interval_seconds: int = Field(default=3600, ge=60)
+    checkpoint_mail: bool = True  # mail each scheduled checkpoint to the controllers
+
     def resolved_data_dir(self) -> Path:
         """Where the embedded Prefect server keeps its home and SQLite database: `data_dir`
         if set, else the folder `upphandla-data` next to the SQLite file (in the working
@@ -55,6 +63,16 @@ class Settings(BaseSettings):
         if path is not None:
             return path.resolve().parent / "upphandla-data"
         return Path("upphandla-data").resolve()
+
+    def resolved_audit_key_file(self) -> Path:
+        if self.audit_key_file is not None:
+            return self.audit_key_file.expanduser().resolve()
+        return self.resolved_data_dir() / "granskning" / "signeringsnyckel.pem"
+
+    def resolved_checkpoint_dir(self) -> Path:
+        if self.checkpoint_dir is not None:
+            return self.checkpoint_dir.expanduser().resolve()
+        return self.resolved_data_dir() / "granskning" / "kontrollpunkter"
 
 
 @lru_cache(maxsize=1)

@@ -61,6 +61,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "case_closed": ("Ärendet är avslutat", "Ärendet är i slutfasen ”{state}” och kan inte ändras."),
     "case_not_found": ("Ärendet finns inte", "Det finns inget ärende med id {case_id}."),
+    "log_event_not_found": (
+        "Händelsen finns inte",
+        "Det finns ingen händelse på plats {index} i granskningsloggen som du får se.",
+    ),
+    "not_checkpointed": (
+        "Händelsen omfattas inte av någon kontrollpunkt än",
+        "Ingen signerad kontrollpunkt omfattar plats {index} i loggen; nästa skrivs av det "
+        "schemalagda jobbet eller av `upphandla audit verify`.",
+    ),
+    "log_mismatch": (
+        "Loggen stämmer inte med kontrollpunkten",
+        "Loggens rot vid storleken {size} är inte den som kontrollpunkten anger; inget bevis "
+        "kan ges. Kör `upphandla audit verify` för att se vad som ändrats.",
+    ),
+    "no_signing_key": (
+        "Ingen signeringsnyckel",
+        "Granskningsloggens signeringsnyckel finns inte än; den skapas när motorn startar.",
+    ),
     "definition_not_found": (
         "Processdefinitionen finns inte",
         "Det finns ingen processdefinition {key} version {version}.",

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from upphandla.states.access import CaseScope
-from upphandla.states.canonical import canonical_json, sha256_hex
+from upphandla.states.canonical import event_json, sha256_hex
 from upphandla.states.events import AuditEvent, payload
+from upphandla.store.log import LogSequencer
 from upphandla.store.models import AuditEventRow, CaseRow, SealedEventRow, SealedHeadRow, UserRow
 from upphandla.store.scope import visible_events
 
@@ -82,6 +83,7 @@ class FoundEvent:
     actor_name: str | None
     body: str
     hash: str
+    log_index: int | None
 
 
 _FOUND = select(
@@ -95,6 +97,7 @@ _FOUND = select(
     USERS.c.name.label("actor_name"),
     AUDIT.c.body,
     AUDIT.c.hash,
+    AUDIT.c.log_index,
 ).select_from(
     AUDIT.join(CASES, CASES.c.id == AUDIT.c.case_id).outerjoin(
         USERS, USERS.c.id == AUDIT.c.actor_id
@@ -120,8 +123,9 @@ class ChainHeadRow:
 class AuditRepository:
     """A case's chain in `table`: the case chains (`audit_events`) or the sealed chains."""
 
-    def __init__(self, conn: Connection, table: Table = AUDIT) -> None:
+    def __init__(self, conn: Connection, log: LogSequencer, table: Table = AUDIT) -> None:
         self._conn = conn
+        self._log = log
         self._table = table
         self._insert = _INSERT_EVENT if table is AUDIT else insert(table)
 
@@ -130,7 +134,7 @@ class AuditRepository:
         the case in the same unit of work)."""
         seq = case.audit_seq + 1
         action = event.action
-        body = canonical_json(
+        body = event_json(
             {
                 **payload(event),
                 "case_id": case.id,
@@ -152,6 +156,7 @@ class AuditRepository:
                 "body": body,
                 "prev_hash": case.audit_head,
                 "hash": appended.hash,
+                "log_index": self._log.take(),
             },
         )
         case.audit_seq = seq

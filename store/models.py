@@ -167,6 +167,7 @@ class CaseChainEvent:
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int | None] = mapped_column(BigInteger)  # place in the global log (0009)
 
 
 class AuditEventRow(CaseChainEvent, Base):
@@ -176,6 +177,7 @@ class AuditEventRow(CaseChainEvent, Base):
     __table_args__ = (
         UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
         Index("ix_audit_events_actor", "actor_id", "case_id"),
+        Index("uq_audit_events_log_index", "log_index", unique=True),
     )
 
 
@@ -267,7 +269,10 @@ class SealedEventRow(CaseChainEvent, Base):
     award decision): a hash chain of its own, so that the case's chain shows no trace of them."""
 
     __tablename__ = "sealed_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_sealed_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_sealed_case_seq"),
+        Index("uq_sealed_events_log_index", "log_index", unique=True),
+    )
 
 
 class SealedHeadRow(Base):
@@ -302,6 +307,7 @@ class SystemEventRow(Base):
     lists, threshold amounts). `body` is the canonical JSON that `hash` covers."""
 
     __tablename__ = "system_events"
+    __table_args__ = (Index("uq_system_events_log_index", "log_index", unique=True),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
@@ -312,6 +318,7 @@ class SystemEventRow(Base):
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int | None] = mapped_column(BigInteger)  # place in the global log (0009)
 
 
 class SystemChainRow(Base):
@@ -323,6 +330,17 @@ class SystemChainRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     head: Mapped[str] = mapped_column(String(64))
+
+
+class LogHeadRow(Base):
+    """The head of the global log over every chain (one row, id 1): its size, the place the
+    next event gets. Appending holds this row until the transaction ends, so places are given in
+    the order events are committed, with no gaps."""
+
+    __tablename__ = "log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
 
 
 class IdempotencyKeyRow(Base):

@@ -14,13 +14,14 @@ from sqlalchemy.engine import Connection
 from upphandla.states.events import AuditEvent
 from upphandla.store.audit import GENESIS, SEALED, Appended, AuditRepository, ChainHeadRow
 from upphandla.store.audit import SEALED_HEADS as HEADS
+from upphandla.store.log import LogSequencer
 
 
 class SealedRepository:
-    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, log: LogSequencer, *, lock_rows: bool) -> None:
         self._conn = conn
         self._lock_rows = lock_rows
-        self._chain = AuditRepository(conn, SEALED)
+        self._chain = AuditRepository(conn, log, SEALED)
 
     def head(self, case_id: int) -> ChainHeadRow | None:
         query = select(HEADS.c.seq, HEADS.c.head).where(HEADS.c.case_id == case_id)

@@ -17,8 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
 
-from upphandla.states.canonical import canonical_json, sha256_hex
+from upphandla.states.canonical import event_json, sha256_hex
 from upphandla.states.roles import Actor
+from upphandla.store.log import LogSequencer
 from upphandla.store.models import SystemChainRow, SystemEventRow
 
 GENESIS = "0" * 64
@@ -61,8 +62,9 @@ class SystemReport:
 
 
 class SystemAuditRepository:
-    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, log: LogSequencer, *, lock_rows: bool) -> None:
         self._conn = conn
+        self._log = log
         self._lock_rows = lock_rows
 
     def append(
@@ -74,7 +76,7 @@ class SystemAuditRepository:
         head_q = _HEAD.with_for_update() if self._lock_rows else _HEAD
         seq, prev = self._conn.execute(head_q).one()
         seq += 1
-        body = canonical_json(
+        body = event_json(
             {
                 "data": data,
                 "seq": seq,
@@ -96,6 +98,7 @@ class SystemAuditRepository:
                 body=body,
                 prev_hash=prev,
                 hash=digest,
+                log_index=self._log.take(),
             )
         )
         self._conn.execute(update(CHAIN).where(CHAIN.c.id == 1).values(seq=seq, head=digest))

@@ -20,6 +20,8 @@ from upphandla.store.definitions import DefinitionRepository
 from upphandla.store.evidence import EvidenceRepository
 from upphandla.store.findings import FindingRepository
 from upphandla.store.idempotency import IdempotencyRepository
+from upphandla.store.live import LiveRows
+from upphandla.store.log import LogSequencer
 from upphandla.store.outbox import OutboxRepository
 from upphandla.store.reminders import ReminderRepository
 from upphandla.store.sanctions import SanctionsRepository
@@ -48,6 +50,7 @@ class UnitOfWork:
     tokens: TokenRepository
     system_audit: SystemAuditRepository
     idempotency: IdempotencyRepository
+    live: LiveRows
 
     def __init__(self, db: Database, *, write: bool = True):
         self._db = db
@@ -70,21 +73,23 @@ class UnitOfWork:
             self._release()
             raise
         postgresql = not self._db.is_sqlite
+        log = LogSequencer(conn, lock_rows=postgresql)
         self.cases = CaseRepository(conn)
         self.evidence = EvidenceRepository(conn)
-        self.audit = AuditRepository(conn)
+        self.audit = AuditRepository(conn, log)
         self.outbox = OutboxRepository(conn, skip_locked=postgresql)
         self.reminders = ReminderRepository(conn, dialect=conn.dialect.name)
         self.findings = FindingRepository(conn)
         self.sanctions = SanctionsRepository(conn)
-        self.sealed = SealedRepository(conn, lock_rows=postgresql)
+        self.sealed = SealedRepository(conn, log, lock_rows=postgresql)
         self.thresholds = ThresholdRepository(conn)
         self.users = UserRepository(conn, lock_rows=postgresql)
         self.definitions = DefinitionRepository(conn)
         self.calendar = CalendarRepository(conn)
         self.tokens = TokenRepository(conn)
-        self.system_audit = SystemAuditRepository(conn, lock_rows=postgresql)
+        self.system_audit = SystemAuditRepository(conn, log, lock_rows=postgresql)
         self.idempotency = IdempotencyRepository(conn)
+        self.live = LiveRows(conn)
         return self
 
     def __exit__(

@@ -214,3 +214,15 @@ def client(db: Database, db_url: str, users: dict[str, User]) -> Iterator[TestCl
 
     with make_client(db, db_url) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _audit_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test signs checkpoints with a key and into a folder of its own (flows.checkpoints),
+    never into the working directory's data folder."""
+    from upphandla.flows.settings import get_settings
+
+    where = tmp_path_factory.mktemp("granskning")
+    monkeypatch.setenv("UPPHANDLA_AUDIT_KEY_FILE", str(where / "signeringsnyckel.pem"))
+    monkeypatch.setenv("UPPHANDLA_CHECKPOINT_DIR", str(where / "kontrollpunkter"))
+    get_settings.cache_clear()

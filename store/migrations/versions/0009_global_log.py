@@ -1,0 +1,192 @@
+"""one global log over every chain: each event of the case chains, the sealed chains and the
+system chain gets its place (`log_index`, from 0, in the order events were written), the head
+of the log (`log_head`, its size) moves with every append; users and tokens that predate the
+system chain are recorded in it, so that verification can replay every user and token
+
+Existing events are placed in the order of their time (ties: case chains, sealed chains, system
+chain, then row id). The append-only guards are lifted for that one update and put back.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TABLES = ("audit_events", "sealed_events", "system_events")
+GENESIS = "0" * 64
+MIGRATION_ACTOR = "databasuppgradering 0009"
+
+
+def _sqlite_guard(table: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+    )
+
+
+def _place_existing_events(bind: sa.Connection) -> int:
+    """Give every existing event its place in the log; the log's size."""
+    rows = []
+    for order, table in enumerate(TABLES):
+        for id_, at in bind.execute(sa.text(f"SELECT id, at FROM {table}")):
+            rows.append((_utc(at), order, id_, table))
+    rows.sort()
+    sqlite = bind.dialect.name == "sqlite"
+    for table in TABLES:
+        if sqlite:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        else:
+            op.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_change")
+    for index, (_, _, id_, table) in enumerate(rows):
+        bind.execute(
+            sa.text(f"UPDATE {table} SET log_index = :n WHERE id = :id"), {"n": index, "id": id_}
+        )
+    for table in TABLES:
+        if sqlite:
+            op.execute(_sqlite_guard(table))
+        else:
+            op.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_change")
+    return len(rows)
+
+
+def _record_unchained(bind: sa.Connection, size: int) -> int:
+    """Append `user.existing` and `token.existing` to the system chain for every user and token
+    that no event of the chain names, with what the row holds now; the log's new size."""
+    events = sa.table(
+        "system_events",
+        *(sa.column(c) for c in ("seq", "at", "action", "actor_id", "actor_name", "body")),
+        *(sa.column(c) for c in ("prev_hash", "hash", "log_index")),
+    )
+    named_users, named_tokens = set(), set()
+    for (body,) in bind.execute(sa.text("SELECT body FROM system_events")):
+        data = json.loads(body).get("data")
+        if isinstance(data, dict):
+            named_users.add(data.get("user_id"))
+            named_tokens.add(data.get("token_id"))
+    head = bind.execute(sa.text("SELECT seq, head FROM system_chain WHERE id = 1")).first()
+    seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
+    now = datetime.now(timezone.utc)
+    acts: list[tuple[str, dict[str, Any]]] = []
+    users = bind.execute(
+        sa.text(
+            "SELECT id, name, email, role, organisation, mandate, active FROM users ORDER BY id"
+        )
+    )
+    for u in users:
+        if u.id not in named_users:
+            acts.append(
+                (
+                    "user.existing",
+                    {
+                        "user_id": u.id,
+                        "name": u.name,
+                        "email": u.email,
+                        "role": u.role,
+                        "organisation": u.organisation,
+                        "mandate": u.mandate,
+                        "active": bool(u.active),
+                    },
+                )
+            )
+    tokens = bind.execute(
+        sa.text("SELECT id, user_id, name, expires_at, revoked_at FROM tokens ORDER BY id")
+    )
+    for t in tokens:
+        if t.id not in named_tokens:
+            acts.append(
+                (
+                    "token.existing",
+                    {
+                        "token_id": t.id,
+                        "user_id": t.user_id,
+                        "name": t.name,
+                        "expires_at": _utc(t.expires_at).isoformat(),
+                        "revoked": t.revoked_at is not None,
+                    },
+                )
+            )
+    for action, data in acts:
+        seq += 1
+        body = rfc8785.dumps(
+            {
+                "format": 2,
+                "data": data,
+                "seq": seq,
+                "at": now.isoformat(),
+                "action": action,
+                "actor_id": None,
+                "actor_name": MIGRATION_ACTOR,
+                "prev_hash": prev,
+            }
+        ).decode("utf-8")
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        at = now.replace(tzinfo=None) if bind.dialect.name == "sqlite" else now
+        bind.execute(
+            events.insert().values(
+                seq=seq,
+                at=at,
+                action=action,
+                actor_id=None,
+                actor_name=MIGRATION_ACTOR,
+                body=body,
+                prev_hash=prev,
+                hash=digest,
+                log_index=size,
+            )
+        )
+        prev, size = digest, size + 1
+    if acts:
+        bind.execute(
+            sa.text("UPDATE system_chain SET seq = :seq, head = :head WHERE id = 1"),
+            {"seq": seq, "head": prev},
+        )
+    return size
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite keeps naive UTC, sometimes as text)."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    for table in TABLES:
+        op.add_column(table, sa.Column("log_index", sa.BigInteger(), nullable=True))
+        op.create_index(f"uq_{table}_log_index", table, ["log_index"], unique=True)
+    op.create_table(
+        "log_head",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("id = 1", name="ck_log_head_one_row"),
+    )
+    size = _place_existing_events(bind)
+    size = _record_unchained(bind, size)
+    bind.execute(sa.text("INSERT INTO log_head (id, size) VALUES (1, :size)"), {"size": size})
+
+
+def downgrade() -> None:
+    op.drop_table("log_head")
+    for table in TABLES:
+        op.drop_index(f"uq_{table}_log_index", table_name=table)
+        if op.get_bind().dialect.name == "sqlite":
+            # DROP COLUMN on SQLite rebuilds nothing here, but the guard triggers name no column
+            op.execute(f"ALTER TABLE {table} DROP COLUMN log_index")
+        else:
+            op.drop_column(table, "log_index")
