@@ -210,23 +210,32 @@ class LogCheck:
             if state.broken:
                 continue
             if state.seq < seq:
-                problem = (
-                    f"händelse {state.seq + 1} saknas: kedjans huvud anger {seq} händelser men "
-                    f"kedjan slutar vid {state.seq} (händelser i slutet borttagna)"
+                at, problem = (
+                    state.seq + 1,
+                    (
+                        f"händelse {state.seq + 1} saknas: kedjans huvud anger {seq} händelser men "
+                        f"kedjan slutar vid {state.seq} (händelser i slutet borttagna)"
+                    ),
                 )
             elif state.seq > seq:
-                problem = (
-                    f"händelse {seq + 1} ligger efter kedjans sista registrerade händelse {seq} "
-                    "(tillagd utanför motorn)"
+                at, problem = (
+                    seq + 1,
+                    (
+                        f"händelse {seq + 1} ligger efter kedjans sista registrerade händelse {seq} "
+                        "(tillagd utanför motorn)"
+                    ),
                 )
             elif state.head != head:
-                problem = (
-                    f"händelse {seq} är inte den som kedjans huvud anger (ersatt och huvudet "
-                    "inte flyttat)"
+                at, problem = (
+                    seq,
+                    (
+                        f"händelse {seq} är inte den som kedjans huvud anger (ersatt, eller "
+                        "borttagen och huvudet flyttat)"
+                    ),
                 )
             else:
                 continue
-            self.breaks.append(Break(chain, problem, case_id=case_id, seq=min(seq, state.seq) + 1))
+            self.breaks.append(Break(chain, problem, case_id=case_id, seq=at))
         for chain, case_id in self._chains:
             if (chain, case_id) not in seen:
                 what = "ärende som inte finns" if chain != "system" else "kedja utan huvud"

@@ -75,7 +75,6 @@ class TokenFacts:
     name: str | None
     expires_at: str | None
     revoked: bool
-    token_hash: str | None = None
 
 
 USER_FIELDS = ("name", "email", "role", "organisation", "mandate")
@@ -197,7 +196,6 @@ class Replay:
                 data.get("name"),
                 data.get("expires_at"),
                 bool(data.get("revoked", False)),
-                data.get("token_hash"),
             )
         elif action == "token.revoked":
             self._revoke(int(data.get("token_id") or 0), ev.seq)

@@ -9,14 +9,12 @@ tail of a chain shows as a mismatch between the case and its last event.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Table, func, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from upphandla.states.access import CaseScope
 from upphandla.states.canonical import event_json, sha256_hex
@@ -173,9 +171,6 @@ class AuditRepository:
         )
         return [{**json.loads(body), "hash": hash_} for body, hash_ in rows]
 
-    def verify(self, *, case_id: int | None = None) -> VerifyReport:
-        return verify_all(self._conn, case_id=case_id)
-
     def search(
         self,
         query: EventQuery,
@@ -198,144 +193,3 @@ class AuditRepository:
     def last_id(self) -> int:
         """The id of the latest event written (0 for none)."""
         return int(self._conn.execute(select(func.max(AUDIT.c.id))).scalar_one() or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Break:
-    """The first place a chain does not verify."""
-
-    case_id: int
-    seq: int | None
-    event_id: int | None
-    problem: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "problem": self.problem,
-        }
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    cases: int
-    events: int
-    breaks: list[Break]
-
-    @property
-    def ok(self) -> bool:
-        return not self.breaks
-
-
-def _check_row(row: Any, expected_seq: int, prev: str) -> str | None:
-    if row.seq != expected_seq:
-        return f"händelse {expected_seq} saknas eller har flyttats (fann sekvensnummer {row.seq})"
-    try:
-        body = json.loads(row.body)
-    except ValueError:
-        return "händelsens innehåll är inte giltig JSON"
-    if sha256_hex(row.body) != row.hash:
-        return "händelsens innehåll stämmer inte med dess hash (ändrad)"
-    if body.get("seq") != row.seq or body.get("case_id") != row.case_id:
-        return "händelsen har flyttats (sekvensnummer eller ärende stämmer inte med innehållet)"
-    if row.prev_hash != prev or body.get("prev_hash") != prev:
-        return "kedjan är bruten: föregående hash stämmer inte (borttagen eller omkastad händelse)"
-    if body.get("action") != row.action or body.get("at") != row.at.isoformat():
-        return "händelsens kolumner stämmer inte med dess innehåll (ändrad)"
-    return None
-
-
-def verify_case(case: Any, rows: Iterator[Any]) -> tuple[int, Break | None]:
-    prev, expected, count = GENESIS, 1, 0
-    for row in rows:
-        count += 1
-        if row.seq > case.audit_seq:
-            return count, Break(
-                case.id,
-                row.seq,
-                row.id,
-                f"händelse {row.seq} ligger efter ärendets sista registrerade händelse "
-                f"{case.audit_seq} (tillagd utanför motorn)",
-            )
-        problem = _check_row(row, expected, prev)
-        if problem:
-            return count, Break(case.id, expected, row.id, problem)
-        prev, expected = row.hash, expected + 1
-    if expected - 1 != case.audit_seq or prev != case.audit_head:
-        return count, Break(
-            case.id,
-            expected,
-            None,
-            f"händelse {expected} saknas: ärendet anger {case.audit_seq} händelser men kedjan "
-            f"slutar vid {expected - 1} (händelser i slutet borttagna eller ändrade)",
-        )
-    return count, None
-
-
-def verify_all(conn: Connection | Session, *, case_id: int | None = None) -> VerifyReport:
-    """Verify every chain (or one case's); report the first break of each broken chain."""
-    cases_q = select(CASES.c.id, CASES.c.audit_seq, CASES.c.audit_head).order_by(CASES.c.id)
-    if case_id is not None:
-        cases_q = cases_q.where(CASES.c.id == case_id)
-    breaks: list[Break] = []
-    n_cases = n_events = 0
-    for case in conn.execute(cases_q).all():
-        rows = conn.execute(
-            select(AUDIT).where(AUDIT.c.case_id == case.id).order_by(AUDIT.c.seq, AUDIT.c.id)
-        )
-        count, brk = verify_case(case, iter(rows))
-        n_cases += 1
-        n_events += count
-        if brk:
-            breaks.append(brk)
-    orphans = (
-        conn.execute(
-            select(AUDIT.c.case_id).where(AUDIT.c.case_id.not_in(select(CASES.c.id))).distinct()
-        )
-        .scalars()
-        .all()
-    )
-    breaks += [
-        Break(cid, None, None, "händelser hör till ett ärende som inte finns") for cid in orphans
-    ]
-    n_sealed, sealed_breaks = _verify_sealed(conn, case_id)
-    return VerifyReport(n_cases, n_events + n_sealed, breaks + sealed_breaks)
-
-
-def _verify_sealed(conn: Connection | Session, case_id: int | None) -> tuple[int, list[Break]]:
-    """Verify every sealed chain (bids) against its head; events without a head are a break."""
-    heads_q = select(SEALED_HEADS.c.case_id, SEALED_HEADS.c.seq, SEALED_HEADS.c.head).order_by(
-        SEALED_HEADS.c.case_id
-    )
-    events_q = select(SEALED.c.case_id).distinct()
-    if case_id is not None:
-        heads_q = heads_q.where(SEALED_HEADS.c.case_id == case_id)
-        events_q = events_q.where(SEALED.c.case_id == case_id)
-    breaks: list[Break] = []
-    count = 0
-    heads = {
-        row.case_id: ChainHeadRow(row.case_id, row.seq, row.head) for row in conn.execute(heads_q)
-    }
-    for head in heads.values():
-        rows = conn.execute(
-            select(SEALED).where(SEALED.c.case_id == head.id).order_by(SEALED.c.seq, SEALED.c.id)
-        )
-        n, brk = verify_case(head, iter(rows))
-        count += n
-        if brk:
-            breaks.append(
-                Break(brk.case_id, brk.seq, brk.event_id, f"förseglad kedja: {brk.problem}")
-            )
-    breaks += [
-        Break(
-            cid,
-            None,
-            None,
-            "förseglad kedja: händelser utan kedjans huvud (tillagda utanför motorn)",
-        )
-        for cid in conn.execute(events_q).scalars()
-        if cid not in heads
-    ]
-    return count, breaks

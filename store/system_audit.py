@@ -39,28 +39,6 @@ class SystemEvent:
     hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class SystemBreak:
-    """The first place the system chain does not verify."""
-
-    seq: int | None
-    event_id: int | None
-    problem: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "event_id": self.event_id, "problem": self.problem}
-
-
-@dataclass(frozen=True)
-class SystemReport:
-    events: int
-    brk: SystemBreak | None
-
-    @property
-    def ok(self) -> bool:
-        return self.brk is None
-
-
 class SystemAuditRepository:
     def __init__(self, conn: Connection, log: LogSequencer, *, lock_rows: bool) -> None:
         self._conn = conn
@@ -122,77 +100,3 @@ class SystemAuditRepository:
                 )
             )
         return found
-
-    def verify(self) -> SystemReport:
-        return verify_system(self._conn)
-
-
-def _check(row: Any, expected: int, prev: str) -> str | None:
-    if row.seq != expected:
-        return f"händelse {expected} saknas eller har flyttats (fann sekvensnummer {row.seq})"
-    try:
-        body = json.loads(row.body)
-    except ValueError:
-        return "händelsens innehåll är inte giltig JSON"
-    if not isinstance(body, dict):
-        return "händelsens innehåll är inte ett JSON-objekt"
-    if sha256_hex(row.body) != row.hash:
-        return "händelsens innehåll stämmer inte med dess hash (ändrad)"
-    if body.get("seq") != row.seq:
-        return "händelsen har flyttats (sekvensnumret stämmer inte med innehållet)"
-    if row.prev_hash != prev or body.get("prev_hash") != prev:
-        return "kedjan är bruten: föregående hash stämmer inte (borttagen eller omkastad händelse)"
-    if (
-        body.get("action") != row.action
-        or body.get("at") != row.at.isoformat()
-        or body.get("actor_id") != row.actor_id
-        or body.get("actor_name") != row.actor_name
-    ):
-        return "händelsens kolumner stämmer inte med dess innehåll (ändrad)"
-    return None
-
-
-def verify_system(conn: Connection) -> SystemReport:
-    """Verify the system chain; the first break, if any."""
-    head = conn.execute(_HEAD).first()
-    if head is None:
-        return SystemReport(0, SystemBreak(None, None, "kedjans huvud saknas (tabellen är tömd)"))
-    head_seq, head_hash = head
-    prev, expected, count = GENESIS, 1, 0
-    for row in conn.execute(select(EVENTS).order_by(EVENTS.c.seq, EVENTS.c.id)):
-        count += 1
-        if row.seq > head_seq:
-            return SystemReport(
-                count,
-                SystemBreak(
-                    row.seq,
-                    row.id,
-                    f"händelse {row.seq} ligger efter kedjans sista registrerade händelse "
-                    f"{head_seq} (tillagd utanför motorn)",
-                ),
-            )
-        problem = _check(row, expected, prev)
-        if problem:
-            return SystemReport(count, SystemBreak(expected, row.id, problem))
-        prev, expected = row.hash, expected + 1
-    if expected - 1 != head_seq:
-        return SystemReport(
-            count,
-            SystemBreak(
-                expected,
-                None,
-                f"händelse {expected} saknas: kedjans huvud anger {head_seq} händelser men "
-                f"kedjan slutar vid {expected - 1} (händelser i slutet borttagna)",
-            ),
-        )
-    if prev != head_hash:
-        return SystemReport(
-            count,
-            SystemBreak(
-                head_seq,
-                None,
-                f"händelse {head_seq} är inte den som kedjans huvud anger (händelser i slutet "
-                "borttagna eller ersatta och huvudet ändrat)",
-            ),
-        )
-    return SystemReport(count, None)

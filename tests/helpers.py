@@ -40,6 +40,7 @@ from upphandla.flows.commands.thresholds import LoadSeedThresholds
 from upphandla.flows.commands.users import AddUser, actor_of
 from upphandla.flows.handler import Command, Handler, R
 from upphandla.flows.settings import Settings
+from upphandla.flows.verify import Verification, verify_log
 from upphandla.flows.views.waiting import first_day_gates_hold
 from upphandla.seeds.loader import DEFINITIONS, LIFECYCLE, SEEDS, read_yaml
 from upphandla.states.clock import STOCKHOLM, today
@@ -498,3 +499,11 @@ def example_databases(
         return ExampleDatabase(open_database(url), url, lambda: server.drop_database(name))
 
     return new_postgresql
+
+
+def verify_database(db: Database) -> Verification:
+    """The whole verification of the audit log (flows.verify), without checkpoints."""
+    from upphandla.store.uow import UnitOfWork
+
+    with UnitOfWork(db, write=False) as uow:
+        return verify_log(uow, None)

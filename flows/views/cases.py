@@ -20,7 +20,6 @@ from upphandla.states.clock import now, today
 from upphandla.states.definition import Definition, gates_using
 from upphandla.states.engine import TriggerPreview, preview, preview_lookups
 from upphandla.states.roles import Actor
-from upphandla.store.audit import VerifyReport
 from upphandla.store.cases import CaseFilter
 from upphandla.store.records import Page, StoredCase, StoredEvidence, StoredFinding
 from upphandla.store.uow import UnitOfWork
@@ -99,8 +98,6 @@ def case_audit(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: in
     return AuditView(uow.audit.trail(case_id), chain, sealed)
 
 
-def verify_audit(uow: UnitOfWork, *, case_id: int | None = None) -> VerifyReport:
-    return uow.audit.verify(case_id=case_id)
 
 
 @dataclass(frozen=True)

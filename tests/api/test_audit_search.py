@@ -45,6 +45,7 @@ ITEM_FIELDS = {
     "actor_name",
     "body",
     "hash",
+    "log_index",
 }
 
 

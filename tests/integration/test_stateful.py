@@ -51,6 +51,7 @@ from helpers import (
     orm_session,
     run,
     start,
+    verify_database,
 )
 from helpers import attributes as helper_attributes
 from upphandla.flows.commands.cases import Advance, Cancel, RecordEvidence, StartCase
@@ -99,7 +100,6 @@ from upphandla.states.lookups import Lookup
 from upphandla.states.machine import Lifecycle
 from upphandla.states.parse import parse_definition
 from upphandla.states.roles import ROLES, SYSTEM_ROLE, Actor
-from upphandla.store import audit
 from upphandla.store.db import Database, open_database
 from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow, OutboxRow, UserRow
 from upphandla.store.uow import UnitOfWork
@@ -1157,7 +1157,7 @@ def make_machine(
                         + sum(len(m.actions) for m in self.model.values()),
                         outbox=self.base.outbox + sum(m.messages for m in self.model.values()),
                     )
-                    report = audit.verify_all(s)
+                    report = verify_database(fresh)
                     assert report.ok, [b.as_dict() for b in report.breaks]
             finally:
                 fresh.dispose()
@@ -1244,7 +1244,7 @@ def test_a_nul_character_in_text_is_refused_or_kept_alike_on_every_backend(
                     select(EvidenceRow.data).where(EvidenceRow.case_id == case_id)
                 ).one()
                 assert stored["need"] == text_with_nul
-            assert audit.verify_all(s).ok
+            assert verify_database(fresh).ok
     finally:
         fresh.dispose()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -38,9 +39,12 @@ def events(db: Database) -> list[dict[str, object]]:
         ]
 
 
-def verify(db_url: str) -> tuple[Result, dict[str, object]]:
+def verify(db_url: str) -> tuple[Result, dict[str, Any]]:
+    """The result, and the report with the system chain's breaks only."""
     result = cli(db_url, "audit", "verify", "--json")
-    return result, json.loads(result.stdout)["system"]
+    report = json.loads(result.stdout)
+    report["breaks"] = [b for b in report["breaks"] if b["chain"] == "system"]
+    return result, report
 
 
 def drop_guard(db: Database) -> None:
@@ -127,11 +131,10 @@ def test_every_administrative_act_is_in_the_verified_chain(
     for secret in [*acts, *digests]:
         assert secret not in bodies  # never the token, nor its hash
 
-    result, system = verify(db_url)
+    result, report = verify(db_url)
     assert result.exit_code == 0, result.output
-    assert system == {"ok": True, "events": len(chain), "first_break": None}
-    text = cli(db_url, "audit", "verify")
-    assert f"{len(chain)} administrativa händelser" in text.stdout.splitlines()[-1]
+    assert report["ok"] is True and report["breaks"] == []
+    assert report["events"] >= len(chain)
 
 
 def _rows(db: Database, sql: str) -> list[str]:
@@ -213,11 +216,10 @@ def test_tampering_with_the_chain_is_found_and_named(
     drop_guard(db)
     seq = TAMPERINGS[how](db, last)
 
-    result, system = verify(db_url)
+    result, report = verify(db_url)
     assert result.exit_code == 1
-    assert system["ok"] is False
-    first_break = system["first_break"]
-    assert isinstance(first_break, dict)
+    assert report["ok"] is False
+    first_break = report["breaks"][0]
     assert first_break["seq"] == seq, first_break
     assert first_break["problem"]
     lines = cli(db_url, "audit", "verify").stdout.splitlines()
@@ -228,4 +230,4 @@ def test_tampering_with_the_chain_is_found_and_named(
     assert api.status_code == 200, api.text
     body = api.json()
     assert body["ok"] is False
-    assert body["system"]["first_break"]["seq"] == seq
+    assert [b["seq"] for b in body["breaks"] if b["chain"] == "system"][0] == seq
