@@ -98,8 +98,6 @@ def case_audit(uow: UnitOfWork, *, registry: Registry, actor: Actor, case_id: in
     return AuditView(uow.audit.trail(case_id), chain, sealed)
 
 
-
-
 @dataclass(frozen=True)
 class ChecklistView:
     gate: str | None
