@@ -87,7 +87,7 @@ def verify(
             result = verify_export(export, vkey)
         except ExportError as exc:
             raise fail(f"Exporten går inte att kontrollera: {exc}", 1) from None
-        key_id = vkey.split("+")[1] if vkey and "+" in vkey else None
+        key_id = vkey.split("+", 2)[1] if vkey and "+" in vkey else None
         _report(result, as_json, key_id=key_id or _export_key_id(export))
         return
     try:

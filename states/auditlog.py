@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -25,6 +26,7 @@ import orjson
 from upphandla.states.merkle import TreeBuilder, leaf_hash
 
 GENESIS = "0" * 64
+BACKDATING = timedelta(minutes=5)
 CHAINS = ("case", "sealed", "system")
 
 
@@ -86,7 +88,21 @@ class Break:
 class _Chain:
     seq: int = 0
     head: str = GENESIS
+    at: str = ""  # the time of the chain's last event (ISO 8601, UTC)
     broken: bool = False
+
+
+def backdated(at: str, before: str) -> bool:
+    """Whether an event at `at` comes more than BACKDATING before its chain's previous event at
+    `before`: a case's events are appended in time order, give or take a wait for the lock, so
+    it was put in afterwards. (Both in UTC: as text they sort as the times do.) The system
+    chain is not held to this: its replay is compared with every user and token instead."""
+    if not before or at >= before:
+        return False
+    try:
+        return datetime.fromisoformat(before) - datetime.fromisoformat(at) > BACKDATING
+    except ValueError:
+        return True
 
 
 Observer = Callable[[LoggedEvent, dict[str, Any]], None]
@@ -127,13 +143,18 @@ class LogCheck:
             state = self._chains[key] = _Chain()
         self._place(ev)
         problem, body = self._link(ev, state)
+        if problem is None and ev.case_id is not None and backdated(ev.at, state.at):
+            problem = (
+                f"händelsen är daterad {ev.at}, före kedjans föregående händelse ({state.at}): "
+                "tillagd i efterhand"
+            )
         if problem is not None:
             if not state.broken:
                 state.broken = True
                 self._break(ev, problem, seq=state.seq + 1)
         elif self.observe is not None and body is not None:
             self.observe(ev, body)
-        state.seq, state.head = ev.seq, ev.hash
+        state.seq, state.head, state.at = ev.seq, ev.hash, ev.at
         text = entry(ev.chain, ev.case_id, ev.seq, ev.hash)
         if self.collect_from is not None and (ev.log_index or 0) >= self.collect_from:
             self.entries.append(text)

@@ -507,3 +507,13 @@ def verify_database(db: Database) -> Verification:
 
     with UnitOfWork(db, write=False) as uow:
         return verify_log(uow, None)
+
+
+def sign_checkpoint(db: Database) -> Verification:
+    """Verify the log and sign a checkpoint, as `upphandla audit verify` and the schedule do."""
+    from upphandla.flows.checkpoints import Witness
+    from upphandla.flows.settings import get_settings
+    from upphandla.store.uow import UnitOfWork
+
+    with UnitOfWork(db, write=False) as uow:
+        return verify_log(uow, Witness.of(get_settings()), write=True)

@@ -4,7 +4,8 @@ plain functions the API and the tests call (flows.sweep, flows.delivery).
 - `sweep_flow`: one flow run per sweep; one task run per batch of due cases (never per case).
 - `deliver_flow`: delivery passes until a pass finds less than a full batch due (at most
   `max_passes`), one task run per pass.
-- `deployments(settings)`: both flows as deployments on the intervals of the settings;
+- `checkpoint_flow`: verify the audit log and sign a checkpoint (flows.jobs.checkpoint);
+- `deployments(settings)`: the three flows as deployments on the intervals of the settings;
   `upphandla worker` (cli.worker) serves them.
 
 Exactly-once is the database's job (the case row lock and unique reminder keys, the outbox
@@ -25,6 +26,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from upphandla.flows.handler import Handler
+from upphandla.flows.jobs.checkpoint import write_checkpoint
 from upphandla.flows.jobs.delivery import DeliveryReport, deliver_with_settings
 from upphandla.flows.jobs.sweep import SweepReport, sweep_cases, sweep_due
 from upphandla.flows.settings import Settings, get_settings
@@ -39,6 +41,7 @@ T = TypeVar("T")
 
 SWEEP_FLOW = "sweep"
 DELIVERY_FLOW = "deliver-outbox"
+CHECKPOINT_FLOW = "checkpoint"
 DEPLOYMENT = "upphandla"
 SCHEDULE_ANCHOR = datetime(2026, 1, 1, tzinfo=STOCKHOLM)
 
@@ -132,15 +135,41 @@ async def deliver_flow(
     return {**totals, "passes": passes}
 
 
+# -- checkpoints of the audit log -------------------------------------------------------------
+
+
+@flow(
+    name=CHECKPOINT_FLOW,
+    description="Kontrollerar granskningsloggen och signerar en kontrollpunkt utanför databasen.",
+)
+async def checkpoint_flow(database_url: str | None = None) -> dict[str, object]:
+    """Verify the whole audit log; if it holds, sign a checkpoint (flows.jobs.checkpoint)."""
+    handler = await _in_thread(_handler, database_url)
+    try:
+        report = await _in_thread(write_checkpoint, handler, get_settings())
+    finally:
+        await _in_thread(handler.close)
+    logger = get_run_logger()
+    if report.ok:
+        logger.info(
+            "Granskningsloggen stämmer (%s händelser); kontrollpunkt: %s.",
+            report.log_size, report.written or "ingen ny",
+        )  # fmt: skip
+    else:
+        logger.error("Granskningsloggen stämmer inte: %s fel.", report.breaks)
+    return asdict(report)
+
+
 # -- deployments ------------------------------------------------------------------------------
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
-    """The sweep and delivery deployments, on the intervals of `settings`. Call it outside a
+    """The sweep, delivery and checkpoint deployments, on the intervals of `settings`. Call it outside a
     running event loop."""
     return [
         _deployment(sweep_flow, settings.sweep_interval_seconds),
         _deployment(deliver_flow, settings.delivery_interval_seconds),
+        _deployment(checkpoint_flow, settings.checkpoint_interval_seconds),
     ]
 
 

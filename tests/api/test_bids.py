@@ -17,6 +17,8 @@ from helpers import (
     counts,
     drive,
     frozen,
+    scalar,
+    sign_checkpoint,
     start,
 )
 from upphandla.store.db import Database
@@ -129,6 +131,16 @@ def test_bids_are_seen_only_by_the_assigned_upphandlare_until_the_award_decision
         ]
         assert all(e["actor"]["id"] == assigned.actor.user_id for e in trail["sealed_events"])
 
+        # Nor does the audit log's proof endpoint show that a bid exists: its place in the
+        # log answers exactly as a place that does not exist.
+        assert sign_checkpoint(db).written is not None
+        place = scalar(db, "SELECT min(log_index) FROM sealed_events WHERE case_id = :c", c=case_id)
+        controller = users["controller"].headers
+        hidden = client.get(f"/api/audit/events/{place}/proof", headers=controller)
+        missing = client.get("/api/audit/events/999999/proof", headers=controller)
+        assert (hidden.status_code, missing.status_code) == (404, 404), hidden.text
+        assert hidden.json()["title"] == missing.json()["title"]
+
         # The award decision unseals them: the normal policy applies, and reads are not logged.
         drive(db, case_id, "avtalsparr", users)
         for who in (users["bestallare"], users["controller"], other_upphandlare):
@@ -138,7 +150,11 @@ def test_bids_are_seen_only_by_the_assigned_upphandlare_until_the_award_decision
             # The three early reads, and none since.
             assert [e["action"] for e in trail["sealed_events"]].count("sealed_read") == 3
         verified = client.get("/api/audit/verify", headers=users["controller"].headers).json()
-        assert verified["ok"] is True, verified
+        assert verified["ok"] is True, [b["text"] for b in verified["breaks"]]
+        assert sign_checkpoint(db).written is not None
+        shown = client.get(f"/api/audit/events/{place}/proof", headers=controller)
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["chain"] == "sealed"
 
 
 def test_a_bid_is_recorded_only_while_tenders_are_open_and_with_valid_fields(

@@ -22,6 +22,7 @@ from helpers import orm_session
 from upphandla.cli.startup import prepare
 from upphandla.cli.worker import runner_pace
 from upphandla.flows.orchestration.prefect_flows import (
+    CHECKPOINT_FLOW,
     DELIVERY_FLOW,
     SWEEP_FLOW,
     deliver_flow,
@@ -125,13 +126,17 @@ def test_sweep_and_delivery_run_through_prefect_one_task_per_batch(
 
 
 def test_deployments_follow_the_settings() -> None:
-    settings = Settings(sweep_interval_seconds=17, delivery_interval_seconds=7)
-    sweep, delivery = deployments(settings)
+    settings = Settings(
+        sweep_interval_seconds=17, delivery_interval_seconds=7, checkpoint_interval_seconds=600
+    )
+    sweep, delivery, checkpoint = deployments(settings)
     assert (sweep.flow_name, delivery.flow_name) == (SWEEP_FLOW, DELIVERY_FLOW)
     assert sweep.entrypoint == "upphandla.flows.orchestration.prefect_flows.sweep_flow"
     assert delivery.entrypoint == "upphandla.flows.orchestration.prefect_flows.deliver_flow"
     assert [s.schedule.interval for s in sweep.schedules] == [timedelta(seconds=17)]
     assert [s.schedule.interval for s in delivery.schedules] == [timedelta(seconds=7)]
+    assert checkpoint.flow_name == CHECKPOINT_FLOW
+    assert [s.schedule.interval for s in checkpoint.schedules] == [timedelta(seconds=600)]
 
 
 @pytest.mark.parametrize(
