@@ -86,7 +86,7 @@ def export_log(uow: UnitOfWork, witness: Witness, directory: Path) -> Exported:
                         "chain": row.chain,
                         "case_id": row.case_id,
                         "seq": row.seq,
-                        "at": row.at.isoformat(),
+                        "at": row.at,
                         "action": row.action,
                         "prev_hash": row.prev_hash,
                         "hash": row.hash,

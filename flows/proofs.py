@@ -74,7 +74,11 @@ def event_proof(uow: UnitOfWork, registry: Registry, witness: Witness | None, in
     if len(leaves) != cp.size or root(leaves) != cp.root_hash:
         raise Conflict("log_mismatch", size=cp.size)
     row, text = target
-    if row.chain == "sealed" and _sealed_still(uow, registry, row.case_id):
+    if (
+        row.case_id is not None
+        and row.chain == "sealed"
+        and _sealed_still(uow, registry, row.case_id)
+    ):
         raise NotFound("log_event_not_found", index=index)
     return Proof(
         index=index,

@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from upphandla.states.auditlog import Break, LogCheck
-from upphandla.states.replay import STARTED_FIELDS, USER_FIELDS, CaseFacts, Replay, digest
+from upphandla.states.replay import (
+    STARTED_FIELDS,
+    USER_FIELDS,
+    CaseFacts,
+    EvidenceFacts,
+    Replay,
+    digest,
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -56,7 +63,7 @@ def _compare_case(row: Any, facts: CaseFacts, emails: dict[str, int]) -> list[Br
         differ(name, getattr(row, name), facts.attributes.get(name), start)
     differ("attributes", row.attributes, facts.attributes, start)
     differ("created_by", row.created_by, facts.created_by, start)
-    differ("created_at", _iso(row.created_at), facts.created_at, start)
+    differ("created_at", row.created_at, facts.created_at, start)
     live_log = [digest(list(e)) for e in row.evidence_log or []]
     chained_log = facts.gate_evidence
     for i in range(max(len(live_log), len(chained_log))):
@@ -98,17 +105,19 @@ def compare_evidence(replay: Replay, check: LogCheck, rows: Iterable[Any]) -> li
                 )
             )
             continue
-        live = {
-            "kind": row.kind,
-            "data": digest(row.data),
-            "phase": row.phase,
-            "recorded_by": row.recorded_by,
-            "recorded_by_name": row.recorded_by_name,
-            "role": row.role,
-            "recorded_at": _iso(row.recorded_at),
-        }
-        for name, value in live.items():
-            if value != getattr(expected, name):
+        live = (
+            row.kind,
+            digest(row.data),
+            row.phase,
+            row.recorded_by,
+            row.recorded_by_name,
+            row.role,
+            row.recorded_at,
+        )
+        if live == expected[1:]:
+            continue
+        for name, value, chained in zip(EvidenceFacts._fields[1:], live, expected[1:], strict=True):
+            if value != chained:
                 shown = "innehållet" if name == "data" else f"{value!r}"
                 breaks.append(
                     Break(

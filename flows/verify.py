@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,20 +162,7 @@ def verify_log(
         collect_from=covered if write else None,
     )
     copy = _CopyComparison(witness.entries() if witness else iter(()), covered)
-    for row in uow.live.events():
-        at: datetime = row.at
-        ev = LoggedEvent(
-            row.log_index,
-            row.chain,
-            row.case_id,
-            row.id,
-            row.seq,
-            at.isoformat(),
-            row.action,
-            row.body,
-            row.prev_hash,
-            row.hash,
-        )
+    for ev in uow.live.events():
         text = check.add(ev)
         copy.see(ev, text)
     breaks += copy.finish()

@@ -15,7 +15,7 @@ whose hash holds to an observer (the replay, states.replay).
 
 from __future__ import annotations
 
-import hashlib
+from hashlib import sha256 as _sha256
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +53,7 @@ def entry(chain: str, case_id: int | None, seq: int, digest: str) -> str:
 
 
 def leaf_of(entry_text: str) -> bytes:
+    """The entry's leaf hash (LogCheck.add computes the same inline)."""
     return leaf_hash(entry_text.encode("ascii"))
 
 
@@ -135,35 +136,40 @@ class LogCheck:
         return found is not None and found.broken
 
     def add(self, ev: LoggedEvent) -> str:
-        """Check one event; its entry in the log."""
+        """Check one event; its entry in the log. (Called for every event: kept lean.)"""
         self.events += 1
-        key = (ev.chain, ev.case_id)
+        index, chain, case_id, _, seq, at, _, _, _, digest = ev
+        key = (chain, case_id)
         state = self._chains.get(key)
         if state is None:
             state = self._chains[key] = _Chain()
-        self._place(ev)
+        if index is not None and index == self._expected_index:
+            self._expected_index = index + 1
+        else:
+            self._place(ev)
         problem, body = self._link(ev, state)
-        if problem is None and ev.case_id is not None and backdated(ev.at, state.at):
+        if problem is None and case_id is not None and at < state.at and backdated(at, state.at):
             problem = (
-                f"händelsen är daterad {ev.at}, före kedjans föregående händelse ({state.at}): "
+                f"händelsen är daterad {at}, före kedjans föregående händelse ({state.at}): "
                 "tillagd i efterhand"
             )
         if problem is not None:
             if not state.broken:
                 state.broken = True
                 self._break(ev, problem, seq=state.seq + 1)
-        elif self.observe is not None and body is not None:
+        elif body is not None and self.observe is not None:
             self.observe(ev, body)
-        state.seq, state.head, state.at = ev.seq, ev.hash, ev.at
-        text = entry(ev.chain, ev.case_id, ev.seq, ev.hash)
-        if self.collect_from is not None and (ev.log_index or 0) >= self.collect_from:
+        state.seq, state.head, state.at = seq, digest, at
+        text = f"{chain} {'-' if case_id is None else case_id} {seq} {digest}"
+        if self.collect_from is not None and (index or 0) >= self.collect_from:
             self.entries.append(text)
-        self.tree.append(leaf_of(text))
-        if self.tree.size in self.roots_at:
-            self.roots[self.tree.size] = self.tree.root()
+        self.tree.append(_sha256(b"\x00" + text.encode("ascii")).digest())
+        if self.roots_at and self.events in self.roots_at:
+            self.roots[self.events] = self.tree.root()
         return text
 
     def _place(self, ev: LoggedEvent) -> None:
+        """An event not at the next place: without one, after a gap, or at a place taken."""
         if ev.log_index is None:
             self._break(ev, "händelsen har ingen plats i loggen (skriven utanför motorn)")
             return
@@ -190,7 +196,7 @@ class LogCheck:
             )
         if ev.body is None:
             return None, None
-        if hashlib.sha256(ev.body.encode("utf-8")).hexdigest() != ev.hash:
+        if _sha256(ev.body.encode("utf-8")).hexdigest() != ev.hash:
             return "händelsens innehåll stämmer inte med dess hash (ändrad)", None
         try:
             body = orjson.loads(ev.body)

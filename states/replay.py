@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -31,8 +31,7 @@ def digest(value: Any) -> bytes:
     ).digest()
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceFacts:
+class EvidenceFacts(NamedTuple):
     """An evidence record as its event gives it (data as a digest)."""
 
     seq: int

@@ -3,12 +3,14 @@ evidence records, chain heads, users and tokens, each read in one ordered pass."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, cast
 
+import orjson
 from sqlalchemy import Table, literal, null, select, union_all
 from sqlalchemy.engine import Connection
 
+from upphandla.states.auditlog import LoggedEvent
 from upphandla.store import log
 from upphandla.store.models import (
     CaseRow,
@@ -44,27 +46,76 @@ def heads(conn: Connection) -> Iterator[tuple[str, int | None, int, str]]:
         yield str(chain), case_id, int(seq), str(head)
 
 
-def cases(conn: Connection) -> Iterator[Any]:
-    query = select(
-        CASES.c.id,
-        CASES.c.definition_key,
-        CASES.c.definition_version,
-        CASES.c.state,
-        CASES.c.title,
-        CASES.c.organisation,
-        CASES.c.subcategory,
-        CASES.c.route,
-        CASES.c.attributes,
-        CASES.c.created_by,
-        CASES.c.created_at,
-        CASES.c.evidence_log,
-        CASES.c.assigned_to,
-    ).order_by(CASES.c.id)
-    return _batched(conn, query)
+class LiveCase(NamedTuple):
+    id: int
+    definition_key: str
+    definition_version: int
+    state: str
+    title: str
+    organisation: str
+    subcategory: str
+    route: str
+    attributes: Any
+    created_by: int | None
+    created_at: str  # ISO 8601, UTC
+    evidence_log: Any
+    assigned_to: int | None
 
 
-def evidence(conn: Connection) -> Iterator[Any]:
-    return _batched(conn, select(EVIDENCE).order_by(EVIDENCE.c.id))
+class LiveEvidence(NamedTuple):
+    id: int
+    case_id: int
+    kind: str
+    data: Any
+    phase: str
+    recorded_by: int | None
+    recorded_by_name: str
+    role: str
+    recorded_at: str  # ISO 8601, UTC
+    audit_seq: int
+    sealed: bool
+
+
+def _raw(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` straight from the driver's cursor, in batches (verification reads
+    every case and record; SQLAlchemy's row processing would cost more than the checks)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        while rows := cursor.fetchmany(log.BATCH):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _readers(conn: Connection) -> tuple[Callable[[Any], Any], Callable[[Any], str]]:
+    """How to read a JSON column and a time column as the driver gives them."""
+    if conn.dialect.name == "sqlite":
+        return (lambda v: None if v is None else orjson.loads(v)), log.iso_sqlite
+    return (lambda v: v), log.iso_aware
+
+
+def cases(conn: Connection) -> Iterator[LiveCase]:
+    json, iso = _readers(conn)
+    query = select(*(CASES.c[name] for name in LiveCase._fields)).order_by(CASES.c.id)
+    for row in _raw(conn, query):
+        (id_, key, version, state, title, org, sub, route, attributes, by, at, gates, assigned) = (
+            row
+        )
+        yield LiveCase(
+            id_, key, version, state, title, org, sub, route, json(attributes), by, iso(at),
+            json(gates), assigned,
+        )  # fmt: skip
+
+
+def evidence(conn: Connection) -> Iterator[LiveEvidence]:
+    json, iso = _readers(conn)
+    query = select(*(EVIDENCE.c[name] for name in LiveEvidence._fields)).order_by(EVIDENCE.c.id)
+    for id_, case_id, kind, data, phase, by, name, role, at, seq, sealed in _raw(conn, query):
+        yield LiveEvidence(
+            id_, case_id, kind, json(data), phase, by, name, role, iso(at), seq, bool(sealed)
+        )
 
 
 def users(conn: Connection) -> list[Any]:
@@ -92,7 +143,7 @@ class LiveRows:
         if self._conn.dialect.name == "postgresql":
             self._conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    def events(self, *, up_to: int | None = None) -> Iterator[Any]:
+    def events(self, *, up_to: int | None = None) -> Iterator[LoggedEvent]:
         return log.stream(self._conn, up_to=up_to)
 
     def log_size(self) -> int | None:
@@ -101,10 +152,10 @@ class LiveRows:
     def heads(self) -> Iterator[tuple[str, int | None, int, str]]:
         return heads(self._conn)
 
-    def cases(self) -> Iterator[Any]:
+    def cases(self) -> Iterator[LiveCase]:
         return cases(self._conn)
 
-    def evidence(self) -> Iterator[Any]:
+    def evidence(self) -> Iterator[LiveEvidence]:
         return evidence(self._conn)
 
     def users(self) -> list[Any]:

@@ -11,11 +11,13 @@ log order, in one pass.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Table, literal, null, select, union_all, update
+from sqlalchemy import Table, literal, null, select, update
 from sqlalchemy.engine import Connection
 
+from upphandla.states.auditlog import LoggedEvent
 from upphandla.store.models import AuditEventRow, LogHeadRow, SealedEventRow, SystemEventRow
 
 AUDIT = cast(Table, AuditEventRow.__table__)
@@ -23,6 +25,7 @@ SEALED = cast(Table, SealedEventRow.__table__)
 SYSTEM = cast(Table, SystemEventRow.__table__)
 HEAD = cast(Table, LogHeadRow.__table__)
 _SIZE = select(HEAD.c.size).where(HEAD.c.id == 1)
+BATCH = 5000
 
 
 class LogSequencer:
@@ -66,13 +69,66 @@ def _columns(table: Table, chain: str) -> Any:
     )
 
 
-def stream(conn: Connection, *, up_to: int | None = None) -> Iterator[Any]:
-    """Every event of every chain, in log order, with `chain` "case", "sealed" or "system"
-    (system events have no case_id); those below `up_to` if given. An event without a place
-    comes first (SQLite) or last (PostgreSQL). Rows are fetched in batches, not all at once."""
-    parts = [_columns(AUDIT, "case"), _columns(SEALED, "sealed"), _columns(SYSTEM, "system")]
+def iso_sqlite(stored: str) -> str:
+    """SQLite's text of a UTC time ("2026-01-05 08:00:01.250000") as `datetime.isoformat` gives
+    it for the aware time, without parsing it."""
+    fraction = stored[20:26]
+    return (
+        f"{stored[:10]}T{stored[11:19]}{'' if fraction in ('', '000000') else '.' + fraction}+00:00"
+    )
+
+
+def iso_aware(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _ordered(conn: Connection, table: Table, chain: str, up_to: int | None) -> Iterator[Any]:
+    query = _columns(table, chain)
     if up_to is not None:
-        parts = [p.where(p.selected_columns.log_index < up_to) for p in parts]
-    query = union_all(*parts).order_by("log_index", "chain", "id")
-    result = conn.execution_options(yield_per=5000).execute(query)
-    yield from result
+        query = query.where(table.c.log_index < up_to)
+    query = query.order_by(table.c.log_index.is_not(None), table.c.log_index, table.c.id)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        while rows := cursor.fetchmany(BATCH):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _merged(streams: list[Iterator[Any]]) -> Iterator[Any]:
+    """The rows of streams each in log order (no place first), in log order. Nearly every
+    event is a case's, so the loop mostly compares one number with the smallest other head."""
+    heads = [next(s, None) for s in streams]
+
+    def key(row: Any) -> int:
+        return -1 if row[0] is None else int(row[0])
+
+    while True:
+        live = [i for i, h in enumerate(heads) if h is not None]
+        if not live:
+            return
+        first = min(live, key=lambda i: key(heads[i]))
+        others = [key(heads[i]) for i in live if i != first]
+        bound = min(others) if others else None
+        stream = streams[first]
+        row = heads[first]
+        while row is not None and (bound is None or key(row) <= bound):
+            yield row
+            row = next(stream, None)
+        heads[first] = row
+
+
+def stream(conn: Connection, *, up_to: int | None = None) -> Iterator[LoggedEvent]:
+    """Every event of every chain, in log order, with `chain` "case", "sealed" or "system"
+    (system events have no case_id) and its time as ISO 8601 text; those below `up_to` if
+    given; events without a place first.
+
+    Verification reads every event, so this bypasses SQLAlchemy's row processing: each chain
+    table is read in log order on the driver's cursor, in batches, and the three are merged."""
+    iso = iso_sqlite if conn.dialect.name == "sqlite" else iso_aware
+    tables = ((AUDIT, "case"), (SEALED, "sealed"), (SYSTEM, "system"))
+    rows = _merged([_ordered(conn, table, chain, up_to) for table, chain in tables])
+    for index, chain, case_id, id_, seq, at, action, body, prev, digest in rows:
+        yield LoggedEvent(index, chain, case_id, id_, seq, iso(at), action, body, prev, digest)
