@@ -15,10 +15,10 @@ whose hash holds to an observer (the replay, states.replay).
 
 from __future__ import annotations
 
-from hashlib import sha256 as _sha256
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from hashlib import sha256 as _sha256
 from typing import Any, NamedTuple
 
 import orjson
