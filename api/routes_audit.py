@@ -66,6 +66,7 @@ CSV_COLUMNS = (
     "to_state",
     "comment",
     "hash",
+    "log_index",
     "body",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -15,9 +15,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
 from helpers import User, drive, execute, record, scalar, start
@@ -26,6 +27,7 @@ from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.checkpoint import write_checkpoint
 from upphandla.flows.settings import Settings, get_settings
 from upphandla.store.db import Database
+from upphandla.store.migrate import alembic_config, upgrade
 from upphandla.store.models import CaseRow
 
 CASES = CaseRow.__table__
@@ -260,3 +262,86 @@ def test_the_scheduled_checkpoint_signs_and_tells_the_controllers(
     lines = (alarm if isinstance(alarm, dict) else json.loads(alarm))["lines"]
     assert any(line.startswith(f"ÄRENDE {first}, händelse 5, fält state") for line in lines)
     assert scalar(db, "SELECT count(*) FROM outbox WHERE template = 'checkpoint_written'") == 1
+
+
+def _first_form(db: Database) -> None:
+    """Rewrite every case event as the engine wrote it before RFC 8785 (no `format`, Python's
+    sorted compact JSON), re-chained, as a database from before it holds them."""
+    from helpers import event_hash  # the first form's hash, computed apart from the engine
+
+    guard = "audit_events_no_update" if db.is_sqlite else "audit_events_no_change"
+    execute(db, f"DROP TRIGGER {guard}" + ("" if db.is_sqlite else " ON audit_events"))
+    with db.writer.begin() as conn:
+        rows = conn.execute(
+            text("SELECT id, case_id, seq, body FROM audit_events ORDER BY case_id, seq")
+        ).all()
+        prev: dict[int, str] = {}
+        for id_, case_id, _, body in rows:
+            event = json.loads(body)
+            event.pop("format")
+            event["prev_hash"] = prev.get(case_id, "0" * 64)
+            first = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            digest = event_hash(event)
+            assert hashlib.sha256(first.encode()).hexdigest() == digest
+            conn.execute(
+                text("UPDATE audit_events SET body = :b, prev_hash = :p, hash = :h WHERE id = :i"),
+                {"b": first, "p": event["prev_hash"], "h": digest, "i": id_},
+            )
+            conn.execute(
+                text("UPDATE cases SET audit_head = :h WHERE id = :c"), {"h": digest, "c": case_id}
+            )
+            prev[case_id] = digest
+    if db.is_sqlite:
+        execute(
+            db,
+            "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+        )
+    else:
+        execute(
+            db,
+            "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+        )
+
+
+def test_an_older_database_gets_its_log_and_still_verifies(
+    db: Database, db_url: str, users: dict[str, User]
+) -> None:
+    """A database of schema 0008 (no global log) with events in the first form and a user and
+    token that no event of the system chain names: after the upgrade every event has its place,
+    the user and token are recorded in the system chain as found, and everything verifies."""
+    case_id = start(db, users["bestallare"], title="Ekonomisystem")
+    drive(db, case_id, "forstudie", users)
+    cfg = alembic_config(db)
+    with db.writer.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    _first_form(db)
+    execute(
+        db,
+        "INSERT INTO users (id, name, email, role, organisation, active, created_at) VALUES "
+        "(90, 'Olle', 'olle@example.se', 'upphandlare', 'socialforvaltningen', :a, "
+        "'2025-05-01 00:00:00')",
+        a=True,
+    )
+    execute(
+        db,
+        "INSERT INTO tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES "
+        "(90, 90, 'standard', :h, '2025-05-01 00:00:00', '2027-05-01 00:00:00')",
+        h="f" * 64,
+    )
+    upgrade(db)
+    places = scalar(db, "SELECT count(DISTINCT log_index) FROM audit_events")
+    events = scalar(db, "SELECT count(*) FROM audit_events")
+    assert places == events and scalar(db, "SELECT min(log_index) FROM audit_events") >= 0
+    assert "format" not in scalar(db, "SELECT body FROM audit_events WHERE seq = 1")
+    found = scalar(db, "SELECT body FROM system_events WHERE action = 'user.existing'")
+    assert '"email":"olle@example.se"' in found
+    done = cli(db_url, "audit", "verify")
+    assert done.exit_code == 0, done.output
+    # New events are written in the RFC 8785 form, after the old ones.
+    record(db, case_id, "forstudie_done", users["upphandlare"])
+    newest = scalar(db, "SELECT body FROM audit_events ORDER BY log_index DESC LIMIT 1")
+    assert '"format":2' in newest
+    assert cli(db_url, "audit", "verify").exit_code == 0

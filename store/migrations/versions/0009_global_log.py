@@ -162,7 +162,9 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
 def _utc(value: datetime | str) -> datetime:
     """A stored time as an aware UTC datetime (SQLite keeps naive UTC, sometimes as text)."""
     parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
 
 
 def upgrade() -> None:
