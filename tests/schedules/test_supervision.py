@@ -50,6 +50,7 @@ OVERDUE_CONTRACT = "Kommunikation som tjänst"  # demo data: its extension ran o
 # An ordinary stop: the worker's graceful stop (up to 5 s) and the server's (up to 3 s), with
 # room for a busy machine. With the server gone it must take at most 10 s (the first test).
 STOP_SECONDS = 20
+HOURLY = {"checkpoint": [3600.0]}  # the audit log's checkpoint, on its default interval
 
 
 class StallingSmtp:
@@ -262,8 +263,8 @@ def test_two_serves_on_one_machine_keep_their_own_prefect_server_and_database(
             assert other_smtp.inbox.messages == []
             assert _counts(env_b["UPPHANDLA_DATABASE_URL"]) == (0, 0)
             # Each server holds its own serve's two deployments, nobody else's.
-            assert _deployments(server_a) == {"sweep": [4.0], "deliver-outbox": [3.0]}
-            assert _deployments(server_b) == {"sweep": [6.0], "deliver-outbox": [5.0]}
+            assert _deployments(server_a) == {"sweep": [4.0], "deliver-outbox": [3.0], **HOURLY}
+            assert _deployments(server_b) == {"sweep": [6.0], "deliver-outbox": [5.0], **HOURLY}
 
             # A third serve told to use A's Prefect port does not use A's server.
             taken = str(urlsplit(server_a).port)
@@ -281,7 +282,7 @@ def test_two_serves_on_one_machine_keep_their_own_prefect_server_and_database(
             assert list(descendants(c.pid)) == [c.pid]  # no Prefect server, no worker
             assert prefect_state(port_c) == "down"
             assert stop_within(c, 10) == 0
-            assert _deployments(server_a) == {"sweep": [4.0], "deliver-outbox": [3.0]}
+            assert _deployments(server_a) == {"sweep": [4.0], "deliver-outbox": [3.0], **HOURLY}
 
             assert stop_within(a, STOP_SECONDS) == 0
             assert stop_within(b, STOP_SECONDS) == 0
