@@ -289,11 +289,20 @@ class AuditOut(BaseModel):
 class BreakOut(BaseModel):
     """Något som inte stämmer: var (kedja, ärende, händelse, plats i loggen, fält, rad) och vad."""
 
-    chain: Literal["case", "sealed", "system", "log", "checkpoint", "evidence", "user", "token"] = (
-        Field(
-            description="Ärendets kedja, förseglad kedja, systemkedjan, loggen, en "
-            "kontrollpunkt, ett underlag, en användare eller en token"
-        )
+    chain: Literal[
+        "case",
+        "sealed",
+        "system",
+        "log",
+        "checkpoint",
+        "evidence",
+        "user",
+        "token",
+        "definition",
+        "threshold",
+    ] = Field(
+        description="Ärendets kedja, förseglad kedja, systemkedjan, loggen, en kontrollpunkt, "
+        "ett underlag, en användare, en token, en processdefinition eller ett tröskelvärde"
     )
     case_id: int | None
     seq: int | None = Field(description="Händelsen i kedjan (1, 2, …)")

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from upphandla.states.auditlog import Break, LogCheck
+from upphandla.states.definition import DefinitionError
+from upphandla.states.parse import parse_definition
 from upphandla.states.replay import (
     STARTED_FIELDS,
     USER_FIELDS,
@@ -215,5 +217,78 @@ def compare_tokens(replay: Replay, rows: Iterable[Any]) -> list[Break]:
                         field=name,
                         record=row.id,
                     )
+                )
+    return breaks
+
+
+def compare_definitions(replay: Replay, rows: Iterable[Any]) -> list[Break]:
+    """Each stored definition is one the system chain loaded, with the checksum it recorded,
+    and its body still has that checksum (the rules the gates apply are the ones loaded)."""
+    breaks: list[Break] = []
+    for row in rows:
+        name = f"processdefinitionen {row.key} version {row.version}"
+        facts = replay.definitions.get((row.key, row.version))
+        if facts is None:
+            breaks.append(
+                Break(
+                    "definition",
+                    f"{name} finns inte i systemkedjan (inläst utanför motorn)",
+                    record=row.id,
+                )  # fmt: skip
+            )
+            continue
+        if row.checksum != facts.values["checksum"]:
+            problem = (
+                f"{name}: {_differs('checksum', row.checksum, facts.values['checksum'], facts.seq)}"
+            )
+            breaks.append(
+                Break("definition", problem, seq=facts.seq, field="checksum", record=row.id)
+            )
+            continue
+        try:
+            actual = parse_definition(row.body).checksum()
+        except DefinitionError:
+            actual = None
+        if actual != row.checksum:
+            breaks.append(
+                Break(
+                    "definition",
+                    f"{name}: innehållet stämmer inte med kontrollsumman som lästes in "
+                    f"(händelse {facts.seq}): ändrat i databasen",
+                    seq=facts.seq,
+                    field="body",
+                    record=row.id,
+                )
+            )
+    return breaks
+
+
+def compare_thresholds(replay: Replay, rows: Iterable[Any]) -> list[Break]:
+    """Each threshold amount is one the system chain entered, with its period, amount and
+    source."""
+    breaks: list[Break] = []
+    for row in rows:
+        start = row.effective_from.isoformat()
+        name = f"tröskelvärdet {row.series} från {start}"
+        facts = replay.thresholds.get((row.series, start))
+        if facts is None:
+            breaks.append(
+                Break(
+                    "threshold",
+                    f"{name} finns inte i systemkedjan (inlagt utanför motorn)",
+                    record=row.id,
+                )  # fmt: skip
+            )
+            continue
+        live = {
+            "until": row.until.isoformat() if row.until else None,
+            "amount_sek": row.amount_sek,
+            "source": row.source,
+        }
+        for field_name, value in live.items():
+            if value != facts.values.get(field_name):
+                problem = f"{name}: {_differs(field_name, value, facts.values.get(field_name), facts.seq)}"
+                breaks.append(
+                    Break("threshold", problem, seq=facts.seq, field=field_name, record=row.id)
                 )
     return breaks

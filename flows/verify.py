@@ -5,7 +5,8 @@
    signed checkpoint's size equal to the checkpoint's, and every entry up to the newest
    checkpoint equal to the copy kept beside the checkpoints, so that a change is traced to
    its event;
-3. the live rows against the replay of the chains (states.replay, flows.replay_check).
+3. the live rows against the replay of the chains (states.replay, flows.replay_check): cases,
+   evidence, users, tokens, process definitions and threshold amounts.
 
 When all holds, and the caller asks, a new checkpoint is signed and written.
 """
@@ -20,7 +21,9 @@ from typing import Any
 from upphandla.flows.checkpoints import Stored, Witness
 from upphandla.flows.replay_check import (
     compare_cases,
+    compare_definitions,
     compare_evidence,
+    compare_thresholds,
     compare_tokens,
     compare_users,
 )
@@ -154,7 +157,8 @@ def verify_log(
     latest = kept[-1].checkpoint if kept else None
     stored = sorted([*kept, *given], key=lambda s: s.checkpoint.size)
     covered = latest.size if latest else 0
-    definitions = assignments(uow.live.definitions())
+    definition_rows = uow.live.definitions()
+    definitions = assignments(definition_rows)
     replay = Replay(lambda key, version: definitions.get((key, version)))
     check = LogCheck(
         roots_at=frozenset(s.checkpoint.size for s in stored),
@@ -195,6 +199,8 @@ def verify_log(
     if not check.is_broken("system", None):
         breaks += compare_users(replay, uow.live.users())
         breaks += compare_tokens(replay, uow.live.tokens())
+        breaks += compare_definitions(replay, definition_rows)
+        breaks += compare_thresholds(replay, uow.live.thresholds())
     result = Verification(
         cases=len(replay.cases),
         events=check.events,
@@ -217,6 +223,8 @@ _WHERE = {
     "evidence": "ÄRENDE {case_id}, underlag {record}",
     "user": "ANVÄNDARE {record}",
     "token": "TOKEN {record}",
+    "definition": "PROCESSDEFINITION (rad {record})",
+    "threshold": "TRÖSKELVÄRDE (rad {record})",
     "log": "LOGGEN",
     "checkpoint": "KONTROLLPUNKT",
 }

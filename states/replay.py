@@ -2,7 +2,8 @@
 
 Fed every event whose hash and link hold, in log order (states.auditlog), `Replay` derives for
 each case its definition, phase, attributes, the evidence its gates read, its evidence records
-and its assigned upphandlare; and from the system chain every user and token. The event that
+and its assigned upphandlare; and from the system chain every user and token, and the process
+definitions and threshold amounts the gates decide by. The event that
 set each value is kept, so that a difference can be reported with the event that should have
 produced the row. Evidence is kept as digests, not copies, so memory grows with the number of
 records, not their size.
@@ -76,7 +77,17 @@ class TokenFacts:
     revoked: bool
 
 
+@dataclass(slots=True)
+class RowFacts:
+    """A row of the system's reference data (a definition, a threshold amount) as its event in
+    the system chain gives it."""
+
+    seq: int
+    values: dict[str, Any]
+
+
 USER_FIELDS = ("name", "email", "role", "organisation", "mandate")
+THRESHOLD_FIELDS = ("until", "amount_sek", "source")
 
 # What names, for a definition (key, version), the kind of evidence that assigns a case's
 # upphandlare and the field holding their e-mail address; None if it has no assignment.
@@ -89,6 +100,8 @@ class Replay:
     cases: dict[int, CaseFacts] = field(default_factory=dict)
     users: dict[int, UserFacts] = field(default_factory=dict)
     tokens: dict[int, TokenFacts] = field(default_factory=dict)
+    definitions: dict[tuple[str, int], RowFacts] = field(default_factory=dict)
+    thresholds: dict[tuple[str, str], RowFacts] = field(default_factory=dict)
     breaks: list[Break] = field(default_factory=list)
 
     def __call__(self, ev: LoggedEvent, body: dict[str, Any]) -> None:
@@ -198,6 +211,14 @@ class Replay:
             )
         elif action == "token.revoked":
             self._revoke(int(data.get("token_id") or 0), ev.seq)
+        elif action in ("definition.loaded", "definition.existing"):
+            key = (str(data.get("key")), int(data.get("version") or 0))
+            self.definitions[key] = RowFacts(ev.seq, {"checksum": data.get("checksum")})
+        elif action in ("threshold.entered", "threshold.existing"):
+            values = {name: data.get(name) for name in THRESHOLD_FIELDS}
+            self.thresholds[(str(data.get("series")), str(data.get("from")))] = RowFacts(
+                ev.seq, values
+            )
 
     def _revoke(self, token_id: int, seq: int) -> None:
         token = self.tokens.get(token_id)

@@ -1,5 +1,6 @@
 """The live rows that verification compares with what the chains say (states.replay): cases,
-evidence records, chain heads, users and tokens, each read in one ordered pass."""
+evidence records, chain heads, users, tokens, definitions and threshold amounts, each read in
+one ordered pass."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from upphandla.store.models import (
     EvidenceRow,
     SealedHeadRow,
     SystemChainRow,
+    ThresholdAmountRow,
     TokenRow,
     UserRow,
 )
@@ -29,6 +31,7 @@ SYSTEM_HEAD = cast(Table, SystemChainRow.__table__)
 USERS = cast(Table, UserRow.__table__)
 TOKENS = cast(Table, TokenRow.__table__)
 DEFINITIONS = cast(Table, DefinitionRow.__table__)
+THRESHOLDS = cast(Table, ThresholdAmountRow.__table__)
 
 
 def _batched(conn: Connection, query: Any) -> Iterator[Any]:
@@ -127,8 +130,11 @@ def tokens(conn: Connection) -> list[Any]:
 
 
 def definitions(conn: Connection) -> list[Any]:
-    query = select(DEFINITIONS.c.key, DEFINITIONS.c.version, DEFINITIONS.c.body)
-    return list(conn.execute(query.order_by(DEFINITIONS.c.id)))
+    return list(conn.execute(select(DEFINITIONS).order_by(DEFINITIONS.c.id)))
+
+
+def thresholds(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(THRESHOLDS).order_by(THRESHOLDS.c.id)))
 
 
 class LiveRows:
@@ -166,3 +172,6 @@ class LiveRows:
 
     def definitions(self) -> list[Any]:
         return definitions(self._conn)
+
+    def thresholds(self) -> list[Any]:
+        return thresholds(self._conn)

@@ -33,11 +33,12 @@ from helpers import (
 from upphandla.cli.main import app
 from upphandla.flows.settings import get_settings
 from upphandla.store.db import Database
-from upphandla.store.models import AuditEventRow, CaseRow, EvidenceRow
+from upphandla.store.models import AuditEventRow, CaseRow, DefinitionRow, EvidenceRow
 
 AUDIT = AuditEventRow.__table__
 CASES = CaseRow.__table__
 EVIDENCE = EvidenceRow.__table__
+DEFINITIONS = DefinitionRow.__table__
 
 
 @pytest.fixture
@@ -284,6 +285,25 @@ def change_user_role(db: Database, case_id: int, users: dict[str, User]) -> Name
     return Named("user", field="role", record=user_id)
 
 
+def change_threshold_amount(db: Database, case_id: int, users: dict[str, User]) -> Named:
+    """The amount the money rules compare a value with (LOU 19 a kap. 1 §)."""
+    row = scalar(db, "SELECT id FROM threshold_amounts WHERE series = 'direct_award'")
+    execute(db, "UPDATE threshold_amounts SET amount_sek = 7000000 WHERE id = :i", i=row)
+    return Named("threshold", field="amount_sek", record=row)
+
+
+def change_definition_rules(db: Database, case_id: int, users: dict[str, User]) -> Named:
+    """A gate taken out of the loaded process definition."""
+    with db.writer.begin() as conn:
+        row = conn.execute(select(DEFINITIONS.c.id, DEFINITIONS.c.body)).first()
+        assert row is not None
+        body = json.loads(json.dumps(row.body))
+        trigger = next(t for t in body["triggers"] if t.get("gates"))
+        trigger["gates"] = trigger["gates"][1:]
+        conn.execute(DEFINITIONS.update().where(DEFINITIONS.c.id == row.id).values(body=body))
+    return Named("definition", field="body", record=row.id)
+
+
 TAMPERINGS: dict[str, Tampering] = {
     "edit_payload": edit_payload,
     "delete_middle": delete_middle,
@@ -299,6 +319,8 @@ TAMPERINGS: dict[str, Tampering] = {
     "change_evidence_record": change_evidence_record,
     "change_gate_evidence": change_gate_evidence,
     "change_user_role": change_user_role,
+    "change_threshold_amount": change_threshold_amount,
+    "change_definition_rules": change_definition_rules,
 }
 
 
@@ -350,7 +372,9 @@ def test_tampering_is_found_and_named(
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("FEL:")
-    where = f"ÄRENDE {tampered}" if named.chain in ("case", "evidence") else "ANVÄNDARE"
+    where = {"user": "ANVÄNDARE", "threshold": "TRÖSKELVÄRDE", "definition": "PROCESSDEF"}.get(
+        named.chain, f"ÄRENDE {tampered}"
+    )
     assert any(line.startswith(where) for line in lines), result.output
 
     api = client.get("/api/audit/verify", headers=users["controller"].headers).json()

@@ -1,7 +1,8 @@
 """one global log over every chain: each event of the case chains, the sealed chains and the
 system chain gets its place (`log_index`, from 0, in the order events were written), the head
-of the log (`log_head`, its size) moves with every append; users and tokens that predate the
-system chain are recorded in it, so that verification can replay every user and token
+of the log (`log_head`, its size) moves with every append; users, tokens, definitions and
+threshold amounts that predate the system chain are recorded in it, so that verification can
+replay every one of them
 
 Existing events are placed in the order of their time (ties: case chains, sealed chains, system
 chain, then row id). The append-only guards are lifted for that one update and put back.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import rfc8785
@@ -66,19 +67,22 @@ def _place_existing_events(bind: sa.Connection) -> int:
 
 
 def _record_unchained(bind: sa.Connection, size: int) -> int:
-    """Append `user.existing` and `token.existing` to the system chain for every user and token
-    that no event of the chain names, with what the row holds now; the log's new size."""
+    """Append `user.existing`, `token.existing`, `definition.existing` and `threshold.existing`
+    to the system chain for every user, token, definition and threshold amount that no event of
+    the chain names, with what the row holds now; the log's new size."""
     events = sa.table(
         "system_events",
         *(sa.column(c) for c in ("seq", "at", "action", "actor_id", "actor_name", "body")),
         *(sa.column(c) for c in ("prev_hash", "hash", "log_index")),
     )
-    named_users, named_tokens = set(), set()
+    named_users, named_tokens, named_definitions, named_amounts = set(), set(), set(), set()
     for (body,) in bind.execute(sa.text("SELECT body FROM system_events")):
         data = json.loads(body).get("data")
         if isinstance(data, dict):
             named_users.add(data.get("user_id"))
             named_tokens.add(data.get("token_id"))
+            named_definitions.add((data.get("key"), data.get("version")))
+            named_amounts.add((data.get("series"), data.get("from")))
     head = bind.execute(sa.text("SELECT seq, head FROM system_chain WHERE id = 1")).first()
     seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
     now = datetime.now(timezone.utc)
@@ -121,6 +125,38 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
                     },
                 )
             )
+    definitions = bind.execute(
+        sa.text("SELECT key, version, title, checksum FROM definitions ORDER BY id")
+    )
+    for d in definitions:
+        if (d.key, d.version) not in named_definitions:
+            acts.append(
+                (
+                    "definition.existing",
+                    {"key": d.key, "version": d.version, "title": d.title, "checksum": d.checksum},
+                )
+            )
+    amounts = bind.execute(
+        sa.text(
+            "SELECT series, effective_from, until, amount_sek, source FROM threshold_amounts "
+            "ORDER BY id"
+        )
+    )
+    for a in amounts:
+        start, until = _day(a.effective_from), _day(a.until)
+        if (a.series, start) not in named_amounts:
+            acts.append(
+                (
+                    "threshold.existing",
+                    {
+                        "series": a.series,
+                        "from": start,
+                        "until": until,
+                        "amount_sek": a.amount_sek,
+                        "source": a.source,
+                    },
+                )
+            )
     for action, data in acts:
         seq += 1
         body = rfc8785.dumps(
@@ -157,6 +193,13 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
             {"seq": seq, "head": prev},
         )
     return size
+
+
+def _day(value: date | str | None) -> str | None:
+    """A stored date as ISO text (SQLite keeps text)."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _utc(value: datetime | str) -> datetime:
