@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from upphandla.flows.checkpoints import SUFFIX, VKEY, Stored, Witness
-from upphandla.flows.verify import Verification, verify_log
+from upphandla.flows.verify import Verification, against_checkpoints, verify_log
 from upphandla.states.auditlog import Break, LogCheck, LoggedEvent
 from upphandla.states.checkpoint import NoteError, NoteVerifier, open_checkpoint
 from upphandla.states.replay import Replay
@@ -159,19 +159,8 @@ def verify_export(directory: Path, vkey: str | None = None) -> Verification:
         else:
             check.add(item)
     breaks += check.breaks + replay.breaks
-    for s in stored:
-        size = s.checkpoint.size
-        if size > check.tree.size:
-            breaks.append(
-                Break(
-                    "log",
-                    f"exporten har {check.tree.size} händelser men {s.path.name} omfattar {size}",
-                )
-            )
-        elif check.roots.get(size) != s.checkpoint.root_hash:
-            breaks.append(
-                Break("log", f"loggens rot vid storleken {size} stämmer inte med {s.path.name}")
-            )
+    held, faults = against_checkpoints(check, stored)
+    breaks += faults
     if stored and stored[-1].checkpoint.size != check.tree.size:
         breaks.append(
             Break("log", "exportens sista kontrollpunkt omfattar inte alla händelser i exporten")
@@ -182,5 +171,5 @@ def verify_export(directory: Path, vkey: str | None = None) -> Verification:
         log_size=check.tree.size,
         root=check.tree.root(),
         breaks=breaks,
-        checkpoints=[s.checkpoint for s in stored],
+        checkpoints=held,
     )

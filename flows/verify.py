@@ -29,6 +29,7 @@ from upphandla.flows.replay_check import (
 )
 from upphandla.states.auditlog import Break, LogCheck, LoggedEvent
 from upphandla.states.checkpoint import Checkpoint
+from upphandla.states.merkle import EMPTY_ROOT
 from upphandla.states.replay import Replay
 from upphandla.store.uow import UnitOfWork
 
@@ -42,7 +43,7 @@ class Verification:
     log_size: int
     root: bytes
     breaks: list[Break]
-    checkpoints: list[Checkpoint] = field(default_factory=list)  # those that verified
+    checkpoints: list[Checkpoint] = field(default_factory=list)  # those the log agrees with
     written: Path | None = None  # the checkpoint written by this verification
 
     @property
@@ -142,6 +143,38 @@ class _CopyComparison:
         return self.breaks
 
 
+def against_checkpoints(
+    check: LogCheck, stored: Sequence[Stored]
+) -> tuple[list[Checkpoint], list[Break]]:
+    """The checkpoints the log agrees with, and a fault for each it does not: a log cut below
+    a checkpoint's size, or another root at that size."""
+    held: list[Checkpoint] = []
+    breaks: list[Break] = []
+    for s in stored:
+        size = s.checkpoint.size
+        if size > check.tree.size:
+            breaks.append(
+                Break(
+                    "log",
+                    f"loggen har kortats: kontrollpunkten {s.path.name} omfattar {size} "
+                    f"händelser men loggen har {check.tree.size}",
+                    index=check.tree.size,
+                )
+            )
+        elif check.roots.get(size, EMPTY_ROOT if size == 0 else None) != s.checkpoint.root_hash:
+            breaks.append(
+                Break(
+                    "log",
+                    f"loggens rot vid storleken {size} stämmer inte med kontrollpunkten "
+                    f"{s.path.name} (händelser ändrade, borttagna eller tillagda)",
+                    index=size,
+                )
+            )
+        else:
+            held.append(s.checkpoint)
+    return held, breaks
+
+
 def verify_log(
     uow: UnitOfWork,
     witness: Witness | None,
@@ -173,26 +206,8 @@ def verify_log(
     check.compare_heads(uow.live.heads())
     check.compare_size(uow.live.log_size())
     breaks += check.breaks
-    for s in stored:
-        size = s.checkpoint.size
-        if size > check.tree.size:
-            breaks.append(
-                Break(
-                    "log",
-                    f"loggen har kortats: kontrollpunkten {s.path.name} omfattar {size} "
-                    f"händelser men loggen har {check.tree.size}",
-                    index=check.tree.size,
-                )
-            )
-        elif check.roots.get(size) != s.checkpoint.root_hash:
-            breaks.append(
-                Break(
-                    "log",
-                    f"loggens rot vid storleken {size} stämmer inte med kontrollpunkten "
-                    f"{s.path.name} (händelser ändrade, borttagna eller tillagda)",
-                    index=size,
-                )
-            )
+    held, faults = against_checkpoints(check, stored)
+    breaks += faults
     breaks += replay.breaks
     breaks += compare_cases(replay, check, uow.live.cases())
     breaks += compare_evidence(replay, check, uow.live.evidence())
@@ -207,7 +222,7 @@ def verify_log(
         log_size=check.tree.size,
         root=check.tree.root(),
         breaks=breaks,
-        checkpoints=[s.checkpoint for s in stored if s.checkpoint.size <= check.tree.size],
+        checkpoints=held,
     )
     if write and witness is not None and result.ok and check.tree.size > covered:
         cp = Checkpoint(witness.origin, check.tree.size, result.root)

@@ -126,11 +126,6 @@ class LogCheck:
     _chains: dict[tuple[str, int | None], _Chain] = field(default_factory=dict)
     _expected_index: int = 0
 
-    def chain_head(self, chain: str, case_id: int | None) -> tuple[int, str]:
-        """(last seq, head hash) of a chain as the events give it."""
-        found = self._chains.get((chain, case_id))
-        return (found.seq, found.head) if found else (0, GENESIS)
-
     def is_broken(self, chain: str, case_id: int | None) -> bool:
         found = self._chains.get((chain, case_id))
         return found is not None and found.broken
