@@ -13,6 +13,7 @@ from upphandla.api.pages.forms import Form, evidence_data, evidence_form, show_p
 from upphandla.api.pages.routing import PageRoute, Visit, see_other, visit
 from upphandla.api.routes_cases import log_early_read
 from upphandla.flows.commands.cases import Advance, RecordEvidence
+from upphandla.flows.views.acceptance import acceptance_view
 from upphandla.flows.views.case_page import CasePage, case_page
 from upphandla.flows.views.cases import list_cases
 from upphandla.states.errors import (
@@ -28,6 +29,13 @@ from upphandla.states.roles import Actor
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 VisitDep = Annotated[Visit, Depends(visit)]
 CaseId = Annotated[int, Path(ge=1, le=2**53)]
+ACCEPTANCE_KINDS = (
+    "acceptance_requirements",
+    "supplier_ready",
+    "acceptance_round",
+    "acceptance_signoff_objektledare",
+)
+TEMPLATES = {"": "case.html", "acceptanstest": "acceptance.html"}
 DONE = {
     "startat": "Ärendet är startat.",
     "underlag": "Underlaget är registrerat.",
@@ -86,19 +94,24 @@ def show_case(
     actor: Actor,
     page: CasePage,
     *,
-    template: str = "case.html",
+    subpage: str = "",
     form: Form | None = None,
     refusal: dict[str, Any] | None = None,
     done: str | None = None,
     status: int = 200,
 ) -> Response:
+    forms = forms_of(page, form)
+    if subpage == "acceptanstest":
+        forms = [f for f in forms if f.kind in ACCEPTANCE_KINDS]
     return visit.page(
-        template,
+        TEMPLATES[subpage],
         actor=actor,
         status=status,
         page=page,
         case=page.view.case,
-        forms=forms_of(page, form),
+        acceptance=acceptance_view(page) if subpage else None,
+        subpage=subpage,
+        forms=forms,
         needs_of=needs_of,
         refusal=refusal,
         done=DONE.get(done or ""),
@@ -122,6 +135,23 @@ async def case(
     return show_case(visit, actor, page, done=klart)
 
 
+@router.get("/arenden/{case_id}/acceptanstest")
+async def acceptance(
+    case_id: CaseId, visit: VisitDep, klart: Annotated[str | None, Query(max_length=20)] = None
+) -> Response:
+    actor, page = await _load(visit, case_id)
+    return show_case(visit, actor, page, subpage="acceptanstest", done=klart)
+
+
+def _subpage(visit: Visit) -> str:
+    back = visit.value("tillbaka")
+    return back if back in TEMPLATES else ""
+
+
+def _back(case_id: int, subpage: str, done: str) -> Response:
+    return see_other(f"/arenden/{case_id}{'/' + subpage if subpage else ''}?klart={done}")
+
+
 @router.post("/arenden/{case_id}/underlag")
 async def record(case_id: CaseId, visit: VisitDep) -> Response:
     actor, page = await _load(visit, case_id)
@@ -129,6 +159,7 @@ async def record(case_id: CaseId, visit: VisitDep) -> Response:
     if kind is None:
         raise NotFound("not_found", path=visit.path)
     data, where = evidence_data(kind, visit.form)
+    sub = _subpage(visit)
     request_id = getattr(visit.request.state, "request_id", None)
 
     def build(a: Actor) -> RecordEvidence:
@@ -141,17 +172,18 @@ async def record(case_id: CaseId, visit: VisitDep) -> Response:
     except Invalid as exc:
         form = evidence_form(kind, visit.form)
         show_problems(form, exc.problems, where)
-        return show_case(visit, actor, page, form=form, status=422)
+        return show_case(visit, actor, page, subpage=sub, form=form, status=422)
     except EvidenceRefused as exc:
         form = evidence_form(kind, visit.form)
         form.reasons = _reasons(exc)
-        return show_case(visit, actor, page, form=form, status=409)
-    return see_other(f"/arenden/{case_id}?klart=underlag")
+        return show_case(visit, actor, page, subpage=sub, form=form, status=409)
+    return _back(case_id, sub, "underlag")
 
 
 @router.post("/arenden/{case_id}/steg")
 async def advance(case_id: CaseId, visit: VisitDep) -> Response:
     trigger = visit.value("trigger")
+    sub = _subpage(visit)
     comment = visit.value("comment").strip() or None
     request_id = getattr(visit.request.state, "request_id", None)
 
@@ -165,12 +197,10 @@ async def advance(case_id: CaseId, visit: VisitDep) -> Response:
     except TransitionRefused as exc:
         actor, page = await _load(visit, case_id)
         refusal = {"trigger": trigger, "title": exc.detail, "reasons": _reasons(exc)}
-        return show_case(visit, actor, page, refusal=refusal, status=409)
+        return show_case(visit, actor, page, subpage=sub, refusal=refusal, status=409)
     except (Invalid, Conflict) as exc:
         actor, page = await _load(visit, case_id)
         refusal = {"trigger": trigger, "title": exc.detail, "reasons": []}
         status = 422 if isinstance(exc, Invalid) else 409
-        return show_case(visit, actor, page, refusal=refusal, status=status)
-    back = visit.value("tillbaka")
-    target = back if back in ("acceptanstest",) else ""
-    return see_other(f"/arenden/{case_id}{'/' + target if target else ''}?klart=steg")
+        return show_case(visit, actor, page, subpage=sub, refusal=refusal, status=status)
+    return _back(case_id, sub, "steg")
