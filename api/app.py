@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         title="upphandla",
         summary="Arbetsflöden för kommunens IT-upphandlingar, från behov till avslut",
         version="0.1.0",
+        docs_url=None,  # served from the package's own files (api.pages.apidocs)
+        redoc_url=None,
     )
     app.state.settings = settings
     db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
     session_key_file: Path | None = None
     session_cookie_secure: bool | None = None
+    # The accessibility statement (lag 2018:1937): who runs the service, where to report a
+    # shortcoming (an e-mail address or web address), and when it was last assessed.
+    web_owner: str = "Kommunen"
+    web_contact: str | None = None
+    accessibility_assessed_on: str = "2026-11-30"
     # How long the response to a POST with an Idempotency-Key is kept (flows.idempotency)
     idempotency_key_seconds: int = Field(default=86_400, ge=1)
 
