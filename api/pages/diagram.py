@@ -79,7 +79,7 @@ def lifecycle_svg(definition: Definition) -> str:
         out.append(_arrow(f"M{x},{y1} L{x},{y2}", e.number, x + 6, (y1 + y2) / 2 + 5))
     for lane, e in enumerate(lanes, start=1):
         x = LEFT + BOX_W + 20 + LANE * lane
-        y1, y2 = y(e.source) + BOX_H / 2 - 6, y(e.dest) + BOX_H / 2 + 6
+        y1, y2 = y(e.source) + BOX_H // 2 - 6, y(e.dest) + BOX_H // 2 + 6
         path = f"M{LEFT + BOX_W},{y1} L{x},{y1} L{x},{y2} L{LEFT + BOX_W},{y2}"
         out.append(_arrow(path, e.number, x - 8, (y1 + y2) / 2, anchor="end"))
     out.append("</svg>")

@@ -158,9 +158,9 @@ def evidence_data(
             if given:
                 data[spec.name] = value
             continue
-        items = []
+        items: list[dict[str, Any]] = []
         for row in range(_rows_posted(name, values)):
-            item = {}
+            item: dict[str, Any] = {}
             for sub in spec.items or []:
                 given, value = _scalar(sub, (values.get(f"{name}.{row}.{sub.name}") or [""])[0])
                 if given:

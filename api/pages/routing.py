@@ -96,7 +96,7 @@ async def visit(request: Request) -> Visit:
     form: dict[str, list[str]] = {}
     if request.method == "POST":
         form = _form(await request.body())
-        if found is None or not found.accepts((form.get(CSRF_FIELD) or [None])[0]):
+        if found is None or not found.accepts((form.get(CSRF_FIELD) or [""])[0] or None):
             raise CsrfRefused()
     return Visit(request, session, fresh, form)
 
