@@ -88,3 +88,14 @@ def test_the_pages_of_each_role(browser: Browser, served: Served) -> None:
 
     bestallare = sign_in(browser, served, "bestallare")
     visit(bestallare, served, "/granskning/verifiering", status=403)  # not for every role
+
+
+def test_the_readme_shows_every_screenshot() -> None:
+    from browser import ROOT, SCREENSHOTS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Web pages", 1)[1]
+    shots = sorted(p.name for p in SCREENSHOTS.glob("*.png"))
+    assert shots
+    for name in shots:
+        assert f"](docs/screenshots/{name})" in section, name
