@@ -1,6 +1,6 @@
 """What the pages refuse, in the browser: bad input is shown next to its field in Swedish and
 nothing is saved; a form without the session's CSRF token is refused; another organisation's
-case answers exactly as a case that does not exist; a revoked token ends the session; and the
+case answers exactly as a case that does not exist; logging out ends the session; and the
 start form can be filled in and sent with the keyboard alone."""
 
 from __future__ import annotations
@@ -133,9 +133,7 @@ def test_another_organisations_case_is_not_found_like_a_missing_one(
     assert api(served, "upphandlare", "GET", f"/api/cases/{theirs}")["state"] == "behovsanalys"
 
 
-def test_a_revoked_token_ends_the_session_and_logging_out_clears_it(
-    browser: Browser, served: Served
-) -> None:
+def test_logging_out_ends_the_session_in_the_browser(browser: Browser, served: Served) -> None:
     page = sign_in(browser, served, "controller")
     answer = page.goto("/arenden")
     assert answer is not None and answer.status == 200
