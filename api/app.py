@@ -6,7 +6,7 @@ import os
 
 from fastapi import FastAPI
 
-from upphandla.api import openapi, problems
+from upphandla.api import openapi, pages, problems
 from upphandla.api.middleware import RequestLimits
 from upphandla.api.routes_acceptance import router as acceptance_router
 from upphandla.api.routes_audit import router as audit_router
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         title="upphandla",
         summary="Arbetsflöden för kommunens IT-upphandlingar, från behov till avslut",
         version="0.1.0",
+        docs_url=None,  # served from the package's own files (api.pages.apidocs)
+        redoc_url=None,
     )
     app.state.settings = settings
     db = db or open_database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -39,5 +41,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(outbox_router)
     app.include_router(calendar_router)
     app.include_router(audit_router)
+    pages.install(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     return app

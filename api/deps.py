@@ -73,6 +73,29 @@ def _oidc_user(handler: Handler, identity: Identity) -> int:
     return user_id if user_id is not None else handler.run(SignInWithOidc(identity)).result
 
 
+async def credential_of(request: Request, presented: str) -> Credential:
+    """What a presented secret proves: an access token as it is, or an ID token of the
+    configured identity provider, verified and mapped to its user. One way for the API's
+    bearer header and the login page (api.pages)."""
+    sign_in = SignIn.of(request)
+    if sign_in.oidc is not None and looks_like_jwt(presented):
+        identity = sign_in.oidc.identity(presented)
+        handler_: Handler = request.app.state.handler
+        user_id = await run_in_threadpool(_oidc_user, handler_, identity)
+        return Credential(user_id=user_id)
+    return Credential(token=presented)
+
+
+def refuse_if_blocked(request: Request) -> None:
+    """An address with too many failed sign-ins is refused (429) before anything is looked up."""
+    if (wait := SignIn.of(request).failures.blocked_for(_address(request))) is not None:
+        raise TooManyAttempts(wait)
+
+
+def count_failure(request: Request) -> None:
+    SignIn.of(request).failures.failed(_address(request))
+
+
 async def token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -81,23 +104,13 @@ async def token(
     token belongs to an active user is looked up where the work is done, in the same unit of
     work. An address with too many failed attempts is refused (429) before anything is looked
     up; every refused token (unknown, revoked, expired, a JWT that does not verify) counts."""
-    sign_in = SignIn.of(request)
-    address = _address(request)
-    if (wait := sign_in.failures.blocked_for(address)) is not None:
-        raise TooManyAttempts(wait)
+    refuse_if_blocked(request)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated()
-    presented = credentials.credentials
     try:
-        if sign_in.oidc is not None and looks_like_jwt(presented):
-            identity = sign_in.oidc.identity(presented)
-            handler_: Handler = request.app.state.handler
-            user_id = await run_in_threadpool(_oidc_user, handler_, identity)
-            yield Credential(user_id=user_id)
-        else:
-            yield Credential(token=presented)
+        yield await credential_of(request, credentials.credentials)
     except Unauthenticated:
-        sign_in.failures.failed(address)
+        count_failure(request)
         raise
 
 

@@ -32,6 +32,15 @@ def readable(media: str) -> bool:
     )
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def readable_at(path: str, media: str) -> bool:
+    """What a body may be on this path: the API's types, and plain HTML forms on the web
+    pages (everything outside /api)."""
+    return readable(media) or (media == FORM and not path.startswith("/api/"))
+
+
 def json_depth(body: bytes) -> int:
     """How deeply arrays and objects nest in `body` (brackets inside strings do not count), read
     without parsing it: so that a parser is never handed a document deep enough to exhaust the
@@ -136,10 +145,10 @@ class RequestLimits:
         body = b"".join(chunks)
         if body:
             media = media_type(headers.get(b"content-type", b"").decode("latin-1"))
-            if not readable(media):
+            if not readable_at(scope.get("path", ""), media):
                 await refuse(415, "unsupported_media_type", given=media)
                 return
-            if media != "text/csv" and json_depth(body) > MAX_JSON_DEPTH:
+            if media not in ("text/csv", FORM) and json_depth(body) > MAX_JSON_DEPTH:
                 await refuse(
                     422,
                     "json_too_deep",

@@ -184,11 +184,11 @@ async def get_case(
         return queries.get_case(uow, registry=handler.registry, actor=actor, case_id=case_id)
 
     found = await read(handler, token, view)
-    await _log_early_read(handler, token, case_id, found.sealed, "ärendet", request_id)
+    await log_early_read(handler, token, case_id, found.sealed, "ärendet", request_id)
     return json_response(case_out(found), ETag=etag(found.case.row_version))
 
 
-async def _log_early_read(
+async def log_early_read(
     handler: Handler,
     token: Presented,
     case_id: int,
@@ -309,7 +309,7 @@ async def case_audit(
             uow, registry=handler.registry, actor=actor, case_id=case_id
         ),
     )
-    await _log_early_read(handler, token, case_id, view.sealed, "granskningsloggen", request_id)
+    await log_early_read(handler, token, case_id, view.sealed, "granskningsloggen", request_id)
     return AuditOut(case_id=case_id, events=view.events, sealed_events=view.sealed_events)
 
 

@@ -37,6 +37,9 @@ class Credential:
 
     token: str | None = None
     user_id: int | None = None
+    # A web session (api.pages.session) names the token it was opened with: the token must
+    # still work, so revoking it, or disabling its user, ends the session too.
+    token_id: int | None = None
 
 
 Presented = Credential | str | None
@@ -55,6 +58,8 @@ def identify(uow: UnitOfWork, presented: Presented, *, at: datetime | None = Non
     credential = Credential(token=presented) if isinstance(presented, str) else presented
     if credential is None:
         raise Unauthenticated()
+    if credential.token_id is not None:
+        return _by_token_id(uow, credential.token_id, credential.user_id, at or now())
     if credential.user_id is not None:
         user = uow.users.get(credential.user_id)
         if user is None or not user.active:
@@ -73,6 +78,19 @@ def identify(uow: UnitOfWork, presented: Presented, *, at: datetime | None = Non
         raise Unauthenticated("token_expired")
     user = uow.users.get(token.user_id)
     assert user is not None
+    due = token.last_used_at is None or token.last_used_at <= moment - USE_RECORDED_EVERY
+    return Caller(actor_of(user), token.id, due)
+
+
+def _by_token_id(uow: UnitOfWork, token_id: int, user_id: int | None, moment: datetime) -> Caller:
+    token = uow.tokens.get(token_id)
+    if token is None or token.user_id != user_id:
+        raise Unauthenticated()
+    user = uow.users.get(token.user_id)
+    if token.revoked_at is not None or user is None or not user.active:
+        raise Unauthenticated("token_revoked")
+    if token.expires_at <= moment:
+        raise Unauthenticated("token_expired")
     due = token.last_used_at is None or token.last_used_at <= moment - USE_RECORDED_EVERY
     return Caller(actor_of(user), token.id, due)
 

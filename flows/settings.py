@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     oidc_email_claim: str = "email"
     oidc_role_claim: str = "upphandla_roll"
     oidc_organisation_claim: str = "upphandla_organisation"
+    # Web pages (api.pages): how long a session lasts, the key that signs its cookie (None: a
+    # key generated once into the data folder) and whether the cookie is sent only over HTTPS
+    # (None: unless base_url is plain http on this machine, as in the browser tests).
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)
+    session_key_file: Path | None = None
+    session_cookie_secure: bool | None = None
+    # The accessibility statement (lag 2018:1937): who runs the service, where to report a
+    # shortcoming (an e-mail address or web address), and when it was last assessed.
+    web_owner: str = "Kommunen"
+    web_contact: str | None = None
+    accessibility_assessed_on: str = "2026-11-30"
     # How long the response to a POST with an Idempotency-Key is kept (flows.idempotency)
     idempotency_key_seconds: int = Field(default=86_400, ge=1)
 
@@ -68,6 +79,16 @@ class Settings(BaseSettings):
         if self.audit_key_file is not None:
             return self.audit_key_file.expanduser().resolve()
         return self.resolved_data_dir() / "granskning" / "signeringsnyckel.pem"
+
+    def resolved_session_key_file(self) -> Path:
+        if self.session_key_file is not None:
+            return self.session_key_file.expanduser().resolve()
+        return self.resolved_data_dir() / "webb" / "sessionsnyckel"
+
+    def session_cookie_is_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return not self.base_url.startswith(("http://127.0.0.1", "http://localhost"))
 
     def resolved_checkpoint_dir(self) -> Path:
         if self.checkpoint_dir is not None:

@@ -34,7 +34,7 @@ def event_uid(case_id: int, deadline_key: str, *, domain: str) -> str:
 
 
 def case_url(base_url: str, case_id: int) -> str:
-    return f"{base_url.rstrip('/')}/api/cases/{case_id}"
+    return f"{base_url.rstrip('/')}/arenden/{case_id}"
 
 
 def deadline_event(

@@ -3,7 +3,8 @@
 # developer's virtualenv:
 #   1. Debian packages, if missing (apt-get): PostgreSQL's server binaries (the tests start a
 #      throwaway server of their own, tests/pg.py, and run every database test on it as well
-#      as on SQLite) and curl (the README's tour runs as written);
+#      as on SQLite), curl (the README's tour runs as written) and chromium (the browser tests
+#      of the web pages drive it with Playwright, which cannot download a browser of its own);
 #   2. the project and its test dependencies (pip install -e '.[test]'), into the active
 #      virtualenv if there is one, else into this machine's Python;
 #   3. ruff, mypy, import-linter and pytest. Arguments go to pytest:
@@ -22,12 +23,14 @@ wants_postgresql() {
 }
 
 # Debian packages the tests need and the machine lacks: PostgreSQL's server binaries (the tests
-# start a throwaway server of their own) and curl (the README's tour is run as written).
+# start a throwaway server of their own), curl (the README's tour is run as written) and
+# chromium (the browser tests of the web pages, tests/pages).
 debian=()
 if wants_postgresql && ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' > /dev/null; then
     debian+=(postgresql)
 fi
 command -v curl > /dev/null || debian+=(curl)
+command -v chromium > /dev/null || debian+=(chromium)
 if ((${#debian[@]})); then
     step "Installing Debian packages: ${debian[*]} (apt-get install)"
     if [ "$(id -u)" -eq 0 ]; then

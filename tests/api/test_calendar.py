@@ -119,7 +119,7 @@ def test_a_feed_holds_one_all_day_event_per_deadline_of_the_callers_open_cases(
     assert not isinstance(first.decoded("dtstart"), datetime)
     assert first.decoded("dtend") == date.fromordinal(period_end(DAY, 60).toordinal() + 1)
     assert str(first["summary"]) == f"Behovsanalys ska vara klar – ärende {early} {TITLE}"
-    assert str(first["url"]) == f"{BASE_URL}/api/cases/{early}"
+    assert str(first["url"]) == f"{BASE_URL}/arenden/{early}"
     description = str(first["description"])
     assert "Att göra: Gör klart det som krävs för att lämna fasen Behovsanalys." in description
     assert "Varför: Kommunens mål är att fasen Behovsanalys är klar inom 60 dagar." in description

@@ -98,7 +98,7 @@ def test_a_bestallare_sees_nothing_of_another_organisations_cases(
         # The calendar feed holds only one's own case.
         feed = client.post("/api/calendar", headers=who.headers).json()["url"]
         ics = client.get("/" + feed.split("://", 1)[1].split("/", 1)[1]).text
-        assert f"/api/cases/{other_id}" not in ics and title not in ics
+        assert f"/arenden/{other_id}" not in ics and title not in ics
 
         # The outbox is not a beställare's to read.
         assert_problem(client.get("/api/outbox", headers=who.headers), 403)

@@ -219,7 +219,7 @@ def test_a_cancelled_case_arrives_with_recipients_subject_both_parts_and_a_stabl
     assert body(message, "plain") == expected.text
     assert body(message, "html") == expected.html
     assert f"Motivering: {REASON}" in body(message, "plain")
-    assert f'href="{BASE_URL}/api/cases/{case_id}"' in body(message, "html")
+    assert f'href="{BASE_URL}/arenden/{case_id}"' in body(message, "html")
 
     [sent] = outbox_rows(db)
     assert (sent.state, sent.sent_at, sent.attempts, sent.last_error) == ("sent", T0, 1, None)

@@ -37,7 +37,7 @@ T0 = datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)
 BASE_URL = "https://upphandla.testkommunen.se"
 DOMAIN = "testkommunen.se"
 SENDER = "upphandla@testkommunen.se"
-CASE_URL = f"{BASE_URL}/api/cases/12"
+CASE_URL = f"{BASE_URL}/arenden/12"
 UID = f"case-12-phase-ssa-2026-11-02@{DOMAIN}"
 SUMMARY = "Systemsäkerhetsanalys ska vara klar – ärende 12 Verksamhetssystem för hemtjänst"
 OWNER = ["bestallare@example.se"]

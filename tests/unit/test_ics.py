@@ -43,7 +43,7 @@ def test_a_reminder_attachment_is_one_all_day_event_on_the_due_date() -> None:
     assert str(event["summary"]) == (
         "Systemsäkerhetsanalys ska vara klar – ärende 12 Verksamhetssystem för hemtjänst"
     )
-    assert str(event["url"]) == "https://upphandla.testkommunen.se/api/cases/12"
+    assert str(event["url"]) == "https://upphandla.testkommunen.se/arenden/12"
     assert str(event["transp"]) == "TRANSPARENT"
     description = str(event["description"])
     assert description.splitlines() == [
@@ -53,7 +53,7 @@ def test_a_reminder_attachment_is_one_all_day_event_on_the_due_date() -> None:
         "– SSA ska vara godkänd av informationssäkerhetssamordnaren (§ 9.2.9)",
         "Varför: Kommunens mål är att fasen Systemsäkerhetsanalys är klar inom 45 dagar.",
         "Källa: Processdefinitionens måltider",
-        "Ärendet: https://upphandla.testkommunen.se/api/cases/12",
+        "Ärendet: https://upphandla.testkommunen.se/arenden/12",
     ]
     [alarm] = event.walk("VALARM")
     assert str(alarm["action"]) == "DISPLAY"

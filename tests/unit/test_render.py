@@ -23,7 +23,7 @@ def test_case_advanced_renders_subject_text_and_escaped_html() -> None:
     assert out.subject == "Ärende 7 Ekonomisystem <script>: Avbrutet"
     assert "från Förstudie till Avbrutet" in out.text
     assert "Motivering: Behovet täcks av regionen." in out.text
-    assert "https://upphandla.example.se/api/cases/7" in out.text
+    assert "https://upphandla.example.se/arenden/7" in out.text
     assert "<script>" not in out.html
     assert "Ekonomisystem &lt;script&gt;" in out.html
 

@@ -13,7 +13,7 @@ from reminder_samples import RULE, escalation_context, reminder_context
 from upphandla.notifications.render import Rendered, render
 
 BASE_URL = "https://upphandla.example.se/"
-CASE_URL = "https://upphandla.example.se/api/cases/12"
+CASE_URL = "https://upphandla.example.se/arenden/12"
 
 
 def both(rendered: Rendered) -> list[str]:
