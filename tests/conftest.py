@@ -218,11 +218,12 @@ def client(db: Database, db_url: str, users: dict[str, User]) -> Iterator[TestCl
 
 @pytest.fixture(autouse=True)
 def _audit_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test signs checkpoints with a key and into a folder of its own (flows.checkpoints),
-    never into the working directory's data folder."""
+    """Each test signs checkpoints and web sessions with keys of its own, and writes checkpoints
+    into a folder of its own, never into the working directory's data folder."""
     from upphandla.flows.settings import get_settings
 
     where = tmp_path_factory.mktemp("granskning")
     monkeypatch.setenv("UPPHANDLA_AUDIT_KEY_FILE", str(where / "signeringsnyckel.pem"))
     monkeypatch.setenv("UPPHANDLA_CHECKPOINT_DIR", str(where / "kontrollpunkter"))
+    monkeypatch.setenv("UPPHANDLA_SESSION_KEY_FILE", str(where / "sessionsnyckel"))
     get_settings.cache_clear()
