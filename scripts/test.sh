@@ -83,8 +83,11 @@ step "lint-imports (the direction of imports, pyproject.toml [tool.importlinter]
 python3 -c 'import sys; from importlinter.cli import lint_imports_command as lint; sys.exit(lint())' ||
     failed+=("lint-imports")
 
-step "pytest $*"
-python3 -m pytest "$@" || failed+=("pytest")
+# Two workers (pytest-xdist), a test file at a time each: the machines CI runs on have two
+# cores. UPPHANDLA_TEST_WORKERS=0 runs everything in this process.
+workers=${UPPHANDLA_TEST_WORKERS:-2}
+step "pytest -n $workers $*"
+python3 -m pytest -n "$workers" --dist loadfile "$@" || failed+=("pytest")
 
 if ((${#failed[@]})); then
     printf '\nFailed: %s\n' "${failed[*]}" >&2
