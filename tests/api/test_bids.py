@@ -6,6 +6,7 @@ is logged; afterwards the normal access policy applies."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -21,7 +22,11 @@ from helpers import (
     sign_checkpoint,
     start,
 )
+from upphandla.flows.checkpoints import Witness
+from upphandla.flows.log_export import export_log, verify_export
+from upphandla.flows.settings import get_settings
 from upphandla.store.db import Database
+from upphandla.store.uow import UnitOfWork
 
 SUPPLIERS = ("Anbudsgivaren Alfa AB", "Anbudsgivaren Beta AB")
 TRACES = (*SUPPLIERS, "5560001111", "5560002222", "Anbud mottaget", '"bid"', "sealed_read")
@@ -58,8 +63,17 @@ def everything_seen_by(client: TestClient, user: User, case_id: int) -> str:
     return "\n".join(r.text for r in seen)
 
 
+def exported(db: Database, folder: Path) -> list[dict[str, Any]]:
+    """The events of an export of the audit log (`upphandla audit export`), which verifies
+    without the database."""
+    with UnitOfWork(db, write=False) as uow:
+        export_log(uow, Witness.of(get_settings()), folder)
+    assert verify_export(folder).ok
+    return [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+
+
 def test_bids_are_seen_only_by_the_assigned_upphandlare_until_the_award_decision(
-    client: TestClient, db: Database, users: dict[str, User]
+    client: TestClient, db: Database, users: dict[str, User], tmp_path: Path
 ) -> None:
     other_upphandlare = add_user(
         db,
@@ -140,6 +154,12 @@ def test_bids_are_seen_only_by_the_assigned_upphandlare_until_the_award_decision
         missing = client.get("/api/audit/events/999999/proof", headers=controller)
         assert (hidden.status_code, missing.status_code) == (404, 404), hidden.text
         assert hidden.json()["title"] == missing.json()["title"]
+        # An export of the log holds the bids' places and hashes, not what they say.
+        sealed = [e for e in exported(db, tmp_path / "före") if e["chain"] == "sealed"]
+        assert len(sealed) == scalar(db, "SELECT count(*) FROM sealed_events") == 5
+        assert all(e["body"] is None for e in sealed)  # two bids and three reads of them
+        written = (tmp_path / "före" / "events.jsonl").read_text()
+        assert not [t for t in (*SUPPLIERS, "5560001111", "5560002222") if t in written]
 
         # The award decision unseals them: the normal policy applies, and reads are not logged.
         drive(db, case_id, "avtalsparr", users)
@@ -155,6 +175,9 @@ def test_bids_are_seen_only_by_the_assigned_upphandlare_until_the_award_decision
         shown = client.get(f"/api/audit/events/{place}/proof", headers=controller)
         assert shown.status_code == 200, shown.text
         assert shown.json()["chain"] == "sealed"
+        after = [e for e in exported(db, tmp_path / "efter") if e["chain"] == "sealed"]
+        bodies = " ".join(e["body"] for e in after)
+        assert len(after) == 5 and all(supplier in bodies for supplier in SUPPLIERS)
 
 
 def test_a_bid_is_recorded_only_while_tenders_are_open_and_with_valid_fields(
