@@ -300,9 +300,11 @@ class BreakOut(BaseModel):
         "token",
         "definition",
         "threshold",
+        "sanctions",
     ] = Field(
         description="Ärendets kedja, förseglad kedja, systemkedjan, loggen, en kontrollpunkt, "
-        "ett underlag, en användare, en token, en processdefinition eller ett tröskelvärde"
+        "ett underlag, en användare, en token, en processdefinition, ett tröskelvärde eller en "
+        "sanktionslista (eller en post i den)"
     )
     case_id: int | None
     seq: int | None = Field(description="Händelsen i kedjan (1, 2, …)")

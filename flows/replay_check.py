@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from upphandla.states.auditlog import Break, LogCheck
-from upphandla.states.definition import DefinitionError
-from upphandla.states.parse import parse_definition
 from upphandla.states.replay import (
     STARTED_FIELDS,
     USER_FIELDS,
@@ -30,7 +28,7 @@ def _case_break(case_id: int, name: str, problem: str, seq: int | None) -> Break
     return Break("case", problem, case_id=case_id, seq=seq, field=name)
 
 
-def _differs(name: str, live: Any, chained: Any, seq: int | None) -> str:
+def differs(name: str, live: Any, chained: Any, seq: int | None) -> str:
     where = f" (händelse {seq})" if seq is not None else ""
     return f"{name} i databasen är {live!r} men kedjan ger {chained!r}{where}"
 
@@ -57,7 +55,7 @@ def _compare_case(row: Any, facts: CaseFacts, emails: dict[str, int]) -> list[Br
 
     def differ(name: str, live: Any, chained: Any, seq: int | None) -> None:
         if live != chained:
-            out.append(_case_break(row.id, name, _differs(name, live, chained, seq), seq))
+            out.append(_case_break(row.id, name, differs(name, live, chained, seq), seq))
 
     differ("state", row.state, facts.state, facts.state_seq)
     differ("definition", (row.definition_key, row.definition_version), facts.definition, start)
@@ -168,7 +166,7 @@ def compare_users(replay: Replay, rows: Iterable[Any]) -> list[Break]:
                 breaks.append(
                     Break(
                         "user",
-                        f"användaren {row.email}: {_differs(name, value, facts.values.get(name), facts.seq)}",
+                        f"användaren {row.email}: {differs(name, value, facts.values.get(name), facts.seq)}",
                         seq=facts.seq,
                         field=name,
                         record=row.id,
@@ -212,83 +210,10 @@ def compare_tokens(replay: Replay, rows: Iterable[Any]) -> list[Break]:
                 breaks.append(
                     Break(
                         "token",
-                        f"token {row.id}: {_differs(name, value, chained[name], facts.seq)}",
+                        f"token {row.id}: {differs(name, value, chained[name], facts.seq)}",
                         seq=facts.seq,
                         field=name,
                         record=row.id,
                     )
-                )
-    return breaks
-
-
-def compare_definitions(replay: Replay, rows: Iterable[Any]) -> list[Break]:
-    """Each stored definition is one the system chain loaded, with the checksum it recorded,
-    and its body still has that checksum (the rules the gates apply are the ones loaded)."""
-    breaks: list[Break] = []
-    for row in rows:
-        name = f"processdefinitionen {row.key} version {row.version}"
-        facts = replay.definitions.get((row.key, row.version))
-        if facts is None:
-            breaks.append(
-                Break(
-                    "definition",
-                    f"{name} finns inte i systemkedjan (inläst utanför motorn)",
-                    record=row.id,
-                )  # fmt: skip
-            )
-            continue
-        if row.checksum != facts.values["checksum"]:
-            problem = (
-                f"{name}: {_differs('checksum', row.checksum, facts.values['checksum'], facts.seq)}"
-            )
-            breaks.append(
-                Break("definition", problem, seq=facts.seq, field="checksum", record=row.id)
-            )
-            continue
-        try:
-            actual = parse_definition(row.body).checksum()
-        except DefinitionError:
-            actual = None
-        if actual != row.checksum:
-            breaks.append(
-                Break(
-                    "definition",
-                    f"{name}: innehållet stämmer inte med kontrollsumman som lästes in "
-                    f"(händelse {facts.seq}): ändrat i databasen",
-                    seq=facts.seq,
-                    field="body",
-                    record=row.id,
-                )
-            )
-    return breaks
-
-
-def compare_thresholds(replay: Replay, rows: Iterable[Any]) -> list[Break]:
-    """Each threshold amount is one the system chain entered, with its period, amount and
-    source."""
-    breaks: list[Break] = []
-    for row in rows:
-        start = row.effective_from.isoformat()
-        name = f"tröskelvärdet {row.series} från {start}"
-        facts = replay.thresholds.get((row.series, start))
-        if facts is None:
-            breaks.append(
-                Break(
-                    "threshold",
-                    f"{name} finns inte i systemkedjan (inlagt utanför motorn)",
-                    record=row.id,
-                )  # fmt: skip
-            )
-            continue
-        live = {
-            "until": row.until.isoformat() if row.until else None,
-            "amount_sek": row.amount_sek,
-            "source": row.source,
-        }
-        for field_name, value in live.items():
-            if value != facts.values.get(field_name):
-                problem = f"{name}: {_differs(field_name, value, facts.values.get(field_name), facts.seq)}"
-                breaks.append(
-                    Break("threshold", problem, seq=facts.seq, field=field_name, record=row.id)
                 )
     return breaks

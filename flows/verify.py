@@ -6,7 +6,7 @@
    checkpoint equal to the copy kept beside the checkpoints, so that a change is traced to
    its event;
 3. the live rows against the replay of the chains (states.replay, flows.replay_check): cases,
-   evidence, users, tokens, process definitions and threshold amounts.
+   evidence, users, tokens, process definitions, threshold amounts and sanctions lists.
 
 When all holds, and the caller asks, a new checkpoint is signed and written.
 """
@@ -21,11 +21,14 @@ from typing import Any
 from upphandla.flows.checkpoints import Stored, Witness
 from upphandla.flows.replay_check import (
     compare_cases,
-    compare_definitions,
     compare_evidence,
-    compare_thresholds,
     compare_tokens,
     compare_users,
+)
+from upphandla.flows.replay_reference import (
+    compare_definitions,
+    compare_sanctions,
+    compare_thresholds,
 )
 from upphandla.states.auditlog import Break, LogCheck, LoggedEvent
 from upphandla.states.checkpoint import Checkpoint
@@ -216,6 +219,8 @@ def verify_log(
         breaks += compare_tokens(replay, uow.live.tokens())
         breaks += compare_definitions(replay, definition_rows)
         breaks += compare_thresholds(replay, uow.live.thresholds())
+        live = uow.live
+        breaks += compare_sanctions(replay, live.sanctions_lists(), live.sanctions_entries())
     result = Verification(
         cases=len(replay.cases),
         events=check.events,
@@ -240,6 +245,7 @@ _WHERE = {
     "token": "TOKEN {record}",
     "definition": "PROCESSDEFINITION (rad {record})",
     "threshold": "TRÖSKELVÄRDE (rad {record})",
+    "sanctions": "SANKTIONSLISTA (rad {record})",
     "log": "LOGGEN",
     "checkpoint": "KONTROLLPUNKT",
 }

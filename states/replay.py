@@ -3,7 +3,7 @@
 Fed every event whose hash and link hold, in log order (states.auditlog), `Replay` derives for
 each case its definition, phase, attributes, the evidence its gates read, its evidence records
 and its assigned upphandlare; and from the system chain every user and token, and the process
-definitions and threshold amounts the gates decide by. The event that
+definitions, threshold amounts and sanctions lists the gates decide by. The event that
 set each value is kept, so that a difference can be reported with the event that should have
 produced the row. Evidence is kept as digests, not copies, so memory grows with the number of
 records, not their size.
@@ -88,6 +88,7 @@ class RowFacts:
 
 USER_FIELDS = ("name", "email", "role", "organisation", "mandate")
 THRESHOLD_FIELDS = ("until", "amount_sek", "source")
+SANCTIONS_FIELDS = ("list_date", "checksum", "source", "entries", "entries_digest")
 
 # What names, for a definition (key, version), the kind of evidence that assigns a case's
 # upphandlare and the field holding their e-mail address; None if it has no assignment.
@@ -102,6 +103,7 @@ class Replay:
     tokens: dict[int, TokenFacts] = field(default_factory=dict)
     definitions: dict[tuple[str, int], RowFacts] = field(default_factory=dict)
     thresholds: dict[tuple[str, str], RowFacts] = field(default_factory=dict)
+    sanctions: dict[int, RowFacts] = field(default_factory=dict)  # by list id
     breaks: list[Break] = field(default_factory=list)
 
     def __call__(self, ev: LoggedEvent, body: dict[str, Any]) -> None:
@@ -214,6 +216,9 @@ class Replay:
         elif action in ("definition.loaded", "definition.existing"):
             key = (str(data.get("key")), int(data.get("version") or 0))
             self.definitions[key] = RowFacts(ev.seq, {"checksum": data.get("checksum")})
+        elif action in ("sanctions.loaded", "sanctions.existing"):
+            values = {name: data.get(name) for name in SANCTIONS_FIELDS}
+            self.sanctions[int(data.get("list_id") or 0)] = RowFacts(ev.seq, values)
         elif action in ("threshold.entered", "threshold.existing"):
             values = {name: data.get(name) for name in THRESHOLD_FIELDS}
             self.thresholds[(str(data.get("series")), str(data.get("from")))] = RowFacts(

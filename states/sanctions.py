@@ -14,11 +14,14 @@ similar name; someone has to look at it and say so (states.checks_sanctions).
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+
+from upphandla.states.canonical import canonical_json
 
 IDENTIFIER = "identifier"
 EXACT = "exact"
@@ -116,3 +119,13 @@ class NameIndex:
         found = [(self.keys[i], int(score)) for i, score in best.items() if self.keys[i] != key]
         found.sort(key=lambda pair: (-pair[1], pair[0]))
         return found[:limit]
+
+
+def entries_digest(entries: Iterable[tuple[str, str | None, str | None, str | None]]) -> str:
+    """SHA-256 of a list's entries as stored (name, identifier key, country, reference), in
+    the order loaded: what the system chain records of a list, so that verification can tell
+    an entry changed, added or removed behind the engine's back."""
+    digest = hashlib.sha256()
+    for entry in entries:
+        digest.update(canonical_json(list(entry)).encode("utf-8") + b"\n")
+    return digest.hexdigest()

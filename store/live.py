@@ -1,6 +1,6 @@
 """The live rows that verification compares with what the chains say (states.replay): cases,
-evidence records, chain heads, users, tokens, definitions and threshold amounts, each read in
-one ordered pass."""
+evidence records, chain heads, users, tokens, definitions, threshold amounts and sanctions
+lists, each read in one ordered pass."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from upphandla.store.models import (
     CaseRow,
     DefinitionRow,
     EvidenceRow,
+    SanctionsEntryRow,
+    SanctionsListRow,
     SealedHeadRow,
     SystemChainRow,
     ThresholdAmountRow,
@@ -32,6 +34,8 @@ USERS = cast(Table, UserRow.__table__)
 TOKENS = cast(Table, TokenRow.__table__)
 DEFINITIONS = cast(Table, DefinitionRow.__table__)
 THRESHOLDS = cast(Table, ThresholdAmountRow.__table__)
+SANCTIONS_LISTS = cast(Table, SanctionsListRow.__table__)
+SANCTIONS_ENTRIES = cast(Table, SanctionsEntryRow.__table__)
 
 
 def _batched(conn: Connection, query: Any) -> Iterator[Any]:
@@ -133,6 +137,18 @@ def definitions(conn: Connection) -> list[Any]:
     return list(conn.execute(select(DEFINITIONS).order_by(DEFINITIONS.c.id)))
 
 
+def sanctions_lists(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(SANCTIONS_LISTS).order_by(SANCTIONS_LISTS.c.id)))
+
+
+def sanctions_entries(conn: Connection) -> Iterator[tuple[Any, ...]]:
+    """(list id, entry id, name, match key, identifier, country, reference), by list and as
+    loaded."""
+    e = SANCTIONS_ENTRIES.c
+    query = select(e.list_id, e.id, e.name, e.match_key, e.identifier, e.country, e.reference)
+    return _raw(conn, query.order_by(e.list_id, e.id))
+
+
 def thresholds(conn: Connection) -> list[Any]:
     return list(conn.execute(select(THRESHOLDS).order_by(THRESHOLDS.c.id)))
 
@@ -175,3 +191,9 @@ class LiveRows:
 
     def thresholds(self) -> list[Any]:
         return thresholds(self._conn)
+
+    def sanctions_lists(self) -> list[Any]:
+        return sanctions_lists(self._conn)
+
+    def sanctions_entries(self) -> Iterator[tuple[Any, ...]]:
+        return sanctions_entries(self._conn)

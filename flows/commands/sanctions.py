@@ -24,7 +24,7 @@ from upphandla.states.canonical import sha256_hex
 from upphandla.states.clock import now
 from upphandla.states.rechecks import rechecks_using
 from upphandla.states.roles import Actor
-from upphandla.states.sanctions import match_key
+from upphandla.states.sanctions import entries_digest, identifier_key, match_key
 from upphandla.store.records import SanctionsList
 from upphandla.store.uow import UnitOfWork
 
@@ -90,6 +90,9 @@ class LoadSanctionsList:
             ],
             at=now(),
         )
+        digest = entries_digest(
+            (e.name, identifier_key(e.identifier), e.country, e.reference) for e in entries
+        )
         uow.system_audit.append(
             "sanctions.loaded",
             {
@@ -98,6 +101,7 @@ class LoadSanctionsList:
                 "checksum": stored.checksum,
                 "source": stored.source,
                 "entries": stored.entries,
+                "entries_digest": digest,
             },
             actor=self.actor,
             at=stored.loaded_at,

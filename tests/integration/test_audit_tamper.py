@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,10 +27,12 @@ from helpers import (
     drive,
     execute,
     record,
+    run,
     scalar,
     start,
 )
 from upphandla.cli.main import app
+from upphandla.flows.commands.sanctions import LoadSanctionsList
 from upphandla.flows.settings import get_settings
 from upphandla.store.db import Database
 from upphandla.store.models import AuditEventRow, CaseRow, DefinitionRow, EvidenceRow
@@ -50,6 +52,8 @@ def chains(db: Database, users: dict[str, User]) -> tuple[int, int]:
     record(db, second, "behovsanalys_done", users["bestallare"])
     record(db, second, "behovsanalys_done", users["upphandlare"])
     assert [seq for _, seq, _ in audit_rows(db, first)] == [1, 2, 3, 4, 5]
+    listed = "name,identifier,country,reference\nSanktionerad Handel AB,5560009999,RU,EU 2014/269\n"
+    run(db, LoadSanctionsList(text=listed, source="EU", list_date=date(2026, 11, 1)))
     return first, second
 
 
@@ -304,6 +308,19 @@ def change_definition_rules(db: Database, case_id: int, users: dict[str, User]) 
     return Named("definition", field="body", record=row.id)
 
 
+def remove_sanctioned_party(db: Database, case_id: int, users: dict[str, User]) -> Named:
+    """A party taken off the loaded sanctions list, so that screening would not find it."""
+    listed = scalar(db, "SELECT list_id FROM sanctions_entries ORDER BY id LIMIT 1")
+    execute(db, "DELETE FROM sanctions_entries WHERE id = (SELECT min(id) FROM sanctions_entries)")
+    return Named("sanctions", field="entries", record=listed)
+
+
+def blind_a_match_key(db: Database, case_id: int, users: dict[str, User]) -> Named:
+    entry = scalar(db, "SELECT min(id) FROM sanctions_entries")
+    execute(db, "UPDATE sanctions_entries SET match_key = 'ingen' WHERE id = :i", i=entry)
+    return Named("sanctions", field="match_key", record=entry)
+
+
 TAMPERINGS: dict[str, Tampering] = {
     "edit_payload": edit_payload,
     "delete_middle": delete_middle,
@@ -321,6 +338,8 @@ TAMPERINGS: dict[str, Tampering] = {
     "change_user_role": change_user_role,
     "change_threshold_amount": change_threshold_amount,
     "change_definition_rules": change_definition_rules,
+    "remove_sanctioned_party": remove_sanctioned_party,
+    "blind_a_match_key": blind_a_match_key,
 }
 
 
@@ -372,9 +391,12 @@ def test_tampering_is_found_and_named(
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("FEL:")
-    where = {"user": "ANVÄNDARE", "threshold": "TRÖSKELVÄRDE", "definition": "PROCESSDEF"}.get(
-        named.chain, f"ÄRENDE {tampered}"
-    )
+    where = {
+        "user": "ANVÄNDARE",
+        "threshold": "TRÖSKELVÄRDE",
+        "definition": "PROCESSDEF",
+        "sanctions": "SANKTIONSLISTA",
+    }.get(named.chain, f"ÄRENDE {tampered}")
     assert any(line.startswith(where) for line in lines), result.output
 
     api = client.get("/api/audit/verify", headers=users["controller"].headers).json()

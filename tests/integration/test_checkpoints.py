@@ -26,6 +26,7 @@ from upphandla.cli.main import app
 from upphandla.flows.handler import Handler
 from upphandla.flows.jobs.checkpoint import write_checkpoint
 from upphandla.flows.settings import Settings, get_settings
+from upphandla.states.sanctions import match_key
 from upphandla.store.db import Database
 from upphandla.store.migrate import alembic_config, upgrade
 from upphandla.store.models import CaseRow
@@ -331,6 +332,18 @@ def test_an_older_database_gets_its_log_and_still_verifies(
         "(90, 90, 'standard', :h, '2025-05-01 00:00:00', '2027-05-01 00:00:00')",
         h="f" * 64,
     )
+    execute(
+        db,
+        "INSERT INTO sanctions_lists (id, list_date, checksum, source, entries, loaded_at) "
+        "VALUES (90, '2025-05-01', :c, 'EU', 1, '2025-05-01 00:00:00')",
+        c="a" * 64,
+    )
+    execute(
+        db,
+        "INSERT INTO sanctions_entries (list_id, name, match_key, identifier, country, reference)"
+        " VALUES (90, 'Sanktionerad Handel AB', :k, '5560009999', 'RU', 'EU 2014/269')",
+        k=match_key("Sanktionerad Handel AB"),
+    )
     upgrade(db)
     places = scalar(db, "SELECT count(DISTINCT log_index) FROM audit_events")
     events = scalar(db, "SELECT count(*) FROM audit_events")
@@ -338,6 +351,8 @@ def test_an_older_database_gets_its_log_and_still_verifies(
     assert "format" not in scalar(db, "SELECT body FROM audit_events WHERE seq = 1")
     found = scalar(db, "SELECT body FROM system_events WHERE action = 'user.existing'")
     assert '"email":"olle@example.se"' in found
+    listed = scalar(db, "SELECT body FROM system_events WHERE action = 'sanctions.existing'")
+    assert '"list_id":90' in listed and '"entries_digest":' in listed
     done = cli(db_url, "audit", "verify")
     assert done.exit_code == 0, done.output
     # New events are written in the RFC 8785 form, after the old ones.
@@ -345,3 +360,6 @@ def test_an_older_database_gets_its_log_and_still_verifies(
     newest = scalar(db, "SELECT body FROM audit_events ORDER BY log_index DESC LIMIT 1")
     assert '"format":2' in newest
     assert cli(db_url, "audit", "verify").exit_code == 0
+    # The list as found is what later verifications hold it to.
+    execute(db, "DELETE FROM sanctions_entries WHERE list_id = 90")
+    assert cli(db_url, "audit", "verify").exit_code == 1

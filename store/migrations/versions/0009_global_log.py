@@ -1,8 +1,8 @@
 """one global log over every chain: each event of the case chains, the sealed chains and the
 system chain gets its place (`log_index`, from 0, in the order events were written), the head
-of the log (`log_head`, its size) moves with every append; users, tokens, definitions and
-threshold amounts that predate the system chain are recorded in it, so that verification can
-replay every one of them
+of the log (`log_head`, its size) moves with every append; users, tokens, definitions,
+threshold amounts and sanctions lists that predate the system chain are recorded in it, so that
+verification can replay every one of them
 
 Existing events are placed in the order of their time (ties: case chains, sealed chains, system
 chain, then row id). The append-only guards are lifted for that one update and put back.
@@ -67,15 +67,17 @@ def _place_existing_events(bind: sa.Connection) -> int:
 
 
 def _record_unchained(bind: sa.Connection, size: int) -> int:
-    """Append `user.existing`, `token.existing`, `definition.existing` and `threshold.existing`
-    to the system chain for every user, token, definition and threshold amount that no event of
-    the chain names, with what the row holds now; the log's new size."""
+    """Append `user.existing`, `token.existing`, `definition.existing`, `threshold.existing`
+    and `sanctions.existing` to the system chain for every user, token, definition, threshold
+    amount and sanctions list that no event of the chain names, with what the row holds now;
+    the log's new size."""
     events = sa.table(
         "system_events",
         *(sa.column(c) for c in ("seq", "at", "action", "actor_id", "actor_name", "body")),
         *(sa.column(c) for c in ("prev_hash", "hash", "log_index")),
     )
     named_users, named_tokens, named_definitions, named_amounts = set(), set(), set(), set()
+    named_lists = set()
     for (body,) in bind.execute(sa.text("SELECT body FROM system_events")):
         data = json.loads(body).get("data")
         if isinstance(data, dict):
@@ -83,6 +85,8 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
             named_tokens.add(data.get("token_id"))
             named_definitions.add((data.get("key"), data.get("version")))
             named_amounts.add((data.get("series"), data.get("from")))
+            if "list_id" in data:
+                named_lists.add(data.get("list_id"))
     head = bind.execute(sa.text("SELECT seq, head FROM system_chain WHERE id = 1")).first()
     seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
     now = datetime.now(timezone.utc)
@@ -157,6 +161,24 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
                     },
                 )
             )
+    lists = bind.execute(
+        sa.text("SELECT id, list_date, checksum, source, entries FROM sanctions_lists ORDER BY id")
+    )
+    for sl in lists:
+        if sl.id not in named_lists:
+            acts.append(
+                (
+                    "sanctions.existing",
+                    {
+                        "list_id": sl.id,
+                        "list_date": _day(sl.list_date),
+                        "checksum": sl.checksum,
+                        "source": sl.source,
+                        "entries": sl.entries,
+                        "entries_digest": _entries_digest(bind, sl.id),
+                    },
+                )
+            )
     for action, data in acts:
         seq += 1
         body = rfc8785.dumps(
@@ -193,6 +215,22 @@ def _record_unchained(bind: sa.Connection, size: int) -> int:
             {"seq": seq, "head": prev},
         )
     return size
+
+
+def _entries_digest(bind: sa.Connection, list_id: int) -> str:
+    """SHA-256 of a list's entries as stored, in the order loaded (states.sanctions)."""
+    digest = hashlib.sha256()
+    rows = bind.execute(
+        sa.text(
+            "SELECT name, identifier, country, reference FROM sanctions_entries "
+            "WHERE list_id = :l ORDER BY id"
+        ),
+        {"l": list_id},
+    )
+    for row in rows:
+        line = json.dumps(list(row), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def _day(value: date | str | None) -> str | None:
