@@ -83,19 +83,6 @@ class LiveEvidence(NamedTuple):
     sealed: bool
 
 
-def _raw(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
-    """The rows of `query` straight from the driver's cursor, in batches (verification reads
-    every case and record; SQLAlchemy's row processing would cost more than the checks)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled))
-        while rows := cursor.fetchmany(log.BATCH):
-            yield from rows
-    finally:
-        cursor.close()
-
-
 def _readers(conn: Connection) -> tuple[Callable[[Any], Any], Callable[[Any], str]]:
     """How to read a JSON column and a time column as the driver gives them."""
     if conn.dialect.name == "sqlite":
@@ -106,7 +93,7 @@ def _readers(conn: Connection) -> tuple[Callable[[Any], Any], Callable[[Any], st
 def cases(conn: Connection) -> Iterator[LiveCase]:
     json, iso = _readers(conn)
     query = select(*(CASES.c[name] for name in LiveCase._fields)).order_by(CASES.c.id)
-    for row in _raw(conn, query):
+    for row in log.raw_rows(conn, query):
         (id_, key, version, state, title, org, sub, route, attributes, by, at, gates, assigned) = (
             row
         )
@@ -119,7 +106,9 @@ def cases(conn: Connection) -> Iterator[LiveCase]:
 def evidence(conn: Connection) -> Iterator[LiveEvidence]:
     json, iso = _readers(conn)
     query = select(*(EVIDENCE.c[name] for name in LiveEvidence._fields)).order_by(EVIDENCE.c.id)
-    for id_, case_id, kind, data, phase, by, name, role, at, seq, sealed in _raw(conn, query):
+    for id_, case_id, kind, data, phase, by, name, role, at, seq, sealed in log.raw_rows(
+        conn, query
+    ):
         yield LiveEvidence(
             id_, case_id, kind, json(data), phase, by, name, role, iso(at), seq, bool(sealed)
         )
@@ -146,7 +135,7 @@ def sanctions_entries(conn: Connection) -> Iterator[tuple[Any, ...]]:
     loaded."""
     e = SANCTIONS_ENTRIES.c
     query = select(e.list_id, e.id, e.name, e.match_key, e.identifier, e.country, e.reference)
-    return _raw(conn, query.order_by(e.list_id, e.id))
+    return log.raw_rows(conn, query.order_by(e.list_id, e.id))
 
 
 def thresholds(conn: Connection) -> list[Any]:

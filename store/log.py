@@ -82,11 +82,10 @@ def iso_aware(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
-def _ordered(conn: Connection, table: Table, chain: str, up_to: int | None) -> Iterator[Any]:
-    query = _columns(table, chain)
-    if up_to is not None:
-        query = query.where(table.c.log_index < up_to)
-    query = query.order_by(table.c.log_index.is_not(None), table.c.log_index, table.c.id)
+def raw_rows(conn: Connection, query: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` straight from the driver's cursor, in batches, in the unit of work's
+    transaction: verification reads every event and row, and SQLAlchemy's row processing would
+    cost more than the checks."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -95,6 +94,14 @@ def _ordered(conn: Connection, table: Table, chain: str, up_to: int | None) -> I
             yield from rows
     finally:
         cursor.close()
+
+
+def _ordered(conn: Connection, table: Table, chain: str, up_to: int | None) -> Iterator[Any]:
+    query = _columns(table, chain)
+    if up_to is not None:
+        query = query.where(table.c.log_index < up_to)
+    query = query.order_by(table.c.log_index.is_not(None), table.c.log_index, table.c.id)
+    return raw_rows(conn, query)
 
 
 def _merged(streams: list[Iterator[Any]]) -> Iterator[Any]:
